@@ -1,0 +1,412 @@
+//! What the state machine definition asks of the stack: the `${...}` placeholders it expects
+//! through `DefinitionSubstitutions`, and the IAM action each Task state performs on which
+//! placeholder's resource.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use crate::InfraError;
+use crate::iam::Action;
+
+/// One permission a Task state needs: `action` on the resource substituted for `placeholder`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskNeed {
+    /// The Task state's name.
+    pub state: String,
+    /// The IAM action the integration performs.
+    pub action: Action,
+    /// The placeholder naming the resource, without `${}`.
+    pub placeholder: String,
+    /// For DynamoDB tasks with a literal `Item` or `Key`: its top-level attribute names.
+    pub key_attributes: Option<BTreeSet<String>>,
+}
+
+/// A parsed Amazon States Language definition.
+#[derive(Clone, Debug)]
+pub struct Definition {
+    path: String,
+    placeholders: BTreeSet<String>,
+    needs: Vec<TaskNeed>,
+}
+
+impl Definition {
+    /// Reads `path` (relative to the repository root `root`).
+    pub fn load(root: &Path, path: &str) -> Result<Self, InfraError> {
+        let file = root.join(path);
+        let text = std::fs::read_to_string(&file)
+            .map_err(|source| InfraError::ReadDefinition { path: file, source })?;
+        Definition::parse(path, &text)
+    }
+
+    /// Parses `text`, which the template will reference as `path` (relative to the repository
+    /// root).
+    pub fn parse(path: &str, text: &str) -> Result<Self, InfraError> {
+        let invalid = |reason: String| InfraError::ParseDefinition {
+            path: path.to_owned(),
+            reason,
+        };
+        let json: Value = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let states = json
+            .get("States")
+            .and_then(Value::as_object)
+            .ok_or_else(|| invalid("it has no `States` object".to_owned()))?;
+        let mut needs = Vec::new();
+        walk_states(states, &mut needs)?;
+        Ok(Definition {
+            path: path.to_owned(),
+            placeholders: placeholders(text)?,
+            needs,
+        })
+    }
+
+    /// The path the template references, relative to the repository root.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Every `${Name}` in the definition, as `Name`.
+    pub fn placeholders(&self) -> &BTreeSet<String> {
+        &self.placeholders
+    }
+
+    /// What each Task state needs (states in no particular order).
+    pub fn needs(&self) -> &[TaskNeed] {
+        &self.needs
+    }
+}
+
+/// The names of every `${...}` in `text`.
+fn placeholders(text: &str) -> Result<BTreeSet<String>, InfraError> {
+    let mut found = BTreeSet::new();
+    let mut rest = text;
+    while let Some((_, after)) = rest.split_once("${") {
+        let Some((name, next)) = after.split_once('}') else {
+            return Err(InfraError::InvalidPlaceholder {
+                placeholder: after.chars().take(40).collect(),
+            });
+        };
+        if !is_placeholder_name(name) {
+            return Err(InfraError::InvalidPlaceholder {
+                placeholder: name.to_owned(),
+            });
+        }
+        found.insert(name.to_owned());
+        rest = next;
+    }
+    Ok(found)
+}
+
+fn is_placeholder_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+fn walk_states(states: &Map<String, Value>, needs: &mut Vec<TaskNeed>) -> Result<(), InfraError> {
+    for (name, state) in states {
+        match state.get("Type").and_then(Value::as_str) {
+            Some("Task") => needs.push(task_need(name, state)?),
+            Some("Parallel") => {
+                let branches = state.get("Branches").and_then(Value::as_array);
+                for branch in branches.into_iter().flatten() {
+                    if let Some(inner) = branch.get("States").and_then(Value::as_object) {
+                        walk_states(inner, needs)?;
+                    }
+                }
+            }
+            Some("Map") => {
+                // `Iterator` is the older spelling of `ItemProcessor`.
+                let processor = state.get("ItemProcessor").or_else(|| state.get("Iterator"));
+                if let Some(inner) = processor
+                    .and_then(|p| p.get("States"))
+                    .and_then(Value::as_object)
+                {
+                    walk_states(inner, needs)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn task_need(state_name: &str, state: &Value) -> Result<TaskNeed, InfraError> {
+    let resource = state.get("Resource").and_then(Value::as_str).unwrap_or("");
+    let unsupported = || InfraError::UnsupportedTaskResource {
+        state: state_name.to_owned(),
+        resource: resource.to_owned(),
+    };
+    // A plain function ARN substituted straight into `Resource`.
+    if let Some(placeholder) = placeholder_of(resource) {
+        return Ok(TaskNeed {
+            state: state_name.to_owned(),
+            action: Action::LambdaInvokeFunction,
+            placeholder,
+            key_attributes: None,
+        });
+    }
+    let integration = resource
+        .strip_prefix("arn:aws:states:::")
+        .ok_or_else(unsupported)?;
+    // `.sync` and `.waitForTaskToken` change how Step Functions waits, not the IAM action.
+    let integration = integration
+        .strip_suffix(".waitForTaskToken")
+        .unwrap_or(integration);
+    let (action, field, key_field) = match integration {
+        "lambda:invoke" => (Action::LambdaInvokeFunction, "FunctionName", None),
+        "dynamodb:putItem" => (Action::DynamoDbPutItem, "TableName", Some("Item")),
+        "dynamodb:getItem" => (Action::DynamoDbGetItem, "TableName", Some("Key")),
+        "dynamodb:updateItem" => (Action::DynamoDbUpdateItem, "TableName", Some("Key")),
+        "dynamodb:deleteItem" => (Action::DynamoDbDeleteItem, "TableName", Some("Key")),
+        "sns:publish" => (Action::SnsPublish, "TopicArn", None),
+        _ => return Err(unsupported()),
+    };
+    // JSONPath states take `Parameters`, JSONata states take `Arguments`.
+    let (block_name, block) = ["Parameters", "Arguments"]
+        .iter()
+        .find_map(|b| state.get(*b).map(|v| (*b, v)))
+        .unwrap_or(("Parameters", &Value::Null));
+    let target = block.get(field);
+    let placeholder = target
+        .and_then(Value::as_str)
+        .and_then(placeholder_of)
+        .ok_or_else(|| InfraError::UnresolvedTaskTarget {
+            state: state_name.to_owned(),
+            field: format!("{block_name}.{field}"),
+            found: match (target, block.get(format!("{field}.$"))) {
+                (Some(v), _) => v.to_string(),
+                (None, Some(_)) => format!("a path (`{field}.$`)"),
+                (None, None) => "nothing".to_owned(),
+            },
+        })?;
+    let key_attributes = key_field
+        .and_then(|k| block.get(k))
+        .and_then(Value::as_object)
+        .map(|item| item.keys().cloned().collect());
+    Ok(TaskNeed {
+        state: state_name.to_owned(),
+        action,
+        placeholder,
+        key_attributes,
+    })
+}
+
+/// `Name` when `value` is `${Name}`, optionally followed by a `:qualifier` (a function version
+/// or alias such as `:$LATEST`).
+fn placeholder_of(value: &str) -> Option<String> {
+    let inner = value.strip_prefix("${")?;
+    let (name, rest) = inner.split_once('}')?;
+    let qualified = rest.is_empty() || (rest.starts_with(':') && !rest.contains("${"));
+    (is_placeholder_name(name) && qualified).then(|| name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Definition, InfraError> {
+        Definition::parse("test.asl.json", text)
+    }
+
+    /// A definition whose only state is `state`, named `S`.
+    fn one(state: &str) -> String {
+        format!(r#"{{"StartAt": "S", "States": {{"S": {state}}}}}"#)
+    }
+
+    fn need(state: &str) -> (Action, String) {
+        let d = parse(&one(state)).unwrap_or_else(|e| panic!("{e}"));
+        let n = d
+            .needs()
+            .first()
+            .cloned()
+            .unwrap_or_else(|| panic!("no need"));
+        (n.action, n.placeholder)
+    }
+
+    fn error(state: &str) -> String {
+        match parse(&one(state)) {
+            Ok(_) => panic!("{state} should be rejected"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    fn task(resource: &str, parameters: &str) -> String {
+        format!(
+            r#"{{"Type": "Task", "Resource": "{resource}", "Parameters": {parameters}, "End": true}}"#
+        )
+    }
+
+    const INVOKE: &str = "arn:aws:states:::lambda:invoke";
+
+    #[test]
+    fn task_needs() {
+        let a = |s: &str| s.to_owned();
+        assert_eq!(
+            need(&task(
+                INVOKE,
+                r#"{"FunctionName": "${F}", "Payload.$": "$"}"#
+            )),
+            (Action::LambdaInvokeFunction, a("F"))
+        );
+        assert_eq!(
+            need(&task(INVOKE, r#"{"FunctionName": "${F}:$LATEST"}"#)),
+            (Action::LambdaInvokeFunction, a("F"))
+        );
+        assert_eq!(
+            need(&task(
+                "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                r#"{"FunctionName": "${F}"}"#
+            )),
+            (Action::LambdaInvokeFunction, a("F"))
+        );
+        assert_eq!(
+            need(&task("${F}", "{}")),
+            (Action::LambdaInvokeFunction, a("F"))
+        );
+        assert_eq!(
+            need(&task(
+                "arn:aws:states:::dynamodb:putItem",
+                r#"{"TableName": "${T}", "Item": {}}"#
+            )),
+            (Action::DynamoDbPutItem, a("T"))
+        );
+        assert_eq!(
+            need(&task(
+                "arn:aws:states:::dynamodb:getItem",
+                r#"{"TableName": "${T}", "Key": {}}"#
+            )),
+            (Action::DynamoDbGetItem, a("T"))
+        );
+        assert_eq!(
+            need(&task(
+                "arn:aws:states:::dynamodb:updateItem",
+                r#"{"TableName": "${T}"}"#
+            )),
+            (Action::DynamoDbUpdateItem, a("T"))
+        );
+        assert_eq!(
+            need(&task(
+                "arn:aws:states:::dynamodb:deleteItem",
+                r#"{"TableName": "${T}"}"#
+            )),
+            (Action::DynamoDbDeleteItem, a("T"))
+        );
+        assert_eq!(
+            need(&task(
+                "arn:aws:states:::sns:publish",
+                r#"{"TopicArn": "${N}", "Message": "m"}"#
+            )),
+            (Action::SnsPublish, a("N"))
+        );
+        assert_eq!(
+            need(
+                r#"{"Type": "Task", "QueryLanguage": "JSONata", "Resource": "arn:aws:states:::sns:publish", "Arguments": {"TopicArn": "${N}"}, "End": true}"#
+            ),
+            (Action::SnsPublish, a("N"))
+        );
+    }
+
+    #[test]
+    fn tasks_inside_parallel_and_map_states_are_found() {
+        let text = format!(
+            r#"{{"StartAt": "P", "States": {{
+                "P": {{"Type": "Parallel", "Branches": [{{"StartAt": "A", "States": {{"A": {a}}}}}], "Next": "M"}},
+                "M": {{"Type": "Map", "ItemProcessor": {{"StartAt": "B", "States": {{"B": {b}}}}}, "End": true}}
+            }}}}"#,
+            a = task(INVOKE, r#"{"FunctionName": "${F}"}"#),
+            b = task(INVOKE, r#"{"FunctionName": "${G}"}"#),
+        );
+        let d = parse(&text).unwrap_or_else(|e| panic!("{e}"));
+        // Sorted: serde_json may or may not keep the file's key order (`preserve_order`).
+        let states: BTreeSet<_> = d
+            .needs()
+            .iter()
+            .map(|n| (n.state.as_str(), n.placeholder.as_str()))
+            .collect();
+        assert_eq!(states, [("A", "F"), ("B", "G")].into());
+        assert_eq!(d.placeholders().iter().collect::<Vec<_>>(), vec!["F", "G"]);
+    }
+
+    #[test]
+    fn key_attributes_of_literal_items() {
+        let d = parse(&one(&task(
+            "arn:aws:states:::dynamodb:putItem",
+            r#"{"TableName": "${T}", "Item": {"orderId": {"S.$": "$.id"}, "State": {"S": "X"}}}"#,
+        )))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let keys = d.needs().first().and_then(|n| n.key_attributes.clone());
+        assert_eq!(
+            keys,
+            Some(["State".to_owned(), "orderId".to_owned()].into())
+        );
+    }
+
+    #[test]
+    fn rejected_tasks() {
+        assert!(
+            error(&task(
+                "arn:aws:states:::sqs:sendMessage",
+                r#"{"QueueUrl": "${Q}"}"#
+            ))
+            .contains("sqs:sendMessage")
+        );
+        assert!(
+            error(&task(
+                "arn:aws:lambda:us-east-1:123456789012:function:f",
+                "{}"
+            ))
+            .contains("not modelled")
+        );
+        assert!(
+            error(&task(
+                INVOKE,
+                r#"{"FunctionName": "arn:aws:lambda:us-east-1:1:function:f"}"#
+            ))
+            .contains("Parameters.FunctionName")
+        );
+        assert!(error(&task(INVOKE, r#"{"FunctionName.$": "$.fn"}"#)).contains("a path"));
+        assert!(
+            error(&task(
+                "arn:aws:states:::dynamodb:putItem",
+                r#"{"Item": {}}"#
+            ))
+            .contains("found nothing")
+        );
+        assert!(
+            error(&task(
+                "arn:aws:states:::sns:publish",
+                r#"{"TopicArn": "${A}${B}"}"#
+            ))
+            .contains("TopicArn")
+        );
+    }
+
+    #[test]
+    fn placeholder_names() {
+        let names = |t: &str| placeholders(t).map(|s| s.into_iter().collect::<Vec<_>>());
+        assert_eq!(
+            names("a ${X} b ${Y_2} ${X}").ok(),
+            Some(vec!["X".to_owned(), "Y_2".to_owned()])
+        );
+        assert_eq!(names("$.path and $$.Execution.Id").ok(), Some(vec![]));
+        assert!(names("${Orders Table}").is_err());
+        assert!(names("${}").is_err());
+        assert!(names("${Unclosed").is_err());
+    }
+
+    #[test]
+    fn malformed_definitions() {
+        assert!(matches!(
+            parse("{"),
+            Err(InfraError::ParseDefinition { .. })
+        ));
+        assert!(matches!(
+            parse("[]"),
+            Err(InfraError::ParseDefinition { .. })
+        ));
+        assert!(matches!(
+            parse(r#"{"StartAt": "S"}"#),
+            Err(InfraError::ParseDefinition { .. })
+        ));
+    }
+}

@@ -1,0 +1,182 @@
+//! The state machine's grants against the Task states of its definition: every integration a
+//! state calls is granted, and nothing else is.
+
+use std::collections::BTreeSet;
+
+use infra::InfraError;
+use serde_json::Value;
+
+use crate::assertions::{Template, array, compact, read, stack_for, text};
+
+/// What a Task state's `Resource` needs, worked out here independently of the crate.
+fn needed_by(state: &Value) -> Option<(String, String)> {
+    let resource = state["Resource"].as_str()?;
+    let parameters = if state.get("Arguments").is_some() {
+        &state["Arguments"]
+    } else {
+        &state["Parameters"]
+    };
+    let (action, field) = match resource.trim_end_matches(".waitForTaskToken") {
+        "arn:aws:states:::lambda:invoke" => ("lambda:InvokeFunction", "FunctionName"),
+        "arn:aws:states:::dynamodb:putItem" => ("dynamodb:PutItem", "TableName"),
+        "arn:aws:states:::dynamodb:getItem" => ("dynamodb:GetItem", "TableName"),
+        "arn:aws:states:::dynamodb:updateItem" => ("dynamodb:UpdateItem", "TableName"),
+        "arn:aws:states:::dynamodb:deleteItem" => ("dynamodb:DeleteItem", "TableName"),
+        "arn:aws:states:::sns:publish" => ("sns:Publish", "TopicArn"),
+        other => panic!("a Task calls {other}: teach this test and the crate its permission"),
+    };
+    let target = text(&parameters[field]);
+    let placeholder = target
+        .strip_prefix("${")
+        .and_then(|t| t.split_once('}'))
+        .map(|(name, _)| name.to_owned())
+        .unwrap_or_else(|| panic!("{field} is not a placeholder: {target}"));
+    Some((action.to_owned(), placeholder))
+}
+
+fn tasks(states: &Value, out: &mut Vec<(String, String)>) {
+    for state in states.as_object().into_iter().flat_map(|m| m.values()) {
+        if state["Type"] == "Task" {
+            out.extend(needed_by(state));
+        }
+        for branch in state["Branches"].as_array().into_iter().flatten() {
+            tasks(&branch["States"], out);
+        }
+        for processor in ["ItemProcessor", "Iterator"] {
+            tasks(&state[processor]["States"], out);
+        }
+    }
+}
+
+#[test]
+fn every_task_integration_is_granted_and_nothing_more() {
+    let asl: Value = serde_json::from_str(&read(infra::orderflow::DEFINITION_PATH))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut needed = Vec::new();
+    tasks(&asl["States"], &mut needed);
+    assert!(!needed.is_empty(), "the definition has Task states");
+
+    let t = Template::synth();
+    let substitutions = &t.properties("OrderProcessingStateMachine")["DefinitionSubstitutions"];
+    // The resources each needed action must be allowed on: the substituted value, and for
+    // functions their qualified ARNs too.
+    let mut expected = BTreeSet::new();
+    for (action, placeholder) in &needed {
+        let value = compact(&substitutions[placeholder.as_str()]);
+        if action == "lambda:InvokeFunction" {
+            expected.insert((action.clone(), format!("Sub ${{{value}}}:*")));
+        }
+        // Tables are substituted by name, but IAM takes their ARN.
+        let value = match (action.starts_with("dynamodb:"), value.strip_prefix("Ref ")) {
+            (true, Some(table)) => format!("{table}.Arn"),
+            _ => value,
+        };
+        expected.insert((action.clone(), value));
+    }
+    let role = t.resource("OrderProcessingStateMachineRole");
+    let mut granted = BTreeSet::new();
+    for policy in array(&role["Properties"]["Policies"]) {
+        for statement in array(&policy["PolicyDocument"]["Statement"]) {
+            if statement["Resource"] == "*" {
+                continue; // logging and tracing, checked in template.rs
+            }
+            for action in array(&statement["Action"]) {
+                for resource in array(&statement["Resource"]) {
+                    granted.insert((text(action), compact(resource)));
+                }
+            }
+        }
+    }
+    assert_eq!(granted, expected);
+}
+
+/// A definition using all five placeholders, with `extra` as one more state after `Notify`.
+fn definition(notify: &str, extra: &str) -> String {
+    let invoke = |name: &str, placeholder: &str, next: &str| {
+        format!(
+            r#""{name}": {{"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {{"FunctionName": "${{{placeholder}}}", "Payload.$": "$"}}, "Next": "{next}"}}"#
+        )
+    };
+    format!(
+        r#"{{"StartAt": "Verify", "States": {{
+            {verify}, {stock}, {charge},
+            "Record": {{"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Parameters": {{"TableName": "${{OrdersTableName}}", "Item": {{"OrderId": {{"S.$": "$.id"}}}}}},
+                "Next": "Notify"}},
+            "Notify": {notify}
+            {extra}
+        }}}}"#,
+        verify = invoke("Verify", "VerifyPaymentFunctionArn", "Stock"),
+        stock = invoke("Stock", "CheckStockFunctionArn", "Charge"),
+        charge = invoke("Charge", "ChargePaymentFunctionArn", "Record"),
+    )
+}
+
+const PUBLISH: &str = r#"{"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+    "Parameters": {"TopicArn": "${OrderNotificationsTopicArn}", "Message": "m"}, "End": true}"#;
+
+fn error(asl: &str) -> InfraError {
+    match stack_for(asl) {
+        Ok(_) => panic!("the stack should be rejected"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn a_definition_that_matches_the_grants_is_accepted() {
+    assert!(stack_for(&definition(PUBLISH, "")).is_ok());
+}
+
+#[test]
+fn a_task_without_a_grant_is_rejected() {
+    let read_back = r#", "Read": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem",
+        "Parameters": {"TableName": "${OrdersTableName}", "Key": {"OrderId": {"S": "x"}}}, "End": true}"#;
+    let e = error(&definition(PUBLISH, read_back));
+    assert!(
+        matches!(&e, InfraError::MissingGrant { state, action: "dynamodb:GetItem", .. } if state == "Read"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_grant_no_task_uses_is_rejected() {
+    // The topic is still substituted (a Pass state mentions it) but nothing publishes.
+    let pass =
+        r#"{"Type": "Pass", "Result": {"topic": "${OrderNotificationsTopicArn}"}, "End": true}"#;
+    let e = error(&definition(pass, ""));
+    assert!(
+        matches!(&e, InfraError::UnusedGrant { action: "sns:Publish", target } if target == "OrderNotificationsTopic"),
+        "{e}"
+    );
+}
+
+#[test]
+fn placeholders_and_substitutions_must_match() {
+    let unknown = r#", "Audit": {"Type": "Pass", "Result": "${AuditTableName}", "End": true}"#;
+    let e = error(&definition(PUBLISH, unknown));
+    assert!(
+        matches!(&e, InfraError::MissingSubstitution { placeholder } if placeholder == "AuditTableName"),
+        "{e}"
+    );
+
+    let no_topic = r#"{"Type": "Succeed"}"#;
+    let e = error(&definition(no_topic, ""));
+    assert!(
+        matches!(&e, InfraError::UnusedSubstitution { placeholder } if placeholder == "OrderNotificationsTopicArn"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_item_without_the_table_key_is_rejected() {
+    let asl = definition(PUBLISH, "").replace(
+        r#""OrderId": {"S.$": "$.id"}"#,
+        r#""orderId": {"S.$": "$.id"}"#,
+    );
+    let e = error(&asl);
+    assert!(
+        matches!(&e, InfraError::MissingKeyAttribute { attribute, .. } if attribute == "OrderId"),
+        "{e}"
+    );
+}
