@@ -1,0 +1,23 @@
+//! The `charge-payment` Lambda function: charges a payment token through the simulated
+//! payment gateway (`ORDERFLOW_SIMULATION`, `ORDERFLOW_SEED`), failing with errorType
+//! `PaymentError` when the charge is declined; see `orders_lambda::charge_payment` for the
+//! payloads.
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use orders::{SimulatedGateway, Simulation};
+use serde_json::Value;
+
+// One invocation at a time needs no worker threads, and starting none shortens cold starts.
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    orders_lambda::init_tracing();
+    let gateway = SimulatedGateway::new(orders_lambda::configured(
+        "charge-payment",
+        Simulation::from_env(),
+    )?);
+    let gateway = &gateway;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        orders_lambda::charge_payment(event.payload, gateway).await
+    }))
+    .await
+}
