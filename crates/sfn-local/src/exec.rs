@@ -1,0 +1,1551 @@
+//! Running a loaded state machine.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
+
+use futures::future::{BoxFuture, Either, select};
+use futures::stream::{FuturesUnordered, StreamExt};
+use serde_json::{Map, Value, json};
+
+use crate::clock::{Clock, VirtualClock, system_millis};
+use crate::history::{EventDetails, HistoryEvent};
+use crate::intrinsics::RandomSource;
+use crate::model::*;
+use crate::task::{Handlers, TaskRequest};
+use crate::template::{Template, TemplateError};
+use crate::{StateMachine, timestamp};
+
+/// The largest state result Step Functions accepts: 256 KiB.
+pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+
+const ACCOUNT: &str = "123456789012";
+const REGION: &str = "us-east-1";
+
+/// A seeded source of randomness (SplitMix64): jitter, `States.UUID`, `States.MathRandom`,
+/// task tokens. The same seed gives the same execution.
+#[derive(Debug, Clone)]
+pub struct SeededRandom {
+    state: u64,
+}
+
+impl SeededRandom {
+    /// A generator starting from `seed`.
+    pub fn new(seed: u64) -> Self {
+        SeededRandom { state: seed }
+    }
+}
+
+impl RandomSource for SeededRandom {
+    fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// How to run an execution: handlers, clock, randomness, names, history.
+#[derive(Clone)]
+pub struct ExecuteOptions {
+    handlers: Arc<Handlers>,
+    clock: Option<Arc<dyn Clock>>,
+    start_millis: Option<i64>,
+    seed: u64,
+    history: bool,
+    name: Option<String>,
+    state_machine_name: String,
+}
+
+impl Default for ExecuteOptions {
+    fn default() -> Self {
+        ExecuteOptions {
+            handlers: Arc::new(Handlers::new()),
+            clock: None,
+            start_millis: None,
+            seed: 0,
+            history: true,
+            name: None,
+            state_machine_name: "StateMachine".into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ExecuteOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecuteOptions")
+            .field("handlers", &self.handlers)
+            .field("clock", &self.clock.as_ref().map(|_| "custom"))
+            .field("seed", &self.seed)
+            .field("history", &self.history)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ExecuteOptions {
+    /// Virtual time starting now, seed 0, history kept, no task handlers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// The task handlers.
+    pub fn handlers(mut self, handlers: Handlers) -> Self {
+        self.handlers = Arc::new(handlers);
+        self
+    }
+    /// A clock to use instead of a fresh virtual clock per execution.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+    /// Where each execution's fresh virtual clock starts (milliseconds since the epoch);
+    /// by default the system time at the start of the execution.
+    pub fn virtual_start(mut self, millis: i64) -> Self {
+        self.start_millis = Some(millis);
+        self
+    }
+    /// The seed of the execution's [`SeededRandom`].
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// Whether to keep the event history (ids are counted either way).
+    pub fn history(mut self, keep: bool) -> Self {
+        self.history = keep;
+        self
+    }
+    /// The execution name (`$$.Execution.Name`); a UUID from the seed by default.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// The state machine name (`$$.StateMachine.Name`).
+    pub fn state_machine_name(mut self, name: impl Into<String>) -> Self {
+        self.state_machine_name = name.into();
+        self
+    }
+}
+
+/// How an execution ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Reached a Succeed state or an `End`.
+    Succeeded,
+    /// An error nothing caught, or a Fail state.
+    Failed,
+    /// The machine's `TimeoutSeconds` passed.
+    TimedOut,
+}
+
+impl Status {
+    /// `SUCCEEDED`, `FAILED` or `TIMED_OUT`, as DescribeExecution says.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Succeeded => "SUCCEEDED",
+            Status::Failed => "FAILED",
+            Status::TimedOut => "TIMED_OUT",
+        }
+    }
+}
+
+/// A finished execution.
+#[derive(Debug, Clone)]
+pub struct Execution {
+    /// How it ended.
+    pub status: Status,
+    /// The output, when it succeeded.
+    pub output: Option<Value>,
+    /// The error name, when it failed (`None` for a Fail state without `Error`).
+    pub error: Option<String>,
+    /// The cause, when it failed and one was given.
+    pub cause: Option<String>,
+    /// The events, if history was kept.
+    pub history: Vec<HistoryEvent>,
+    /// Start and stop time on the execution's clock (milliseconds since the epoch).
+    pub start_millis: i64,
+    /// See `start_millis`.
+    pub stop_millis: i64,
+}
+
+impl Execution {
+    /// `{"status", "output" | "error", "cause"}` (without history).
+    pub fn result_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("status".into(), json!(self.status.as_str()));
+        if let Some(o) = &self.output {
+            m.insert("output".into(), o.clone());
+        }
+        if self.status != Status::Succeeded {
+            m.insert("error".into(), json!(self.error));
+            m.insert("cause".into(), json!(self.cause));
+        }
+        Value::Object(m)
+    }
+}
+
+/// A state's failure on its way up to a Catch or the execution.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    error: Option<String>,
+    cause: Option<String>,
+}
+
+impl Failure {
+    fn new(error: &str, cause: impl Into<String>) -> Self {
+        Failure {
+            error: Some(error.to_owned()),
+            cause: Some(cause.into()),
+        }
+    }
+
+    fn error_name(&self) -> &str {
+        self.error.as_deref().unwrap_or("")
+    }
+
+    /// The error output a Catch hands on: `{"Error", "Cause"}`.
+    fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        if let Some(e) = &self.error {
+            m.insert("Error".into(), Value::String(e.clone()));
+        }
+        if let Some(c) = &self.cause {
+            m.insert("Cause".into(), Value::String(c.clone()));
+        }
+        Value::Object(m)
+    }
+}
+
+/// Where a state sends its output.
+enum Flow {
+    Next(usize, Value),
+    End(Value),
+}
+
+/// Event ids and (optionally) the events of one history.
+struct Recorder {
+    next_id: AtomicU64,
+    events: Option<Mutex<Vec<HistoryEvent>>>,
+}
+
+impl Recorder {
+    fn new(keep: bool) -> Self {
+        Recorder {
+            next_id: AtomicU64::new(1),
+            events: keep.then(|| Mutex::new(Vec::with_capacity(64))),
+        }
+    }
+
+    fn take(self) -> Vec<HistoryEvent> {
+        self.events
+            .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
+            .unwrap_or_default()
+    }
+}
+
+/// One thread of events: the execution, a branch, or an iteration.
+struct Track<'r> {
+    rec: &'r Recorder,
+    prev: u64,
+}
+
+struct Run<'a> {
+    handlers: &'a Handlers,
+    clock: Arc<dyn Clock>,
+    rng: Mutex<SeededRandom>,
+    /// `$$.Execution` and `$$.StateMachine`, built only if some state reads the context.
+    context_base: Option<Map<String, Value>>,
+    execution_arn: String,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing holding these locks can panic half-way through an update.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Polls the execution; when it is stuck waiting, lets a virtual clock jump ahead.
+struct Drive<F> {
+    fut: Pin<Box<F>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl<F: Future> Future for Drive<F> {
+    type Output = F::Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        loop {
+            if let Poll::Ready(v) = self.fut.as_mut().poll(cx) {
+                return Poll::Ready(v);
+            }
+            if !self.clock.advance() {
+                return Poll::Pending;
+            }
+        }
+    }
+}
+
+fn uuid(rng: &mut SeededRandom) -> String {
+    let a = rng.next_u64();
+    let b = rng.next_u64();
+    let a = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x4000;
+    let b = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xFFFF,
+        a & 0xFFFF,
+        b >> 48,
+        b & 0xFFFF_FFFF_FFFF
+    )
+}
+
+/// Text of a value in AWS messages: strings bare, anything else as JSON.
+fn shown(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// An upper bound of `v`'s serialized size (every character escaped as `\uXXXX`), stopping
+/// once it passes `limit`.
+fn size_bound(v: &Value, limit: usize, acc: &mut usize) {
+    if *acc > limit {
+        return;
+    }
+    match v {
+        Value::Null | Value::Bool(_) => *acc += 5,
+        Value::Number(_) => *acc += 24,
+        Value::String(s) => *acc += s.len() * 6 + 2,
+        Value::Array(items) => {
+            *acc += 2;
+            for item in items {
+                *acc += 1;
+                size_bound(item, limit, acc);
+            }
+        }
+        Value::Object(map) => {
+            *acc += 2;
+            for (k, item) in map {
+                *acc += k.len() * 6 + 4;
+                size_bound(item, limit, acc);
+            }
+        }
+    }
+}
+
+/// Whether `v` serializes to more than `limit` bytes. A cheap bound settles almost every
+/// case; only values near the limit are serialized (stopping as soon as they pass it).
+pub(crate) fn exceeds(v: &Value, limit: usize) -> bool {
+    let mut bound = 0;
+    size_bound(v, limit, &mut bound);
+    if bound <= limit {
+        return false;
+    }
+    struct Counter {
+        n: usize,
+        limit: usize,
+    }
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.n += buf.len();
+            if self.n > self.limit {
+                return Err(std::io::Error::other("limit"));
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    serde_json::to_writer(&mut Counter { n: 0, limit }, v).is_err()
+}
+
+impl StateMachine {
+    /// Runs one execution to its end. Never panics on any input; every failure is reported
+    /// in the returned [`Execution`].
+    pub async fn execute(&self, input: Value, options: &ExecuteOptions) -> Execution {
+        let clock: Arc<dyn Clock> = match &options.clock {
+            Some(c) => Arc::clone(c),
+            None => Arc::new(VirtualClock::new(
+                options.start_millis.unwrap_or_else(system_millis),
+            )),
+        };
+        let mut rng = SeededRandom::new(options.seed);
+        let name = options.name.clone().unwrap_or_else(|| uuid(&mut rng));
+        let sm_arn = format!(
+            "arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{}",
+            options.state_machine_name
+        );
+        let execution_arn = format!(
+            "arn:aws:states:{REGION}:{ACCOUNT}:execution:{}:{name}",
+            options.state_machine_name
+        );
+        let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/StepFunctionsLocal");
+        let start_millis = clock.now_millis();
+        let context_base = self.uses_context.then(|| {
+            let mut m = Map::new();
+            m.insert(
+                "Execution".into(),
+                json!({
+                    "Id": execution_arn,
+                    "Input": input,
+                    "Name": name,
+                    "RoleArn": role_arn,
+                    "StartTime": timestamp::format_millis(start_millis),
+                    "RedriveCount": 0,
+                }),
+            );
+            m.insert(
+                "StateMachine".into(),
+                json!({"Id": sm_arn, "Name": options.state_machine_name}),
+            );
+            m
+        });
+        let run = Run {
+            handlers: &options.handlers,
+            clock: Arc::clone(&clock),
+            rng: Mutex::new(rng),
+            context_base,
+            execution_arn,
+        };
+        let rec = Recorder::new(options.history);
+        let mut track = Track { rec: &rec, prev: 0 };
+        run.record(&mut track, || EventDetails::ExecutionStarted {
+            input: input.clone(),
+            role_arn: role_arn.clone(),
+        });
+        let oversized = exceeds(&input, MAX_PAYLOAD_BYTES);
+        let outcome = {
+            let prev = track.prev;
+            let body = async {
+                if oversized {
+                    return Err(Failure::new(
+                        "States.DataLimitExceeded",
+                        "The execution input exceeds the maximum number of bytes service limit.",
+                    ));
+                }
+                run.graph(&self.root, input, &rec, prev).await
+            };
+            let timed = async {
+                match self.timeout_seconds {
+                    None => Some(body.await),
+                    Some(t) => {
+                        let deadline = start_millis
+                            .saturating_add(i64::try_from(t).unwrap_or(i64::MAX / 2) * 1000);
+                        match select(Box::pin(body), run.clock.sleep_until(deadline)).await {
+                            Either::Left((r, _)) => Some(r),
+                            Either::Right(_) => None,
+                        }
+                    }
+                }
+            };
+            Drive {
+                fut: Box::pin(timed),
+                clock: Arc::clone(&clock),
+            }
+            .await
+        };
+        // The closing event follows whatever happened last (a failing branch included).
+        track.prev = rec.next_id.load(Ordering::Relaxed).saturating_sub(1);
+        let (status, output, error, cause) = match outcome {
+            Some(Ok((out, _))) => {
+                run.record(&mut track, || EventDetails::ExecutionSucceeded {
+                    output: out.clone(),
+                });
+                (Status::Succeeded, Some(out), None, None)
+            }
+            Some(Err(f)) => {
+                run.record(&mut track, || EventDetails::ExecutionFailed {
+                    error: f.error.clone(),
+                    cause: f.cause.clone(),
+                });
+                (Status::Failed, None, f.error, f.cause)
+            }
+            None => {
+                let error = Some("States.Timeout".to_owned());
+                let cause = Some(format!(
+                    "The execution timed out after {} seconds.",
+                    self.timeout_seconds.unwrap_or_default()
+                ));
+                run.record(&mut track, || EventDetails::ExecutionTimedOut {
+                    error: error.clone(),
+                    cause: cause.clone(),
+                });
+                (Status::TimedOut, None, error, cause)
+            }
+        };
+        let stop_millis = clock.now_millis();
+        Execution {
+            status,
+            output,
+            error,
+            cause,
+            history: rec.take(),
+            start_millis,
+            stop_millis,
+        }
+    }
+}
+
+impl<'a> Run<'a> {
+    fn record(&self, track: &mut Track<'_>, details: impl FnOnce() -> EventDetails) -> u64 {
+        let id = track.rec.next_id.fetch_add(1, Ordering::Relaxed);
+        if let Some(events) = &track.rec.events {
+            let event = HistoryEvent {
+                id,
+                previous_event_id: track.prev,
+                timestamp_millis: self.clock.now_millis(),
+                details: details(),
+            };
+            lock(events).push(event);
+        }
+        track.prev = id;
+        id
+    }
+
+    fn runtime(&self, st: &State, entered: u64, message: impl std::fmt::Display) -> Failure {
+        Failure::new(
+            "States.Runtime",
+            format!(
+                "An error occurred while executing the state '{}' (entered at the event id #{entered}). {message}",
+                st.name
+            ),
+        )
+    }
+
+    fn context(
+        &self,
+        st: &State,
+        entered_millis: i64,
+        retry_count: u32,
+        extra: Option<(&str, Value)>,
+    ) -> Value {
+        let Some(base) = &self.context_base else {
+            return Value::Null;
+        };
+        let mut m = base.clone();
+        m.insert(
+            "State".into(),
+            json!({
+                "Name": &*st.name,
+                "EnteredTime": timestamp::format_millis(entered_millis),
+                "RetryCount": retry_count,
+            }),
+        );
+        if let Some((k, v)) = extra {
+            m.insert(k.into(), v);
+        }
+        Value::Object(m)
+    }
+
+    fn fill(
+        &self,
+        t: &Template,
+        input: &Value,
+        ctx: &Value,
+        st: &State,
+        entered: u64,
+    ) -> Result<Value, Failure> {
+        let mut rng = lock(&self.rng);
+        t.eval(input, ctx, &mut *rng).map_err(|e| match e {
+            TemplateError::PathNotFound { field, path } => self.runtime(
+                st,
+                entered,
+                format!("The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{input}'"),
+            ),
+            TemplateError::Intrinsic { error, message } => Failure {
+                error: Some(error),
+                cause: Some(format!(
+                    "An error occurred while executing the state '{}' (entered at the event id #{entered}). {message}",
+                    st.name
+                )),
+            },
+        })
+    }
+
+    /// `InputPath`/`OutputPath` on a borrowed document.
+    fn select<'v>(
+        &self,
+        sel: &Selector,
+        doc: &'v Value,
+        ctx: &'v Value,
+        st: &State,
+        entered: u64,
+    ) -> Result<Cow<'v, Value>, Failure> {
+        match sel {
+            Selector::Identity => Ok(Cow::Borrowed(doc)),
+            Selector::Empty => Ok(Cow::Owned(Value::Object(Map::new()))),
+            Selector::Path(p) => p
+                .eval(doc, ctx)
+                .map_err(|_| self.runtime(st, entered, p.not_found(doc, ctx))),
+        }
+    }
+
+    /// `InputPath`/`OutputPath` on an owned document (no copy for `$`).
+    fn select_owned(
+        &self,
+        sel: &Selector,
+        doc: Value,
+        ctx: &Value,
+        st: &State,
+        entered: u64,
+    ) -> Result<Value, Failure> {
+        match sel {
+            Selector::Identity => Ok(doc),
+            _ => self
+                .select(sel, &doc, ctx, st, entered)
+                .map(Cow::into_owned),
+        }
+    }
+
+    fn apply_result_path(
+        &self,
+        rp: &ResultPath,
+        raw: Value,
+        result: Value,
+        st: &State,
+    ) -> Result<Value, Failure> {
+        match rp {
+            ResultPath::Replace => Ok(result),
+            ResultPath::Discard => Ok(raw),
+            ResultPath::Path(p) => {
+                let mut doc = raw;
+                match p.path.set(&mut doc, result) {
+                    Ok(()) => Ok(doc),
+                    Err(_) => Err(Failure::new(
+                        "States.ResultPathMatchFailure",
+                        format!(
+                            "Unable to apply ReferencePath {} to input {}. (state '{}')",
+                            p.text, doc, st.name
+                        ),
+                    )),
+                }
+            }
+        }
+    }
+
+    fn check_size(&self, result: &Value, st: &State) -> Result<(), Failure> {
+        if exceeds(result, MAX_PAYLOAD_BYTES) {
+            return Err(Failure::new(
+                "States.DataLimitExceeded",
+                format!(
+                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                    st.name
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn exit(&self, st: &State, output: Value, track: &mut Track<'_>, next: Option<usize>) -> Flow {
+        self.record(track, || EventDetails::StateExited {
+            state_type: st.kind.type_name(),
+            name: Arc::clone(&st.name),
+            output: output.clone(),
+        });
+        match next {
+            Some(n) => Flow::Next(n, output),
+            None => Flow::End(output),
+        }
+    }
+
+    /// Runs a graph (the machine, a branch, an iteration) from its start to its end.
+    fn graph<'s>(
+        &'s self,
+        graph: &'s Graph,
+        input: Value,
+        rec: &'s Recorder,
+        prev: u64,
+    ) -> BoxFuture<'s, Result<(Value, u64), Failure>> {
+        Box::pin(async move {
+            let mut track = Track { rec, prev };
+            let mut index = graph.start;
+            let mut input = input;
+            loop {
+                let Some(st) = graph.states.get(index) else {
+                    return Err(Failure::new(
+                        "States.Runtime",
+                        format!("no state at index {index}"),
+                    ));
+                };
+                match self.state(st, input, &mut track).await? {
+                    Flow::Next(n, v) => {
+                        index = n;
+                        input = v;
+                    }
+                    Flow::End(v) => return Ok((v, track.prev)),
+                }
+            }
+        })
+    }
+
+    async fn state(
+        &self,
+        st: &State,
+        input: Value,
+        track: &mut Track<'_>,
+    ) -> Result<Flow, Failure> {
+        let entered = self.record(track, || EventDetails::StateEntered {
+            state_type: st.kind.type_name(),
+            name: Arc::clone(&st.name),
+            input: input.clone(),
+        });
+        let entered_millis = self.clock.now_millis();
+        let ctx = if st.uses_context {
+            self.context(st, entered_millis, 0, None)
+        } else {
+            Value::Null
+        };
+        match &st.kind {
+            Kind::Pass { result } => {
+                let passthrough = result.is_none() && st.parameters.is_none();
+                let doc = if passthrough && matches!(st.result_path, ResultPath::Replace) {
+                    // The result is the effective input and replaces the input: no copy.
+                    self.select_owned(&st.input_path, input, &ctx, st, entered)?
+                } else {
+                    let result = {
+                        let eff = self.select(&st.input_path, &input, &ctx, st, entered)?;
+                        match (result, &st.parameters) {
+                            (Some(r), _) => r.clone(),
+                            (None, Some(p)) => self.fill(p, &eff, &ctx, st, entered)?,
+                            (None, None) => eff.into_owned(),
+                        }
+                    };
+                    self.check_size(&result, st)?;
+                    self.apply_result_path(&st.result_path, input, result, st)?
+                };
+                let out = self.select_owned(&st.output_path, doc, &ctx, st, entered)?;
+                Ok(self.exit(st, out, track, st.next))
+            }
+            Kind::Choice { choices, default } => {
+                let eff = self.select_owned(&st.input_path, input, &ctx, st, entered)?;
+                let mut chosen = None;
+                for (rule, next) in choices {
+                    if rule
+                        .eval(&eff, &ctx)
+                        .map_err(|m| self.runtime(st, entered, m))?
+                    {
+                        chosen = Some(*next);
+                        break;
+                    }
+                }
+                let Some(next) = chosen.or(*default) else {
+                    return Err(Failure::new(
+                        "States.NoChoiceMatched",
+                        format!(
+                            "An error occurred while executing the state '{}' (entered at the event id #{entered}). Failed to transition out of the state. The state does not point to a next state.",
+                            st.name
+                        ),
+                    ));
+                };
+                let out = self.select_owned(&st.output_path, eff, &ctx, st, entered)?;
+                Ok(self.exit(st, out, track, Some(next)))
+            }
+            Kind::Wait(wait) => {
+                let eff = self.select_owned(&st.input_path, input, &ctx, st, entered)?;
+                let deadline = self.wait_deadline(wait, &eff, &ctx, st, entered, entered_millis)?;
+                self.clock.sleep_until(deadline).await;
+                let out = self.select_owned(&st.output_path, eff, &ctx, st, entered)?;
+                Ok(self.exit(st, out, track, st.next))
+            }
+            Kind::Succeed => {
+                let eff = self.select_owned(&st.input_path, input, &ctx, st, entered)?;
+                let out = self.select_owned(&st.output_path, eff, &ctx, st, entered)?;
+                Ok(self.exit(st, out, track, None))
+            }
+            Kind::Fail { error, cause } => {
+                let error = self.fail_field(error.as_ref(), &input, &ctx, st, entered)?;
+                let cause = self.fail_field(cause.as_ref(), &input, &ctx, st, entered)?;
+                Err(Failure { error, cause })
+            }
+            Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_) => {
+                self.retrying(st, input, ctx, entered, entered_millis, track)
+                    .await
+            }
+        }
+    }
+
+    fn fail_field(
+        &self,
+        src: Option<&Source<String>>,
+        input: &Value,
+        ctx: &Value,
+        st: &State,
+        entered: u64,
+    ) -> Result<Option<String>, Failure> {
+        let value = match src {
+            None => return Ok(None),
+            Some(Source::Literal(s)) => return Ok(Some(s.clone())),
+            Some(Source::Path(p)) => p
+                .eval(input, ctx)
+                .map_err(|_| self.runtime(st, entered, p.not_found(input, ctx)))?
+                .into_owned(),
+            Some(Source::Intrinsic(f)) => {
+                let mut rng = lock(&self.rng);
+                f.eval(input, ctx, &mut *rng).map_err(|e| Failure {
+                    error: Some(e.error_name().to_string()),
+                    cause: Some(format!(
+                        "An error occurred while executing the state '{}' (entered at the event id #{entered}). {}",
+                        st.name,
+                        e.cause()
+                    )),
+                })?
+            }
+        };
+        match value {
+            Value::String(s) => Ok(Some(s)),
+            other => Err(self.runtime(
+                st,
+                entered,
+                format!(
+                    "The Fail state's error or cause path refers to {other}, which is not a string"
+                ),
+            )),
+        }
+    }
+
+    fn wait_deadline(
+        &self,
+        wait: &Wait,
+        eff: &Value,
+        ctx: &Value,
+        st: &State,
+        entered: u64,
+        now: i64,
+    ) -> Result<i64, Failure> {
+        let lookup = |p: &PathExpr| {
+            p.eval(eff, ctx)
+                .map(Cow::into_owned)
+                .map_err(|_| self.runtime(st, entered, p.not_found(eff, ctx)))
+        };
+        Ok(match wait {
+            Wait::Seconds(s) => now.saturating_add(
+                i64::try_from(*s)
+                    .unwrap_or(i64::MAX / 2)
+                    .saturating_mul(1000),
+            ),
+            Wait::Timestamp(ns) => i64::try_from(ns.div_euclid(1_000_000)).unwrap_or(i64::MAX),
+            Wait::SecondsPath(p) => {
+                let v = lookup(p)?;
+                match v.as_i64() {
+                    Some(s) if s < 0 => {
+                        return Err(self.runtime(
+                            st,
+                            entered,
+                            format!(
+                                "The SecondsPath parameter references a negative value: {} == {}",
+                                p.text,
+                                shown(&v)
+                            ),
+                        ));
+                    }
+                    Some(s) => now.saturating_add(s.saturating_mul(1000)),
+                    None => {
+                        return Err(self.runtime(st, entered, format!("The SecondsPath parameter cannot be parsed as a long value: {} == {}", p.text, shown(&v))));
+                    }
+                }
+            }
+            Wait::TimestampPath(p) => {
+                let v = lookup(p)?;
+                match v.as_str().and_then(timestamp::parse) {
+                    Some(ns) => i64::try_from(ns.div_euclid(1_000_000)).unwrap_or(i64::MAX),
+                    None => {
+                        return Err(self.runtime(
+                            st,
+                            entered,
+                            format!(
+                                "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
+                                p.text,
+                                shown(&v)
+                            ),
+                        ));
+                    }
+                }
+            }
+        })
+    }
+
+    /// Task, Parallel and Map: attempts with `Retry`, then `Catch`.
+    async fn retrying(
+        &self,
+        st: &State,
+        input: Value,
+        ctx: Value,
+        entered: u64,
+        entered_millis: i64,
+        track: &mut Track<'_>,
+    ) -> Result<Flow, Failure> {
+        let token = match &st.kind {
+            Kind::Task(t) if t.wait_for_task_token => Some(uuid(&mut lock(&self.rng))),
+            _ => None,
+        };
+        let mut ctx = ctx;
+        if let Some(tok) = &token {
+            ctx = self.context(st, entered_millis, 0, Some(("Task", json!({"Token": tok}))));
+        }
+        let mut counts = vec![0u64; st.retry.len()];
+        let mut attempt: u32 = 0;
+        let outcome = loop {
+            attempt += 1;
+            // The effective input: InputPath, then Parameters (a Map reads its own Parameters
+            // per item instead). Built afresh for each attempt, so nothing is copied for a
+            // retry that may never come.
+            let this_input = {
+                let eff = self.select(&st.input_path, &input, &ctx, st, entered)?;
+                match &st.parameters {
+                    Some(p) => self.fill(p, &eff, &ctx, st, entered)?,
+                    None => eff.into_owned(),
+                }
+            };
+            let result = match &st.kind {
+                Kind::Task(task) => {
+                    self.task(
+                        st,
+                        task,
+                        this_input,
+                        attempt,
+                        token.clone(),
+                        &ctx,
+                        entered,
+                        track,
+                    )
+                    .await
+                }
+                Kind::Parallel { branches } => self.parallel(branches, this_input, track).await,
+                Kind::Map(spec) => self.map(st, spec, this_input, &ctx, entered, track).await,
+                _ => Err(Failure::new(
+                    "States.Runtime",
+                    "not a task, parallel or map state",
+                )),
+            };
+            let result = result.and_then(|r| {
+                let r = match &st.result_selector {
+                    Some(t) => self.fill(t, &r, &ctx, st, entered)?,
+                    None => r,
+                };
+                self.check_size(&r, st)?;
+                Ok(r)
+            });
+            match result {
+                Ok(r) => break Ok(r),
+                Err(f) => {
+                    let name = f.error_name();
+                    let retrier = st.retry.iter().position(|r| r.errors.matches(name));
+                    let Some(i) = retrier else { break Err(f) };
+                    let (Some(r), Some(count)) = (st.retry.get(i), counts.get_mut(i)) else {
+                        break Err(f);
+                    };
+                    if *count >= r.max_attempts {
+                        break Err(f);
+                    }
+                    let mut delay = r.interval_seconds * r.backoff_rate.powf(*count as f64);
+                    if let Some(max) = r.max_delay_seconds {
+                        delay = delay.min(max);
+                    }
+                    if r.full_jitter {
+                        let unit = (lock(&self.rng).next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+                        delay *= unit;
+                    }
+                    *count += 1;
+                    let delay_ms = (delay * 1000.0).min(1e15) as i64;
+                    let now = self.clock.now_millis();
+                    self.clock.sleep_until(now.saturating_add(delay_ms)).await;
+                }
+            }
+        };
+        let failure = match outcome {
+            Ok(result) => match self.apply_result_path(&st.result_path, input, result, st) {
+                Ok(doc) => {
+                    let out = self.select_owned(&st.output_path, doc, &ctx, st, entered)?;
+                    return Ok(self.exit(st, out, track, st.next));
+                }
+                // The input is gone; the catcher gets an empty document.
+                Err(f) => return self.catch(st, f, Value::Object(Map::new()), track),
+            },
+            Err(f) => f,
+        };
+        self.catch(st, failure, input, track)
+    }
+
+    fn catch(
+        &self,
+        st: &State,
+        failure: Failure,
+        input: Value,
+        track: &mut Track<'_>,
+    ) -> Result<Flow, Failure> {
+        let Some(c) = st
+            .catch
+            .iter()
+            .find(|c| c.errors.matches(failure.error_name()))
+        else {
+            return Err(failure);
+        };
+        let out = self.apply_result_path(&c.result_path, input, failure.to_value(), st)?;
+        Ok(self.exit(st, out, track, Some(c.next)))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn task(
+        &self,
+        st: &State,
+        task: &Task,
+        input: Value,
+        attempt: u32,
+        token: Option<String>,
+        ctx: &Value,
+        entered: u64,
+        track: &mut Track<'_>,
+    ) -> Result<Value, Failure> {
+        let resolve = |src: &Option<Source<u64>>, field: &str| -> Result<Option<u64>, Failure> {
+            match src {
+                None => Ok(None),
+                Some(Source::Literal(n)) => Ok(Some(*n)),
+                Some(Source::Path(p)) => {
+                    let v = p
+                        .eval(&input, ctx)
+                        .map_err(|_| self.runtime(st, entered, p.not_found(&input, ctx)))?;
+                    match v.as_u64() {
+                        Some(n) if n > 0 => Ok(Some(n)),
+                        _ => Err(self.runtime(st, entered, format!("The {field}Path field refers to value \"{}\" which is not a valid positive integer: {}", shown(&v), p.text))),
+                    }
+                }
+                Some(Source::Intrinsic(_)) => Ok(None),
+            }
+        };
+        let timeout = resolve(&task.timeout, "TimeoutSeconds")?;
+        let heartbeat = resolve(&task.heartbeat, "HeartbeatSeconds")?;
+        let rtype = || task.resource_type.to_string();
+        let rname = || task.resource_name.to_string();
+        if task.direct_lambda {
+            self.record(track, || EventDetails::LambdaFunctionScheduled {
+                resource: task.resource.to_string(),
+                input: input.clone(),
+                timeout_seconds: timeout,
+            });
+            self.record(track, || EventDetails::LambdaFunctionStarted);
+        } else {
+            self.record(track, || EventDetails::TaskScheduled {
+                resource_type: rtype(),
+                resource: rname(),
+                parameters: input.clone(),
+                timeout_seconds: timeout,
+                heartbeat_seconds: heartbeat,
+            });
+            self.record(track, || EventDetails::TaskStarted {
+                resource_type: rtype(),
+                resource: rname(),
+            });
+        }
+        let outcome = match self.handlers.find(&task.resource) {
+            None => Err((false, self.unknown_resource(st, task, &input, entered))),
+            Some(handler) => {
+                let request = TaskRequest {
+                    resource: Arc::clone(&task.resource),
+                    input,
+                    state_name: Arc::clone(&st.name),
+                    attempt,
+                    timeout_seconds: timeout,
+                    heartbeat_seconds: heartbeat,
+                    task_token: token,
+                };
+                let call = handler.invoke(request);
+                let answer = match timeout {
+                    None => Some(call.await),
+                    Some(t) => {
+                        let deadline = self.clock.now_millis().saturating_add(
+                            i64::try_from(t)
+                                .unwrap_or(i64::MAX / 2)
+                                .saturating_mul(1000),
+                        );
+                        match select(call, self.clock.sleep_until(deadline)).await {
+                            Either::Left((r, _)) => Some(r),
+                            Either::Right(_) => None,
+                        }
+                    }
+                };
+                match answer {
+                    Some(Ok(v)) => Ok(v),
+                    Some(Err(f)) => Err((
+                        false,
+                        Failure {
+                            error: Some(f.error),
+                            cause: f.cause,
+                        },
+                    )),
+                    None => Err((
+                        true,
+                        Failure {
+                            error: Some("States.Timeout".into()),
+                            cause: None,
+                        },
+                    )),
+                }
+            }
+        };
+        match outcome {
+            Ok(v) => {
+                if task.direct_lambda {
+                    self.record(track, || EventDetails::LambdaFunctionSucceeded {
+                        output: v.clone(),
+                    });
+                } else {
+                    self.record(track, || EventDetails::TaskSucceeded {
+                        resource_type: rtype(),
+                        resource: rname(),
+                        output: v.clone(),
+                    });
+                }
+                Ok(v)
+            }
+            Err((timed_out, f)) => {
+                let error = f.error.clone().unwrap_or_default();
+                let cause = f.cause.clone();
+                self.record(track, || match (task.direct_lambda, timed_out) {
+                    (true, false) => EventDetails::LambdaFunctionFailed { error, cause },
+                    (true, true) => EventDetails::LambdaFunctionTimedOut { error, cause },
+                    (false, false) => EventDetails::TaskFailed {
+                        resource_type: rtype(),
+                        resource: rname(),
+                        error,
+                        cause,
+                    },
+                    (false, true) => EventDetails::TaskTimedOut {
+                        resource_type: rtype(),
+                        resource: rname(),
+                        error,
+                        cause,
+                    },
+                });
+                Err(f)
+            }
+        }
+    }
+
+    fn unknown_resource(&self, st: &State, task: &Task, input: &Value, entered: u64) -> Failure {
+        if &*task.resource_type == "lambda" {
+            let function = input
+                .get("FunctionName")
+                .and_then(Value::as_str)
+                .filter(|_| !task.direct_lambda)
+                .unwrap_or(&task.resource);
+            return Failure::new(
+                "Lambda.ResourceNotFoundException",
+                format!(
+                    "Function not found: {function} (Service: Lambda, Status Code: 404, Error Code: ResourceNotFoundException)"
+                ),
+            );
+        }
+        self.runtime(
+            st,
+            entered,
+            format!(
+                "The resource '{}' has no handler registered with this engine.",
+                task.resource
+            ),
+        )
+    }
+
+    async fn parallel(
+        &self,
+        branches: &[Graph],
+        input: Value,
+        track: &mut Track<'_>,
+    ) -> Result<Value, Failure> {
+        let started = self.record(track, || EventDetails::ParallelStateStarted);
+        let rec = track.rec;
+        let last = branches.len().saturating_sub(1);
+        let mut input = Some(input);
+        let mut running: FuturesUnordered<_> = branches
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
+                // The last branch takes the input itself.
+                let branch_input = if i == last {
+                    input.take()
+                } else {
+                    input.clone()
+                };
+                let branch_input = branch_input.unwrap_or(Value::Null);
+                async move { (i, self.graph(g, branch_input, rec, started).await) }
+            })
+            .collect();
+        let mut results = vec![Value::Null; branches.len()];
+        while let Some((i, r)) = running.next().await {
+            match r {
+                Ok((v, _)) => {
+                    if let Some(slot) = results.get_mut(i) {
+                        *slot = v;
+                    }
+                }
+                Err(f) => {
+                    drop(running);
+                    self.record(track, || EventDetails::ParallelStateFailed);
+                    return Err(f);
+                }
+            }
+        }
+        self.record(track, || EventDetails::ParallelStateSucceeded);
+        Ok(Value::Array(results))
+    }
+
+    fn map_number(
+        &self,
+        src: &Option<Source<u64>>,
+        field: &str,
+        input: &Value,
+        ctx: &Value,
+        st: &State,
+        entered: u64,
+    ) -> Result<Option<u64>, Failure> {
+        match src {
+            None => Ok(None),
+            Some(Source::Literal(n)) => Ok(Some(*n)),
+            Some(Source::Path(p)) => {
+                let v = p
+                    .eval(input, ctx)
+                    .map_err(|_| self.runtime(st, entered, p.not_found(input, ctx)))?;
+                match v.as_i64() {
+                    Some(n) if n < 0 => Err(self.runtime(st, entered, format!("{field} cannot be negative."))),
+                    Some(n) => Ok(Some(n.unsigned_abs())),
+                    None => Err(self.runtime(
+                        st,
+                        entered,
+                        format!("The {field}Path field refers to value \"{}\" which is not a valid integer: {}", shown(&v), p.text),
+                    )),
+                }
+            }
+            Some(Source::Intrinsic(_)) => Ok(None),
+        }
+    }
+
+    async fn map(
+        &self,
+        st: &State,
+        spec: &MapSpec,
+        input: Value,
+        ctx: &Value,
+        entered: u64,
+        track: &mut Track<'_>,
+    ) -> Result<Value, Failure> {
+        let items: Vec<Value> = match &spec.reader {
+            Some(reader) => self.read_items(st, reader, &input, ctx, entered).await?,
+            None => {
+                let selected = match &spec.items_path {
+                    None => Cow::Borrowed(&input),
+                    Some(p) => p
+                        .eval(&input, ctx)
+                        .map_err(|_| self.runtime(st, entered, p.not_found(&input, ctx)))?,
+                };
+                match selected {
+                    Cow::Borrowed(Value::Array(a)) => a.clone(),
+                    Cow::Owned(Value::Array(a)) => a,
+                    other => {
+                        return Err(self.runtime(
+                            st,
+                            entered,
+                            format!(
+                                "Items must be a JSON array, but the ItemsPath selected: {}",
+                                other.as_ref()
+                            ),
+                        ));
+                    }
+                }
+            }
+        };
+        let max_concurrency = self.map_number(
+            &spec.max_concurrency,
+            "MaxConcurrency",
+            &input,
+            ctx,
+            st,
+            entered,
+        )?;
+        let tolerated_count = self.map_number(
+            &spec.tolerated_count,
+            "ToleratedFailureCount",
+            &input,
+            ctx,
+            st,
+            entered,
+        )?;
+        let tolerated_percentage = match &spec.tolerated_percentage {
+            None => None,
+            Some(Source::Literal(p)) => Some(*p),
+            Some(Source::Path(p)) => {
+                let v = p
+                    .eval(&input, ctx)
+                    .map_err(|_| self.runtime(st, entered, p.not_found(&input, ctx)))?;
+                match v.as_f64() {
+                    Some(x) if (0.0..=100.0).contains(&x) => Some(x),
+                    Some(_) => {
+                        return Err(self.runtime(
+                            st,
+                            entered,
+                            "ToleratedFailurePercentage must be between 0 and 100.",
+                        ));
+                    }
+                    None => {
+                        return Err(self.runtime(
+                            st,
+                            entered,
+                            format!("The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: {}", shown(&v), p.text),
+                        ));
+                    }
+                }
+            }
+            Some(Source::Intrinsic(_)) => None,
+        };
+
+        // Iteration inputs: ItemSelector per item (with $$.Map.Item), then batches.
+        let mut inputs = Vec::with_capacity(items.len());
+        for (index, item) in items.into_iter().enumerate() {
+            match &spec.item_selector {
+                None => inputs.push(item),
+                Some(t) => {
+                    let ctx = self.context(
+                        st,
+                        self.clock.now_millis(),
+                        0,
+                        Some(("Map", json!({"Item": {"Index": index, "Value": item}}))),
+                    );
+                    inputs.push(self.fill(t, &input, &ctx, st, entered)?);
+                }
+            }
+        }
+        if let Some(b) = &spec.batcher {
+            inputs = self.batch(st, b, inputs, &input, ctx, entered)?;
+        }
+
+        let distributed = spec.mode == MapMode::Distributed;
+        let total = inputs.len();
+        let started = self.record(track, || EventDetails::MapStateStarted { length: total });
+        if distributed {
+            let arn = format!(
+                "{}/{}:{}",
+                self.execution_arn.replace(":execution:", ":mapRun:"),
+                st.name,
+                started
+            );
+            self.record(track, || EventDetails::MapRunStarted { map_run_arn: arn });
+        }
+        let limit = match max_concurrency {
+            Some(0) | None if distributed => 10_000,
+            Some(0) | None => total.max(1),
+            Some(n) => usize::try_from(n).unwrap_or(usize::MAX).max(1),
+        };
+        let rec = track.rec;
+        let name = &st.name;
+        let processor = &spec.processor;
+        let mut stream = futures::stream::iter(inputs.into_iter().enumerate())
+            .map(|(index, item)| async move {
+                if distributed {
+                    // Each item is a child execution with its own history.
+                    let child = Recorder::new(false);
+                    let _ = child.next_id.fetch_add(1, Ordering::Relaxed);
+                    let r = self.graph(processor, item, &child, 1).await;
+                    (index, r.map(|(v, _)| v))
+                } else {
+                    let mut it = Track { rec, prev: started };
+                    self.record(&mut it, || EventDetails::MapIterationStarted {
+                        name: Arc::clone(name),
+                        index,
+                    });
+                    let r = self.graph(processor, item, rec, it.prev).await;
+                    match &r {
+                        Ok((_, last)) => {
+                            it.prev = *last;
+                            self.record(&mut it, || EventDetails::MapIterationSucceeded {
+                                name: Arc::clone(name),
+                                index,
+                            });
+                        }
+                        Err(_) => {
+                            self.record(&mut it, || EventDetails::MapIterationFailed {
+                                name: Arc::clone(name),
+                                index,
+                            });
+                        }
+                    }
+                    (index, r.map(|(v, _)| v))
+                }
+            })
+            .buffer_unordered(limit);
+        let mut results = vec![Value::Null; total];
+        let mut failed = 0usize;
+        while let Some((index, r)) = stream.next().await {
+            match r {
+                Ok(v) => {
+                    if let Some(slot) = results.get_mut(index) {
+                        *slot = v;
+                    }
+                }
+                Err(f) if !distributed => {
+                    drop(stream);
+                    self.record(track, || EventDetails::MapStateFailed);
+                    return Err(f);
+                }
+                Err(f) => {
+                    failed += 1;
+                    let over_count = tolerated_count.is_none_or(|c| failed as u64 > c);
+                    let over_pct = tolerated_percentage
+                        .is_none_or(|p| (failed as f64) * 100.0 / (total as f64) > p);
+                    let tolerated = match (tolerated_count, tolerated_percentage) {
+                        (None, None) => false,
+                        _ => !(over_count && over_pct),
+                    };
+                    if !tolerated {
+                        drop(stream);
+                        let error = Some("States.ExceedToleratedFailureThreshold".to_owned());
+                        let cause = Some(
+                            "The specified tolerated failure threshold was exceeded".to_owned(),
+                        );
+                        self.record(track, || EventDetails::MapRunFailed {
+                            error: error.clone(),
+                            cause: cause.clone(),
+                        });
+                        self.record(track, || EventDetails::MapStateFailed);
+                        return Err(Failure { error, cause });
+                    }
+                    if let Some(slot) = results.get_mut(index) {
+                        *slot = f.to_value();
+                    }
+                }
+            }
+        }
+        if distributed {
+            self.record(track, || EventDetails::MapRunSucceeded);
+        }
+        self.record(track, || EventDetails::MapStateSucceeded);
+        Ok(Value::Array(results))
+    }
+
+    fn batch(
+        &self,
+        st: &State,
+        b: &Batcher,
+        inputs: Vec<Value>,
+        input: &Value,
+        ctx: &Value,
+        entered: u64,
+    ) -> Result<Vec<Value>, Failure> {
+        let max_items = self
+            .map_number(&b.max_items, "MaxItemsPerBatch", input, ctx, st, entered)?
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(usize::MAX);
+        let max_bytes = self
+            .map_number(
+                &b.max_bytes,
+                "MaxInputBytesPerBatch",
+                input,
+                ctx,
+                st,
+                entered,
+            )?
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(MAX_PAYLOAD_BYTES);
+        let batch_input = match &b.batch_input {
+            Some(t) => Some(self.fill(t, input, ctx, st, entered)?),
+            None => None,
+        };
+        let make = |items: Vec<Value>| {
+            let mut m = Map::new();
+            if let Some(bi) = &batch_input {
+                m.insert("BatchInput".into(), bi.clone());
+            }
+            m.insert("Items".into(), Value::Array(items));
+            Value::Object(m)
+        };
+        let mut batches = Vec::new();
+        let mut current = Vec::new();
+        let mut bytes = 0usize;
+        for item in inputs {
+            let size = serde_json::to_vec(&item).map(|v| v.len()).unwrap_or(0);
+            if !current.is_empty() && (current.len() >= max_items || bytes + size > max_bytes) {
+                batches.push(make(std::mem::take(&mut current)));
+                bytes = 0;
+            }
+            bytes += size;
+            current.push(item);
+        }
+        if !current.is_empty() {
+            batches.push(make(current));
+        }
+        Ok(batches)
+    }
+
+    /// `ItemReader`: the items come from the handler registered for the reader's resource.
+    async fn read_items(
+        &self,
+        st: &State,
+        reader: &Reader,
+        input: &Value,
+        ctx: &Value,
+        entered: u64,
+    ) -> Result<Vec<Value>, Failure> {
+        let parameters = match &reader.parameters {
+            Some(t) => self.fill(t, input, ctx, st, entered)?,
+            None => Value::Object(Map::new()),
+        };
+        let max_items = self.map_number(&reader.max_items, "MaxItems", input, ctx, st, entered)?;
+        let failed = |cause: String| Failure::new("States.ItemReaderFailed", cause);
+        let Some(handler) = self.handlers.find(&reader.resource) else {
+            return Err(failed(format!(
+                "no handler is registered for the ItemReader resource '{}'",
+                reader.resource
+            )));
+        };
+        let request = TaskRequest {
+            resource: Arc::clone(&reader.resource),
+            input: parameters,
+            state_name: Arc::clone(&st.name),
+            attempt: 1,
+            timeout_seconds: None,
+            heartbeat_seconds: None,
+            task_token: None,
+        };
+        let items = match handler.invoke(request).await {
+            Ok(Value::Array(items)) => items,
+            Ok(other) => {
+                return Err(failed(format!(
+                    "the ItemReader returned {other}, which is not a JSON array"
+                )));
+            }
+            Err(f) => {
+                return Err(failed(format!(
+                    "{}: {}",
+                    f.error,
+                    f.cause.unwrap_or_default()
+                )));
+            }
+        };
+        Ok(match max_items.and_then(|n| usize::try_from(n).ok()) {
+            Some(n) if n > 0 => items.into_iter().take(n).collect(),
+            _ => items,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeded_uuids_are_v4_and_repeatable() {
+        let a = uuid(&mut SeededRandom::new(7));
+        let b = uuid(&mut SeededRandom::new(7));
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 36);
+        assert_eq!(a.as_bytes()[14], b'4');
+    }
+
+    #[test]
+    fn size_limit() {
+        assert!(!exceeds(&json!({"a": "b"}), 9));
+        assert!(exceeds(&json!({"a": "bc"}), 9));
+    }
+}

@@ -1,0 +1,79 @@
+//! A local AWS Step Functions engine: loads an Amazon States Language definition (JSONPath
+//! mode), validates it as `CreateStateMachine` would, and runs executions with the host's
+//! task handlers, clock and randomness, recording the history `GetExecutionHistory` shows.
+//!
+//! ```
+//! use futures::future::FutureExt;
+//! use serde_json::json;
+//! use sfn_local::{ExecuteOptions, Handlers, StateMachine, Status, TaskRequest};
+//!
+//! let machine = StateMachine::from_json(r#"{
+//!   "StartAt": "Double",
+//!   "States": {
+//!     "Double": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+//!                "Parameters": {"Payload.$": "$"}, "ResultSelector": {"n.$": "$.n"}, "Next": "Wait"},
+//!     "Wait": {"Type": "Wait", "Seconds": 3600, "End": true}
+//!   }
+//! }"#)?;
+//! let mut handlers = Handlers::new();
+//! handlers.register("arn:aws:states:::lambda:invoke", |req: TaskRequest| {
+//!     let n = req.input["Payload"]["n"].as_i64().unwrap_or(0);
+//!     async move { Ok(json!({"n": n * 2})) }.boxed()
+//! })?;
+//! let options = ExecuteOptions::new().handlers(handlers);
+//! // Virtual time: the hour-long Wait costs nothing.
+//! let execution = futures::executor::block_on(machine.execute(json!({"n": 21}), &options));
+//! assert_eq!(execution.status, Status::Succeeded);
+//! assert_eq!(execution.output, Some(json!({"n": 42})));
+//! assert_eq!(execution.history[1].details.event_type(), "TaskStateEntered");
+//! # Ok::<(), sfn_local::Error>(())
+//! ```
+#![warn(missing_docs)]
+
+mod choice;
+mod clock;
+mod error;
+mod exec;
+mod history;
+mod load;
+mod model;
+mod task;
+mod template;
+pub mod timestamp;
+
+pub mod intrinsics;
+pub mod path;
+
+use serde_json::Value;
+
+pub use clock::{Clock, RealClock, VirtualClock, system_millis};
+pub use error::Error;
+pub use exec::{ExecuteOptions, Execution, MAX_PAYLOAD_BYTES, SeededRandom, Status};
+pub use history::{EventDetails, HistoryEvent};
+pub use task::{Handlers, TaskFailure, TaskHandler, TaskRequest};
+
+/// A loaded, validated state machine, ready to run any number of executions.
+#[derive(Debug)]
+pub struct StateMachine {
+    root: model::Graph,
+    timeout_seconds: Option<u64>,
+    uses_context: bool,
+}
+
+impl StateMachine {
+    /// Parses and validates a definition.
+    pub fn from_json(text: &str) -> Result<Self, Error> {
+        let value: Value = serde_json::from_str(text)?;
+        Self::from_value(&value)
+    }
+
+    /// Validates a definition already parsed as JSON.
+    pub fn from_value(definition: &Value) -> Result<Self, Error> {
+        let loaded = load::load(definition)?;
+        Ok(StateMachine {
+            root: loaded.root,
+            timeout_seconds: loaded.timeout_seconds,
+            uses_context: loaded.uses_context,
+        })
+    }
+}

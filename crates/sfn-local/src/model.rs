@@ -1,0 +1,228 @@
+//! The loaded form of a definition: every name resolved to an index, every path and intrinsic
+//! parsed, so an execution never parses or looks anything up by string.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::choice::Rule;
+use crate::intrinsics::Intrinsic;
+use crate::path::{Path, PathError};
+use crate::template::Template;
+use crate::timestamp::Nanos;
+
+/// A parsed path with the text it came from (for error messages).
+#[derive(Debug)]
+pub(crate) struct PathExpr {
+    pub text: Box<str>,
+    pub path: Path,
+}
+
+impl PathExpr {
+    /// Evaluates against the state input (`$…`) or the context object (`$$…`), borrowing when
+    /// the path selects one existing value.
+    pub fn eval<'v>(
+        &self,
+        input: &'v Value,
+        context: &'v Value,
+    ) -> Result<Cow<'v, Value>, PathError> {
+        self.path.eval_cow(input, context)
+    }
+
+    /// AWS's message for a path that selected nothing:
+    /// `Invalid path '$.x' : No results for path: $['x']`.
+    pub fn not_found(&self, input: &Value, context: &Value) -> String {
+        let detail = self
+            .path
+            .not_found_detail(input, context)
+            .unwrap_or_else(|| format!("No results for path: {}", self.path.normalized()));
+        format!("Invalid path '{}' : {detail}", self.text)
+    }
+}
+
+/// `InputPath` / `OutputPath`.
+#[derive(Debug)]
+pub(crate) enum Selector {
+    /// Absent or `$`: the whole document.
+    Identity,
+    /// `null`: an empty object.
+    Empty,
+    Path(PathExpr),
+}
+
+/// `ResultPath`.
+#[derive(Debug)]
+pub(crate) enum ResultPath {
+    /// Absent or `$`: the result replaces the input.
+    Replace,
+    /// `null`: the result is discarded, the input passes through.
+    Discard,
+    Path(PathExpr),
+}
+
+/// A value given literally, by a path, or (for Fail) by an intrinsic function.
+#[derive(Debug)]
+pub(crate) enum Source<T> {
+    Literal(T),
+    Path(PathExpr),
+    Intrinsic(Intrinsic),
+}
+
+#[derive(Debug)]
+pub(crate) struct Graph {
+    pub start: usize,
+    pub states: Vec<State>,
+}
+
+#[derive(Debug)]
+pub(crate) struct State {
+    pub name: Arc<str>,
+    pub kind: Kind,
+    pub input_path: Selector,
+    pub output_path: Selector,
+    pub result_path: ResultPath,
+    pub parameters: Option<Template>,
+    pub result_selector: Option<Template>,
+    /// `None` is `End: true` (or a terminal state type).
+    pub next: Option<usize>,
+    pub retry: Vec<Retrier>,
+    pub catch: Vec<Catcher>,
+    /// Whether any field of this state reads the context object, so it is built only then.
+    pub uses_context: bool,
+}
+
+#[derive(Debug)]
+pub(crate) enum Kind {
+    Pass {
+        result: Option<Value>,
+    },
+    Task(Box<Task>),
+    Choice {
+        choices: Vec<(Rule, usize)>,
+        default: Option<usize>,
+    },
+    Wait(Wait),
+    Succeed,
+    Fail {
+        error: Option<Source<String>>,
+        cause: Option<Source<String>>,
+    },
+    Parallel {
+        branches: Vec<Graph>,
+    },
+    Map(Box<MapSpec>),
+}
+
+impl Kind {
+    /// The prefix of this type's history events (`PassStateEntered`, …).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Kind::Pass { .. } => "Pass",
+            Kind::Task(_) => "Task",
+            Kind::Choice { .. } => "Choice",
+            Kind::Wait(_) => "Wait",
+            Kind::Succeed => "Succeed",
+            Kind::Fail { .. } => "Fail",
+            Kind::Parallel { .. } => "Parallel",
+            Kind::Map(_) => "Map",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Task {
+    pub resource: Arc<str>,
+    /// `lambda` in `arn:aws:states:::lambda:invoke`, for history events.
+    pub resource_type: Box<str>,
+    /// `invoke` in `arn:aws:states:::lambda:invoke`.
+    pub resource_name: Box<str>,
+    /// A Lambda function ARN used directly as the resource (history uses `LambdaFunction*`).
+    pub direct_lambda: bool,
+    pub wait_for_task_token: bool,
+    pub timeout: Option<Source<u64>>,
+    pub heartbeat: Option<Source<u64>>,
+}
+
+#[derive(Debug)]
+pub(crate) enum Wait {
+    Seconds(u64),
+    SecondsPath(PathExpr),
+    Timestamp(Nanos),
+    TimestampPath(PathExpr),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MapMode {
+    Inline,
+    Distributed,
+}
+
+#[derive(Debug)]
+pub(crate) struct MapSpec {
+    pub processor: Graph,
+    pub mode: MapMode,
+    pub items_path: Option<PathExpr>,
+    pub item_selector: Option<Template>,
+    pub max_concurrency: Option<Source<u64>>,
+    pub tolerated_count: Option<Source<u64>>,
+    pub tolerated_percentage: Option<Source<f64>>,
+    pub batcher: Option<Batcher>,
+    pub reader: Option<Reader>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Batcher {
+    pub max_items: Option<Source<u64>>,
+    pub max_bytes: Option<Source<u64>>,
+    pub batch_input: Option<Template>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Reader {
+    pub resource: Arc<str>,
+    pub parameters: Option<Template>,
+    pub max_items: Option<Source<u64>>,
+}
+
+/// Error names a retrier or catcher matches.
+#[derive(Debug)]
+pub(crate) struct ErrorEquals {
+    pub names: Vec<Box<str>>,
+    pub all: bool,
+}
+
+impl ErrorEquals {
+    /// `States.ALL` matches every error except the terminal ones AWS documents as uncatchable
+    /// by it (`States.Runtime`, `States.DataLimitExceeded`); naming them explicitly still works.
+    pub fn matches(&self, error: &str) -> bool {
+        if self.names.iter().any(|n| &**n == error) {
+            return true;
+        }
+        let terminal = error == "States.Runtime" || error == "States.DataLimitExceeded";
+        if self.all {
+            return !terminal;
+        }
+        // `States.TaskFailed` is documented as a wildcard for every error but States.Timeout.
+        self.names.iter().any(|n| &**n == "States.TaskFailed")
+            && !terminal
+            && error != "States.Timeout"
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Retrier {
+    pub errors: ErrorEquals,
+    pub interval_seconds: f64,
+    pub max_attempts: u64,
+    pub backoff_rate: f64,
+    pub max_delay_seconds: Option<f64>,
+    pub full_jitter: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Catcher {
+    pub errors: ErrorEquals,
+    pub next: usize,
+    pub result_path: ResultPath,
+}

@@ -1,0 +1,193 @@
+//! Task states are answered by handlers the host registers by resource ARN pattern.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use serde_json::Value;
+
+use crate::Error;
+
+/// What a Task state asks of its handler.
+#[derive(Debug, Clone)]
+pub struct TaskRequest {
+    /// The state's `Resource`, e.g. `arn:aws:states:::lambda:invoke`.
+    pub resource: Arc<str>,
+    /// The effective input: the state input after `InputPath` and `Parameters`.
+    pub input: Value,
+    /// The Task state's name.
+    pub state_name: Arc<str>,
+    /// 1 for the first attempt, 2 for the first retry, …
+    pub attempt: u32,
+    /// `TimeoutSeconds` (or the value `TimeoutSecondsPath` selected), if any.
+    pub timeout_seconds: Option<u64>,
+    /// `HeartbeatSeconds`, if any.
+    pub heartbeat_seconds: Option<u64>,
+    /// For `.waitForTaskToken` resources: the token also found at `$$.Task.Token`. The
+    /// handler completes its future when the callback (SendTaskSuccess/Failure) arrives.
+    pub task_token: Option<String>,
+}
+
+/// A task's failure, as a Lambda function or service integration reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskFailure {
+    /// The error name matched by `Retry`/`Catch` `ErrorEquals`, e.g. `PaymentError`.
+    pub error: String,
+    /// Free text; `None` when the task gave none.
+    pub cause: Option<String>,
+}
+
+impl TaskFailure {
+    /// A failure with an error name and a cause.
+    pub fn new(error: impl Into<String>, cause: impl Into<String>) -> Self {
+        TaskFailure {
+            error: error.into(),
+            cause: Some(cause.into()),
+        }
+    }
+}
+
+/// Answers Task states.
+pub trait TaskHandler: Send + Sync {
+    /// Runs the task and returns its result (before `ResultSelector`/`ResultPath`).
+    fn invoke(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, TaskFailure>>;
+}
+
+impl<F> TaskHandler for F
+where
+    F: Fn(TaskRequest) -> BoxFuture<'static, Result<Value, TaskFailure>> + Send + Sync,
+{
+    fn invoke(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, TaskFailure>> {
+        self(request)
+    }
+}
+
+/// A glob split at its `*`s, and its handler.
+type Glob = (Vec<Box<str>>, Arc<dyn TaskHandler>);
+
+/// Handlers by resource pattern: an exact ARN, or a glob where `*` matches any run of
+/// characters (`arn:aws:lambda:*:*:function:*`). Exact matches win; globs are tried in
+/// registration order.
+#[derive(Clone, Default)]
+pub struct Handlers {
+    exact: HashMap<Box<str>, Arc<dyn TaskHandler>>,
+    globs: Vec<Glob>,
+}
+
+impl std::fmt::Debug for Handlers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handlers")
+            .field("exact", &self.exact.keys().collect::<Vec<_>>())
+            .field(
+                "globs",
+                &self
+                    .globs
+                    .iter()
+                    .map(|(g, _)| g.join("*"))
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl Handlers {
+    /// No handlers: every Task fails as an unknown resource.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers `handler` for resources matching `pattern`.
+    pub fn register(
+        &mut self,
+        pattern: &str,
+        handler: impl TaskHandler + 'static,
+    ) -> Result<&mut Self, Error> {
+        self.register_arc(pattern, Arc::new(handler))
+    }
+
+    /// As [`register`](Handlers::register), for a shared handler.
+    pub fn register_arc(
+        &mut self,
+        pattern: &str,
+        handler: Arc<dyn TaskHandler>,
+    ) -> Result<&mut Self, Error> {
+        if pattern.is_empty() || pattern.chars().any(char::is_whitespace) {
+            return Err(Error::InvalidPattern(pattern.to_owned()));
+        }
+        if pattern.contains('*') {
+            self.globs
+                .push((pattern.split('*').map(Box::from).collect(), handler));
+        } else {
+            self.exact.insert(pattern.into(), handler);
+        }
+        Ok(self)
+    }
+
+    /// The handler for `resource`, if any.
+    pub fn find(&self, resource: &str) -> Option<&Arc<dyn TaskHandler>> {
+        if let Some(h) = self.exact.get(resource) {
+            return Some(h);
+        }
+        // `.sync`/`.waitForTaskToken` variants fall back to the plain integration's handler.
+        let base = resource
+            .strip_suffix(".waitForTaskToken")
+            .or_else(|| resource.strip_suffix(".sync:2"))
+            .or_else(|| resource.strip_suffix(".sync"));
+        if let Some(h) = base.and_then(|b| self.exact.get(b)) {
+            return Some(h);
+        }
+        self.globs
+            .iter()
+            .find(|(g, _)| glob_match(g, resource))
+            .map(|(_, h)| h)
+    }
+}
+
+fn glob_match(pieces: &[Box<str>], text: &str) -> bool {
+    let Some((first, rest)) = pieces.split_first() else {
+        return text.is_empty();
+    };
+    let Some(mut remaining) = text.strip_prefix(&**first) else {
+        return false;
+    };
+    let Some((last, middle)) = rest.split_last() else {
+        return remaining.is_empty();
+    };
+    for piece in middle {
+        match remaining.find(&**piece) {
+            Some(at) => remaining = &remaining[at + piece.len()..],
+            None => return false,
+        }
+    }
+    remaining.len() >= last.len() && remaining.ends_with(&**last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(pattern: &str, text: &str) -> bool {
+        let pieces: Vec<Box<str>> = pattern.split('*').map(Box::from).collect();
+        glob_match(&pieces, text)
+    }
+
+    #[test]
+    fn globs() {
+        assert!(m(
+            "arn:aws:lambda:*:*:function:*",
+            "arn:aws:lambda:us-east-1:1:function:F"
+        ));
+        assert!(!m(
+            "arn:aws:lambda:*:*:function:*",
+            "arn:aws:states:::lambda:invoke"
+        ));
+        assert!(m(
+            "arn:aws:states:::dynamodb:*",
+            "arn:aws:states:::dynamodb:putItem"
+        ));
+        assert!(m("*:sns:publish", "arn:aws:states:::sns:publish"));
+        assert!(!m("a*b*c", "ac"));
+        assert!(m("a*b*c", "abc"));
+        assert!(!m("ab*ba", "aba"));
+    }
+}

@@ -1,0 +1,80 @@
+//! Helpers shared by the integration tests.
+
+pub mod standins;
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+/// The AWS-recorded conformance corpus: `ORDERFLOW_CONFORMANCE_DIR`, else `../shared/conformance`
+/// beside the repository.
+pub fn conformance_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("ORDERFLOW_CONFORMANCE_DIR") {
+        return PathBuf::from(dir);
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance")
+}
+
+/// One recorded case.
+pub struct Case {
+    pub name: String,
+    pub definition: Value,
+    pub input: Value,
+    pub expected: Value,
+    pub compare: String,
+}
+
+/// All cases of a category (`jsonpath`, `invalid`, …), sorted by name. Panics with a clear
+/// message when the corpus is missing: a silent pass would hide it.
+pub fn load_category(category: &str) -> Vec<Case> {
+    let dir = conformance_dir().join("cases").join(category);
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
+        panic!(
+            "conformance corpus not found at {} ({e}); set ORDERFLOW_CONFORMANCE_DIR to the directory holding cases/",
+            dir.display()
+        )
+    });
+    let mut cases: Vec<Case> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p)
+                .unwrap_or_else(|e| panic!("reading {}: {e}", p.display()));
+            let v: Value = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("parsing {}: {e}", p.display()));
+            Case {
+                name: v["name"].as_str().unwrap_or_default().to_owned(),
+                definition: v["definition"].clone(),
+                input: v["input"].clone(),
+                expected: v["expected"].clone(),
+                compare: v["compare"].as_str().unwrap_or("exact").to_owned(),
+            }
+        })
+        .collect();
+    cases.sort_by(|a, b| a.name.cmp(&b.name));
+    assert!(!cases.is_empty(), "no cases in {}", dir.display());
+    cases
+}
+
+/// Deep JSON equality with numbers compared by value (`1 == 1.0`).
+pub fn json_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(i), Some(j)) => i == j,
+            _ => match (x.as_u64(), y.as_u64()) {
+                (Some(i), Some(j)) => i == j,
+                _ => x.as_f64() == y.as_f64(),
+            },
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+        }
+        _ => a == b,
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests: one binary, one module per concern.
+
+mod common;
+mod conformance;
+mod properties;
+mod workflow;
