@@ -1,0 +1,266 @@
+//! State machine executions and their history events.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::SystemTime;
+
+use rusqlite::{Connection, OptionalExtension as _, Row, params};
+use serde_json::Value;
+
+use crate::Store;
+use crate::db::{DbResult as _, from_ms, to_ms};
+use crate::error::{Result, Service, StoreError};
+
+const SERVICE: Service = Service::Executions;
+const COLUMNS: &str =
+    "arn, state_machine, name, status, start_ms, stop_ms, input, output, error, cause";
+
+/// An execution's status, as Step Functions names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExecutionStatus {
+    /// Started, not finished.
+    Running,
+    /// Ended in success.
+    Succeeded,
+    /// Ended in a Fail state or an uncaught error.
+    Failed,
+    /// Exceeded its `TimeoutSeconds`.
+    TimedOut,
+    /// Stopped from outside.
+    Aborted,
+}
+
+impl ExecutionStatus {
+    /// `RUNNING`, `SUCCEEDED`, `FAILED`, `TIMED_OUT` or `ABORTED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "RUNNING",
+            Self::Succeeded => "SUCCEEDED",
+            Self::Failed => "FAILED",
+            Self::TimedOut => "TIMED_OUT",
+            Self::Aborted => "ABORTED",
+        }
+    }
+}
+
+impl fmt::Display for ExecutionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ExecutionStatus {
+    type Err = StoreError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "RUNNING" => Self::Running,
+            "SUCCEEDED" => Self::Succeeded,
+            "FAILED" => Self::Failed,
+            "TIMED_OUT" => Self::TimedOut,
+            "ABORTED" => Self::Aborted,
+            other => {
+                return Err(StoreError::InvalidRecord {
+                    field: "status",
+                    reason: format!(
+                        "unknown execution status {other:?}; expected RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED"
+                    ),
+                });
+            }
+        })
+    }
+}
+
+/// One execution of a state machine.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExecutionRecord {
+    /// The execution ARN; the record's identity.
+    pub execution_arn: String,
+    /// Name of the state machine that ran.
+    pub state_machine_name: String,
+    /// The execution's name (unique per state machine).
+    pub name: String,
+    /// Current status.
+    pub status: ExecutionStatus,
+    /// When it started.
+    pub start_date: SystemTime,
+    /// When it ended, if it has.
+    pub stop_date: Option<SystemTime>,
+    /// The execution input.
+    pub input: Value,
+    /// The output, when it succeeded.
+    pub output: Option<Value>,
+    /// The error name, when it failed (e.g. `OutOfStock`).
+    pub error: Option<String>,
+    /// The failure cause, when it failed.
+    pub cause: Option<String>,
+}
+
+impl Store {
+    /// Stores an execution and replaces its history with `history` (the history events as
+    /// JSON), in one transaction. Recording the same ARN again updates it, so an execution
+    /// can be recorded when it starts and again when it ends.
+    pub fn record_execution(&self, record: &ExecutionRecord, history: &[Value]) -> Result<()> {
+        for (field, value) in [
+            ("execution_arn", &record.execution_arn),
+            ("name", &record.name),
+            ("state_machine_name", &record.state_machine_name),
+        ] {
+            if value.is_empty() {
+                return Err(StoreError::InvalidRecord {
+                    field,
+                    reason: "must not be empty".into(),
+                });
+            }
+        }
+        let input = record.input.to_string();
+        let output = record.output.as_ref().map(Value::to_string);
+        // A slice of Values serialises as a JSON array without building one.
+        let history = serde_json::to_string(history).map_err(|e| StoreError::InvalidRecord {
+            field: "history",
+            reason: e.to_string(),
+        })?;
+        let record = record.clone();
+        self.inner.db.write(SERVICE, move |tx| {
+            tx.prepare_cached(
+                "INSERT INTO executions (arn, state_machine, name, status, start_ms, stop_ms, input, output, error, cause, history)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 ON CONFLICT (arn) DO UPDATE SET state_machine = ?2, name = ?3, status = ?4, start_ms = ?5, stop_ms = ?6,
+                     input = ?7, output = ?8, error = ?9, cause = ?10, history = ?11",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    record.execution_arn,
+                    record.state_machine_name,
+                    record.name,
+                    record.status.as_str(),
+                    to_ms(record.start_date),
+                    record.stop_date.map(to_ms),
+                    input,
+                    output,
+                    record.error,
+                    record.cause,
+                    history,
+                ])
+            })
+            .db(SERVICE)?;
+            Ok(())
+        })
+    }
+
+    /// The execution with this ARN, or else the latest one with this name.
+    pub fn get_execution(&self, id: &str) -> Result<Option<ExecutionRecord>> {
+        self.inner.db.read(|conn| {
+            let Some(arn) = resolve_arn(conn, id)? else {
+                return Ok(None);
+            };
+            conn.prepare_cached(&format!("SELECT {COLUMNS} FROM executions WHERE arn = ?1"))
+                .and_then(|mut st| st.query_row([&arn], read_row).optional())
+                .db(SERVICE)?
+                .map(into_record)
+                .transpose()
+        })
+    }
+
+    /// All executions, newest first (as ListExecutions orders them).
+    pub fn list_executions(&self) -> Result<Vec<ExecutionRecord>> {
+        self.inner.db.read(|conn| {
+            let mut st = conn
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM executions ORDER BY start_ms DESC, arn DESC"
+                ))
+                .db(SERVICE)?;
+            let rows = st.query_map([], read_row).db(SERVICE)?;
+            rows.map(|row| into_record(row.db(SERVICE)?)).collect()
+        })
+    }
+
+    /// The history events of the execution with this ARN (or latest with this name).
+    pub fn execution_history(&self, id: &str) -> Result<Vec<Value>> {
+        self.inner.db.read(|conn| {
+            let Some(arn) = resolve_arn(conn, id)? else {
+                return Err(StoreError::ExecutionNotFound { id: id.to_owned() });
+            };
+            let text: String = conn
+                .prepare_cached("SELECT history FROM executions WHERE arn = ?1")
+                .and_then(|mut st| st.query_row([&arn], |r| r.get(0)))
+                .db(SERVICE)?;
+            serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+                what: format!("history of execution {arn}"),
+                detail: e.to_string(),
+            })
+        })
+    }
+}
+
+/// The ARN of the execution an id names: itself if an execution has that ARN, else the
+/// newest execution with that name.
+fn resolve_arn(conn: &Connection, id: &str) -> Result<Option<String>> {
+    let by_arn: Option<String> = conn
+        .prepare_cached("SELECT arn FROM executions WHERE arn = ?1")
+        .and_then(|mut st| st.query_row([id], |r| r.get(0)).optional())
+        .db(SERVICE)?;
+    if by_arn.is_some() {
+        return Ok(by_arn);
+    }
+    conn.prepare_cached("SELECT arn FROM executions WHERE name = ?1 ORDER BY start_ms DESC LIMIT 1")
+        .and_then(|mut st| st.query_row([id], |r| r.get(0)).optional())
+        .db(SERVICE)
+}
+
+type RawRow = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+fn read_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+    ))
+}
+
+fn into_record(row: RawRow) -> Result<ExecutionRecord> {
+    let (execution_arn, state_machine_name, name, status, start, stop, input, output, error, cause) =
+        row;
+    let corrupt = |what: &str, e: String| StoreError::Corrupt {
+        what: format!("{what} of execution {execution_arn}"),
+        detail: e,
+    };
+    let input = serde_json::from_str(&input).map_err(|e| corrupt("input", e.to_string()))?;
+    let output = output
+        .map(|o| serde_json::from_str(&o))
+        .transpose()
+        .map_err(|e| corrupt("output", e.to_string()))?;
+    let status = status
+        .parse()
+        .map_err(|e: StoreError| corrupt("status", e.to_string()))?;
+    Ok(ExecutionRecord {
+        execution_arn,
+        state_machine_name,
+        name,
+        status,
+        start_date: from_ms(start),
+        stop_date: stop.map(from_ms),
+        input,
+        output,
+        error,
+        cause,
+    })
+}
