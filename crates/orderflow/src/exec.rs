@@ -1,0 +1,195 @@
+//! `orderflow exec`: one execution of a definition, virtual time, result + history.
+
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use serde_json::{Map, Value, json};
+use sfn_local::{
+    EventDetails, ExecuteOptions, Execution, Handlers, HistoryEvent, StateMachine, Status,
+    system_millis,
+};
+
+use crate::standins::stand_ins;
+
+#[derive(clap::Args)]
+pub struct ExecArgs {
+    /// The state machine definition (Amazon States Language, JSON).
+    #[arg(long, value_name = "FILE")]
+    definition: PathBuf,
+    /// The execution input: a JSON file, or `-` for stdin (default `{}`).
+    #[arg(long, value_name = "FILE|-")]
+    input: Option<String>,
+    /// Print one JSON object (status, output, error, cause, history) instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Run the same execution N more times after the first (without history) and report
+    /// executions per second.
+    #[arg(long, value_name = "N")]
+    repeat: Option<u64>,
+    /// Answer lambda:invoke, dynamodb:putItem and sns:publish with the benchmark stand-ins
+    /// (payment verified, 5 of each item in stock, charge succeeds).
+    #[arg(long)]
+    stand_ins: bool,
+    /// Seed for States.UUID, States.MathRandom and retry jitter.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+fn read_input(arg: Option<&str>) -> anyhow::Result<Value> {
+    let text = match arg {
+        None => return Ok(json!({})),
+        Some("-") => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("reading the input from stdin")?;
+            s
+        }
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading the input file {path}"))?,
+    };
+    serde_json::from_str(&text)
+        .with_context(|| format!("the input {} is not valid JSON", arg.unwrap_or("-")))
+}
+
+pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.definition)
+        .with_context(|| format!("reading the definition file {}", args.definition.display()))?;
+    let machine = match StateMachine::from_json(&text) {
+        Ok(m) => m,
+        Err(e) => bail!("{}: {e}", args.definition.display()),
+    };
+    let input = read_input(args.input.as_deref())?;
+    let handlers = if args.stand_ins {
+        stand_ins()?.0
+    } else {
+        Handlers::new()
+    };
+    let name = args
+        .definition
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .map(|s| s.split('.').next().unwrap_or(s).to_owned())
+        .unwrap_or_else(|| "StateMachine".into());
+    let options = ExecuteOptions::new()
+        .handlers(handlers)
+        .virtual_start(system_millis())
+        .seed(args.seed)
+        .state_machine_name(name);
+
+    let execution = futures::executor::block_on(machine.execute(input.clone(), &options));
+
+    let benchmark = match args.repeat {
+        None | Some(0) => None,
+        Some(n) => {
+            let quiet = options.clone().history(false);
+            let started = Instant::now();
+            for i in 0..n {
+                let options = quiet.clone().seed(args.seed.wrapping_add(i + 1));
+                let _ = futures::executor::block_on(machine.execute(input.clone(), &options));
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            Some(json!({
+                "executions": n,
+                "seconds": seconds,
+                "executionsPerSecond": if seconds > 0.0 { n as f64 / seconds } else { 0.0 },
+            }))
+        }
+    };
+
+    if args.json {
+        let mut out = match execution.result_json() {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        out.insert(
+            "history".into(),
+            Value::Array(
+                execution
+                    .history
+                    .iter()
+                    .map(HistoryEvent::to_json)
+                    .collect(),
+            ),
+        );
+        if let Some(b) = benchmark {
+            out.insert("benchmark".into(), b);
+        }
+        println!("{}", Value::Object(out));
+    } else {
+        print_table(&execution);
+        if let Some(b) = benchmark {
+            println!(
+                "\nbenchmark: {} executions in {:.3} s = {:.0} executions/s",
+                b["executions"],
+                b["seconds"].as_f64().unwrap_or(0.0),
+                b["executionsPerSecond"].as_f64().unwrap_or(0.0)
+            );
+        }
+    }
+    Ok(if execution.status == Status::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The state (or iteration) an event belongs to, for the table.
+fn step(details: &EventDetails) -> String {
+    match details {
+        EventDetails::StateEntered { name, .. } | EventDetails::StateExited { name, .. } => {
+            name.to_string()
+        }
+        EventDetails::MapIterationStarted { name, index }
+        | EventDetails::MapIterationSucceeded { name, index }
+        | EventDetails::MapIterationFailed { name, index } => format!("{name} #{index}"),
+        EventDetails::TaskScheduled {
+            resource_type,
+            resource,
+            ..
+        } => format!("{resource_type}:{resource}"),
+        EventDetails::LambdaFunctionScheduled { resource, .. } => resource.clone(),
+        EventDetails::TaskFailed { error, .. }
+        | EventDetails::TaskTimedOut { error, .. }
+        | EventDetails::LambdaFunctionFailed { error, .. }
+        | EventDetails::LambdaFunctionTimedOut { error, .. } => error.clone(),
+        EventDetails::ExecutionFailed { error, .. } | EventDetails::MapRunFailed { error, .. } => {
+            error.clone().unwrap_or_default()
+        }
+        _ => String::new(),
+    }
+}
+
+fn print_table(execution: &Execution) {
+    println!(
+        "{:>4}  {:<28} {:<48} {:>10}",
+        "ID", "TYPE", "STEP", "ELAPSED"
+    );
+    for e in &execution.history {
+        let elapsed = e.timestamp_millis - execution.start_millis;
+        println!(
+            "{:>4}  {:<28} {:<48} {:>8}ms",
+            e.id,
+            e.details.event_type(),
+            step(&e.details),
+            elapsed
+        );
+    }
+    println!("\nstatus: {}", execution.status.as_str());
+    match execution.status {
+        Status::Succeeded => {
+            let output = execution
+                .output
+                .as_ref()
+                .map(|o| serde_json::to_string_pretty(o).unwrap_or_default());
+            println!("output: {}", output.unwrap_or_default());
+        }
+        _ => {
+            println!("error:  {}", execution.error.as_deref().unwrap_or("(none)"));
+            println!("cause:  {}", execution.cause.as_deref().unwrap_or("(none)"));
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! The order workflow's Task integrations for the local engine: the functions in process and
+//! the AWS services in the embedded store by default, or the real APIs at an endpoint.
+
+pub mod lambda;
+pub mod ledger;
+pub mod store;

@@ -1,0 +1,206 @@
+//! Card numbers never reach the store: an execution's input and history carry the order as
+//! the client sent it, so before they are recorded every card number in them is masked to
+//! its last four digits.
+//!
+//! Two rules, so neither a renamed field nor free text lets one through: the value of any
+//! `cardNumber` field is masked whatever it holds, and in every string any run of 12 to 19
+//! digits (single spaces or dashes between them allowed) that passes the Luhn check is
+//! masked. JSON held inside strings (history inputs and outputs are JSON text) is parsed and
+//! redacted the same way.
+
+use serde_json::Value;
+
+/// The field whose value is always masked.
+const CARD_FIELD: &str = "cardNumber";
+
+/// `value` with every card number masked.
+pub fn redact(value: &mut Value) {
+    match value {
+        Value::String(text) => {
+            if let Some(masked) = redact_text(text) {
+                *text = masked;
+            }
+        }
+        Value::Array(values) => values.iter_mut().for_each(redact),
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if key == CARD_FIELD {
+                    mask_field(value);
+                } else {
+                    redact(value);
+                }
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+fn mask_field(value: &mut Value) {
+    let digits: String = match value {
+        Value::String(text) => text.chars().filter(char::is_ascii_digit).collect(),
+        Value::Number(number) => number
+            .to_string()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect(),
+        _ => return redact(value),
+    };
+    let last4 = &digits[digits.len().saturating_sub(4)..];
+    *value = Value::String(format!(
+        "{}{last4}",
+        "*".repeat(digits.len().saturating_sub(4).max(4))
+    ));
+}
+
+/// The text with card numbers masked, or `None` when it has none.
+fn redact_text(text: &str) -> Option<String> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        if let Ok(mut parsed) = serde_json::from_str::<Value>(text) {
+            let before = parsed.clone();
+            redact(&mut parsed);
+            return (parsed != before).then(|| parsed.to_string());
+        }
+    }
+    mask_digit_runs(text)
+}
+
+/// Masks Luhn-valid runs of 12–19 digits, keeping separators and the last four digits.
+fn mask_digit_runs(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() || (i > 0 && bytes[i - 1].is_ascii_digit()) {
+            i += 1;
+            continue;
+        }
+        // A run: digits, with single separators between digits.
+        let start = i;
+        let mut end = i;
+        let mut digits = Vec::new();
+        let mut j = i;
+        while j < bytes.len() {
+            if bytes[j].is_ascii_digit() {
+                digits.push(bytes[j] - b'0');
+                end = j + 1;
+                j += 1;
+            } else if (bytes[j] == b' ' || bytes[j] == b'-')
+                && j + 1 < bytes.len()
+                && bytes[j + 1].is_ascii_digit()
+            {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        if (12..=19).contains(&digits.len()) && luhn(&digits) {
+            let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            out.push_str(&text[copied..start]);
+            let keep_from = digits.len() - 4;
+            let mut seen = 0;
+            for &b in &bytes[start..end] {
+                if b.is_ascii_digit() {
+                    out.push(if seen < keep_from { '*' } else { char::from(b) });
+                    seen += 1;
+                } else {
+                    out.push(char::from(b));
+                }
+            }
+            copied = end;
+        }
+        i = end.max(i + 1);
+    }
+    out.map(|mut out| {
+        out.push_str(&text[copied..]);
+        out
+    })
+}
+
+fn luhn(digits: &[u8]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            let d = u32::from(d);
+            if i % 2 == 1 {
+                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+
+    fn redacted(input: Value, expected: Value) {
+        let mut value = input.clone();
+        redact(&mut value);
+        assert_eq!(value, expected, "{input}");
+    }
+
+    #[test]
+    fn card_numbers_are_masked() {
+        redacted(
+            json!({"cardNumber": "5555 5555 5555 4444"}),
+            json!({"cardNumber": "************4444"}),
+        );
+        redacted(
+            json!({"cardNumber": "5192 7402 9672 1055"}),
+            json!({"cardNumber": "************1055"}),
+        );
+        redacted(
+            json!({"cardNumber": 5555555555554444u64}),
+            json!({"cardNumber": "************4444"}),
+        );
+        redacted(json!({"cardNumber": "12"}), json!({"cardNumber": "****12"}));
+        redacted(
+            json!({"cardNumber": {"nested": "4111111111111111"}}),
+            json!({"cardNumber": {"nested": "************1111"}}),
+        );
+        redacted(
+            json!("paid with 4111-1111-1111-1111."),
+            json!("paid with ****-****-****-1111."),
+        );
+        redacted(
+            json!("4111 1111 1111 1111 and 5555555555554444"),
+            json!("**** **** **** 1111 and ************4444"),
+        );
+        redacted(
+            json!("order 1234567890123 at 2026-11-24"),
+            json!("order 1234567890123 at 2026-11-24"),
+        );
+        redacted(json!(["x", 1, null, true]), json!(["x", 1, null, true]));
+    }
+
+    #[test]
+    fn json_inside_strings_is_redacted() {
+        let input = json!({"input": "{\"paymentDetails\":{\"cardNumber\":\"5192 7402 9672 1055\",\"name\":\"J\"}}"});
+        let mut value = input;
+        redact(&mut value);
+        let inner: Value =
+            serde_json::from_str(value["input"].as_str().expect("text")).expect("JSON");
+        assert_eq!(inner["paymentDetails"]["cardNumber"], "************1055");
+        assert_eq!(inner["paymentDetails"]["name"], "J");
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_and_leaves_no_luhn_run(text in "[0-9 -]{0,60}|.{0,60}") {
+            let mut value = Value::String(text);
+            redact(&mut value);
+            let again = value.clone();
+            redact(&mut value);
+            prop_assert_eq!(value, again);
+        }
+    }
+}

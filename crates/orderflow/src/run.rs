@@ -1,0 +1,233 @@
+//! `orderflow run`: one order through the order workflow, shown as the console shows an
+//! execution, then its outcome, its order record and its notification.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use orderflow_store::{Store, StoredMessage};
+use serde_json::{Value, json};
+use sfn_local::{MAX_PAYLOAD_BYTES, Status};
+
+use crate::trace;
+use crate::workflow::{self, Run, TABLE_KEY, TABLE_NAME, Time, Workflow};
+
+/// The sample order `orderflow run` processes when given no file.
+pub const DEFAULT_EVENT: &str = "events/order.json";
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// The order to process: a JSON file as the state machine's input.
+    #[arg(value_name = "EVENT_FILE", default_value = DEFAULT_EVENT)]
+    event: PathBuf,
+    /// Print one JSON object (status, error, cause, orderId, orderState, executionId, …).
+    #[arg(long)]
+    json: bool,
+    /// Show each state's input and output under it.
+    #[arg(long)]
+    io: bool,
+    /// The execution name (default: a new UUID); a name already used is refused.
+    #[arg(long)]
+    name: Option<String>,
+    /// Another copy of the state machine definition (default: the built-in
+    /// statemachine/order-processing.asl.json).
+    #[arg(long, value_name = "FILE")]
+    definition: Option<PathBuf>,
+    /// Virtual time: retry back-offs and waits cost nothing.
+    #[arg(long)]
+    virtual_time: bool,
+    /// Seed for intrinsic functions and retry jitter (default: from the execution name).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+/// An input error: the event cannot be read or is not JSON, which exits 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
+/// Reads an event file as JSON within the Step Functions payload limit.
+pub fn read_event(path: &Path) -> Result<Value, BadInput> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        BadInput(format!(
+            "cannot read the event file {}: {e}",
+            path.display()
+        ))
+    })?;
+    if text.len() > MAX_PAYLOAD_BYTES {
+        return Err(BadInput(format!(
+            "the event file {} is {} bytes, over the {MAX_PAYLOAD_BYTES}-byte Step Functions input limit",
+            path.display(),
+            text.len()
+        )));
+    }
+    serde_json::from_str(&text).map_err(|e| {
+        BadInput(format!(
+            "the event file {} is not valid JSON: {e}",
+            path.display()
+        ))
+    })
+}
+
+pub fn run(args: RunArgs, store: &Path) -> anyhow::Result<ExitCode> {
+    let input = read_event(&args.event)?;
+    let definition = match &args.definition {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| {
+            BadInput(format!(
+                "cannot read the definition {}: {e}",
+                path.display()
+            ))
+        })?,
+        None => workflow::DEFINITION.to_owned(),
+    };
+    let store =
+        Store::open(store).with_context(|| format!("opening the store {}", store.display()))?;
+    let time = if args.virtual_time {
+        Time::Virtual
+    } else {
+        Time::Real
+    };
+    let flow = Workflow::local(store, &definition, time)?;
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let seed = args.seed.unwrap_or_else(|| seed_of(&name));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?;
+    let run = runtime.block_on(flow.run(input, &name, seed))?;
+    let record = order_record(flow.store(), run.order_id.as_deref())?;
+    let notifications = notifications_of(flow.store(), run.order_id.as_deref())?;
+    if args.json {
+        println!("{}", summary(&run, record.as_ref(), &notifications));
+    } else {
+        print_run(&run, record.as_ref(), &notifications, args.io, flow.store());
+    }
+    Ok(if run.execution.status == Status::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn seed_of(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The order's record, as plain JSON.
+pub fn order_record(store: &Store, order_id: Option<&str>) -> anyhow::Result<Option<Value>> {
+    let Some(order_id) = order_id else {
+        return Ok(None);
+    };
+    let got =
+        store.get_item(&json!({"TableName": TABLE_NAME, "Key": {TABLE_KEY: {"S": order_id}}}))?;
+    Ok(match got.get("Item") {
+        Some(item) => Some(orderflow_store::unmarshal(item)?),
+        None => None,
+    })
+}
+
+/// The notifications published about the order.
+pub fn notifications_of(
+    store: &Store,
+    order_id: Option<&str>,
+) -> anyhow::Result<Vec<StoredMessage>> {
+    let Some(order_id) = order_id else {
+        return Ok(Vec::new());
+    };
+    Ok(store
+        .messages()?
+        .into_iter()
+        .filter(|m| {
+            serde_json::from_str::<Value>(&m.message).is_ok_and(|body| body["orderId"] == order_id)
+        })
+        .collect())
+}
+
+/// A message as JSON: its body parsed when it is JSON, and its attributes.
+pub fn message_json(message: &StoredMessage) -> Value {
+    let body = serde_json::from_str::<Value>(&message.message)
+        .unwrap_or_else(|_| Value::String(message.message.clone()));
+    let attributes: serde_json::Map<String, Value> = message
+        .attributes
+        .iter()
+        .map(|(name, a)| {
+            (
+                name.clone(),
+                json!({"DataType": a.data_type, "StringValue": a.string_value}),
+            )
+        })
+        .collect();
+    json!({"messageId": message.message_id, "topicArn": message.topic_arn, "message": body, "attributes": attributes})
+}
+
+fn summary(run: &Run, record: Option<&Value>, notifications: &[StoredMessage]) -> Value {
+    let execution = &run.execution;
+    json!({
+        "status": execution.status.as_str(),
+        "error": execution.error,
+        "cause": execution.cause,
+        "output": execution.output,
+        "orderId": run.order_id,
+        "orderState": run.order_state,
+        "executionId": run.execution_arn,
+        "executionName": run.name,
+        "record": record,
+        "notifications": notifications.iter().map(message_json).collect::<Vec<_>>(),
+    })
+}
+
+fn print_run(
+    run: &Run,
+    record: Option<&Value>,
+    notifications: &[StoredMessage],
+    io: bool,
+    store: &Store,
+) {
+    let execution = &run.execution;
+    println!("execution    {}", run.execution_arn);
+    if let Some(file) = store.database_file() {
+        println!("store        {}", file.display());
+    }
+    println!();
+    println!("{}", trace::table(&trace::rows(&run.history), io));
+    println!();
+    println!(
+        "status       {} in {} ms",
+        execution.status.as_str(),
+        execution.stop_millis - execution.start_millis
+    );
+    if execution.status != Status::Succeeded {
+        println!(
+            "error        {}",
+            execution.error.as_deref().unwrap_or("(none)")
+        );
+        println!(
+            "cause        {}",
+            execution.cause.as_deref().unwrap_or("(none)")
+        );
+    }
+    match (&run.order_id, &run.order_state) {
+        (Some(id), Some(state)) => println!("order        {id} ({state})"),
+        _ => println!("order        (not recorded)"),
+    }
+    match record {
+        Some(record) => println!("record       {}", pretty(record)),
+        None => println!("record       (none)"),
+    }
+    if notifications.is_empty() {
+        println!("notification (none)");
+    }
+    for message in notifications {
+        println!("notification {}", pretty(&message_json(message)));
+    }
+}
+
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value)
+        .unwrap_or_default()
+        .replace('\n', "\n             ")
+}

@@ -1,0 +1,290 @@
+//! The order workflow run locally: the project's one definition with local resource names
+//! substituted for its `${...}` placeholders, as `DefinitionSubstitutions` does on AWS, the
+//! functions in process and the services in the embedded store.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use futures::future::BoxFuture;
+use orderflow_store::{ExecutionRecord, ExecutionStatus, KeySchema, KeyType, Store};
+use orders::{SimulatedGateway, SimulatedInventory, SystemClock};
+use serde_json::Value;
+use sfn_local::{
+    Clock, ExecuteOptions, Execution, Handlers, HistoryEvent, RealClock, StateMachine, Status,
+};
+
+use crate::integrations::lambda::{self, InProcessFunctions};
+use crate::integrations::ledger::LedgerGateway;
+use crate::integrations::store::{self as store_tasks, StoreTasks};
+use crate::redact::redact;
+
+/// The definition, built into the binary from `statemachine/`, so `orderflow run` works from
+/// any directory; `--definition` reads another copy.
+pub const DEFINITION: &str = include_str!("../../../statemachine/order-processing.asl.json");
+/// The local state machine's name (in execution ARNs).
+pub const STATE_MACHINE_NAME: &str = "order-processing";
+/// The local orders table.
+pub const TABLE_NAME: &str = "orders";
+/// The orders table's partition key, as the definition writes it.
+pub const TABLE_KEY: &str = "OrderId";
+/// The local notification topic.
+pub const TOPIC_NAME: &str = "order-notifications";
+
+/// What a definition placeholder could not be replaced with.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SubstitutionError {
+    /// `${Name}` where no substitution is named `Name`.
+    #[error("the definition uses ${{{0}}}, which has no substitution")]
+    Unknown(String),
+    /// `${` without its `}`.
+    #[error("the definition has an unclosed placeholder at byte {0}")]
+    Unclosed(usize),
+}
+
+/// The local values of the definition's placeholders: the same names SAM substitutes.
+pub fn substitutions(region: &str, account: &str) -> Vec<(&'static str, String)> {
+    let function = |name: &str| format!("arn:aws:lambda:{region}:{account}:function:{name}");
+    vec![
+        ("VerifyPaymentFunctionArn", function("verify-payment")),
+        ("CheckStockFunctionArn", function("check-stock")),
+        ("ChargePaymentFunctionArn", function("charge-payment")),
+        ("OrdersTableName", TABLE_NAME.to_owned()),
+        (
+            "OrderNotificationsTopicArn",
+            format!("arn:aws:sns:{region}:{account}:{TOPIC_NAME}"),
+        ),
+    ]
+}
+
+/// Replaces every `${Name}` in `text`; a name without a value is an error, as a missing
+/// substitution would leave an invalid ARN behind.
+pub fn substitute(text: &str, values: &[(&str, String)]) -> Result<String, SubstitutionError> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find('}')
+            .ok_or(SubstitutionError::Unclosed(text.len() - rest.len() + start))?;
+        let name = &after[..end];
+        let value = values
+            .iter()
+            .find(|(key, _)| *key == name)
+            .ok_or_else(|| SubstitutionError::Unknown(name.to_owned()))?;
+        out.push_str(&value.1);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// How time passes for the workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Time {
+    /// The wall clock: waits and retry back-offs really wait, as on AWS.
+    Real,
+    /// A virtual clock per execution: waits cost nothing.
+    Virtual,
+}
+
+/// The order workflow wired for a local run.
+pub struct Workflow {
+    machine: StateMachine,
+    handlers: Handlers,
+    store: Store,
+    time: Time,
+}
+
+/// One finished run.
+#[derive(Debug)]
+pub struct Run {
+    /// The execution ARN (`$$.Execution.Id`).
+    pub execution_arn: String,
+    /// The execution name.
+    pub name: String,
+    /// How it ended (its history moved to `history`).
+    pub execution: Execution,
+    /// The history, as `GetExecutionHistory` gives it, card numbers masked.
+    pub history: Vec<Value>,
+    /// The order id the workflow recorded under, when it got that far.
+    pub order_id: Option<String>,
+    /// The `State` it recorded.
+    pub order_state: Option<String>,
+}
+
+impl Workflow {
+    /// The workflow over `store`, with the functions in process (simulated adapters
+    /// configured from the environment) and the services in the store.
+    pub fn local(store: Store, definition: &str, time: Time) -> anyhow::Result<Workflow> {
+        let region = store.region().to_owned();
+        let account = store.account_id().to_owned();
+        let text = substitute(definition, &substitutions(&region, &account))?;
+        let machine = StateMachine::from_json(&text)
+            .map_err(|e| anyhow::anyhow!("invalid definition: {e}"))?;
+        store.create_table(TABLE_NAME, &KeySchema::new(TABLE_KEY, KeyType::S))?;
+        store.create_topic(TOPIC_NAME)?;
+        let functions = InProcessFunctions::new(
+            Arc::new(LedgerGateway::new(
+                SimulatedGateway::from_env().map_err(|e| anyhow::anyhow!("{e}"))?,
+                store.clone(),
+            )),
+            Arc::new(SimulatedInventory::from_env().map_err(|e| anyhow::anyhow!("{e}"))?),
+            Arc::new(SystemClock),
+        );
+        let functions = Arc::new(functions);
+        let services = Arc::new(StoreTasks::new(store.clone()));
+        let mut handlers = Handlers::new();
+        handlers.register_arc(lambda::LAMBDA_INVOKE, functions.clone())?;
+        handlers.register_arc(lambda::FUNCTION_ARNS, functions)?;
+        handlers.register_arc(store_tasks::DYNAMODB, services.clone())?;
+        handlers.register_arc(store_tasks::SNS_PUBLISH, services)?;
+        Ok(Workflow {
+            machine,
+            handlers,
+            store,
+            time,
+        })
+    }
+
+    /// The store the workflow writes to.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The execution ARN an execution named `name` gets.
+    pub fn execution_arn(&self, name: &str) -> String {
+        format!(
+            "arn:aws:states:{}:{}:execution:{STATE_MACHINE_NAME}:{name}",
+            self.store.region(),
+            self.store.account_id()
+        )
+    }
+
+    /// Runs one execution named `name` on `input` and records it with its history.
+    /// A name already used is refused, as StartExecution refuses it.
+    pub async fn run(&self, input: Value, name: &str, seed: u64) -> anyhow::Result<Run> {
+        let execution_arn = self.execution_arn(name);
+        if self.store.get_execution(&execution_arn)?.is_some() {
+            anyhow::bail!(
+                "ExecutionAlreadyExists: an execution named {name} already ran ({execution_arn})"
+            );
+        }
+        let mut options = ExecuteOptions::new()
+            .handlers(self.handlers.clone())
+            .seed(seed)
+            .name(name)
+            .state_machine_name(STATE_MACHINE_NAME);
+        if self.time == Time::Real {
+            options = options.clock(real_clock());
+        }
+        let mut execution = self.machine.execute(input.clone(), &options).await;
+        // The input and the history carry the card number as the client sent it; nothing
+        // is recorded or shown before it is masked.
+        let mut input = input;
+        redact(&mut input);
+        let mut history: Vec<Value> = execution
+            .history
+            .iter()
+            .map(HistoryEvent::to_json)
+            .collect();
+        history.iter_mut().for_each(redact);
+        execution.history.clear();
+        for text in [&mut execution.error, &mut execution.cause]
+            .into_iter()
+            .flatten()
+        {
+            let mut value = Value::String(std::mem::take(text));
+            redact(&mut value);
+            *text = value.as_str().unwrap_or_default().to_owned();
+        }
+        if let Some(output) = execution.output.as_mut() {
+            redact(output);
+        }
+        let record = ExecutionRecord {
+            execution_arn: execution_arn.clone(),
+            state_machine_name: STATE_MACHINE_NAME.to_owned(),
+            name: name.to_owned(),
+            status: match execution.status {
+                Status::Succeeded => ExecutionStatus::Succeeded,
+                Status::Failed => ExecutionStatus::Failed,
+                Status::TimedOut => ExecutionStatus::TimedOut,
+            },
+            start_date: system_time(execution.start_millis),
+            stop_date: Some(system_time(execution.stop_millis)),
+            input,
+            output: execution.output.clone(),
+            error: execution.error.clone(),
+            cause: execution.cause.clone(),
+        };
+        self.store.record_execution(&record, &history)?;
+        let (order_id, order_state) = recorded_order(&history);
+        Ok(Run {
+            execution_arn,
+            name: name.to_owned(),
+            execution,
+            history,
+            order_id,
+            order_state,
+        })
+    }
+}
+
+fn real_clock() -> Arc<dyn Clock> {
+    let sleep =
+        |duration: Duration| -> BoxFuture<'static, ()> { Box::pin(tokio::time::sleep(duration)) };
+    Arc::new(RealClock::new(sleep))
+}
+
+fn system_time(millis: i64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(millis).unwrap_or(0))
+}
+
+/// The order id and state of the order record the execution wrote (or tried to write):
+/// read from the put's parameters in the history, so it is what the definition decided.
+pub fn recorded_order(history: &[Value]) -> (Option<String>, Option<String>) {
+    history
+        .iter()
+        .rev()
+        .filter(|event| event["type"] == "TaskScheduled")
+        .filter_map(|event| event["taskScheduledEventDetails"]["parameters"].as_str())
+        .filter_map(|text| serde_json::from_str::<Value>(text).ok())
+        .find(|parameters| parameters["TableName"] == TABLE_NAME && parameters["Item"].is_object())
+        .map(|parameters| {
+            let item = &parameters["Item"];
+            let text = |name: &str| item[name]["S"].as_str().map(str::to_owned);
+            (text(TABLE_KEY), text("State"))
+        })
+        .unwrap_or((None, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn substituted(text: &str, expected: Result<&str, SubstitutionError>) {
+        let values = vec![("A", "1".to_owned()), ("Bee", "two".to_owned())];
+        assert_eq!(
+            substitute(text, &values),
+            expected.map(str::to_owned),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn placeholders() {
+        substituted("${A}", Ok("1"));
+        substituted("x${A}y${Bee}z", Ok("x1ytwoz"));
+        substituted("no placeholders $ { }", Ok("no placeholders $ { }"));
+        substituted("${C}", Err(SubstitutionError::Unknown("C".into())));
+        substituted("ab${A", Err(SubstitutionError::Unclosed(2)));
+    }
+
+    #[test]
+    fn every_placeholder_of_the_definition_has_a_local_value() {
+        let text = substitute(DEFINITION, &substitutions("us-east-1", "123456789012"))
+            .expect("all substituted");
+        assert!(!text.contains("${"));
+        StateMachine::from_json(&text).expect("the substituted definition loads");
+    }
+}

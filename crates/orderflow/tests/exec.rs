@@ -1,0 +1,123 @@
+//! The `orderflow exec` command-line contract: JSON shape and exit codes.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../sfn-local/tests/fixtures")
+}
+
+fn exec(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_orderflow"))
+        .arg("exec")
+        .args(args)
+        .output()
+        .expect("the orderflow binary runs")
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+fn order_args(extra: &[&str]) -> Vec<String> {
+    let def = fixtures().join("order.bench.asl.json");
+    let input = fixtures().join("input.json");
+    let mut v = vec![
+        "--definition".to_owned(),
+        def.display().to_string(),
+        "--input".to_owned(),
+        input.display().to_string(),
+    ];
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
+}
+
+#[test]
+fn succeeded_execution_prints_result_and_history_and_exits_0() {
+    let args = order_args(&["--json", "--stand-ins", "--repeat", "20"]);
+    let out = exec(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out);
+    assert_eq!(v["status"], "SUCCEEDED");
+    assert!(v["output"]["MessageId"].is_string());
+    assert_eq!(v["history"][0]["type"], "ExecutionStarted");
+    assert_eq!(v["benchmark"]["executions"], 20);
+    assert!(
+        v["benchmark"]["executionsPerSecond"]
+            .as_f64()
+            .is_some_and(|x| x > 0.0)
+    );
+}
+
+#[test]
+fn failed_execution_exits_1() {
+    // No handlers: the Parallel's tasks fail, the Catch leads to a Fail state.
+    let args = order_args(&["--json"]);
+    let out = exec(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.status.code(), Some(1));
+    let v = json_of(&out);
+    assert_eq!(v["status"], "FAILED");
+    assert!(v.get("output").is_none());
+    assert_eq!(
+        v["history"]
+            .as_array()
+            .and_then(|h| h.last())
+            .map(|e| e["type"].clone()),
+        Some("ExecutionFailed".into())
+    );
+}
+
+#[test]
+fn invalid_definition_exits_2_naming_the_problem() {
+    let dir = std::env::temp_dir().join(format!("orderflow-exec-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let def = dir.join("bad.asl.json");
+    std::fs::write(
+        &def,
+        r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}"#,
+    )
+    .expect("write");
+    let out = exec(&["--definition", def.to_str().unwrap_or_default(), "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("/States/A/Next") && stderr.contains("\"B\""),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(exec(&[]).status.code(), Some(2));
+    assert_eq!(
+        exec(&["--definition", "/nonexistent/def.json"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn table_output_without_json() {
+    let args = order_args(&["--stand-ins"]);
+    let out = exec(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("MapIterationStarted") && text.contains("status: SUCCEEDED"),
+        "{text}"
+    );
+}

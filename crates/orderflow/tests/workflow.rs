@@ -1,0 +1,327 @@
+//! The order workflow end to end through the `orderflow` binary: every route from its
+//! `events/` file, in process, on a fresh embedded store.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs `orderflow --store STORE ARGS…` from the repository root.
+fn orderflow(store: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_orderflow"))
+        .current_dir(repo())
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env_remove("ORDERFLOW_SIMULATION")
+        .output()
+        .expect("orderflow runs")
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// Every form the sample card number could take in a file or a log.
+fn card_numbers(event: &Value) -> Vec<String> {
+    let number = event["paymentDetails"]["cardNumber"]
+        .as_str()
+        .unwrap_or_default();
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    vec![number.to_owned(), digits]
+}
+
+/// The bytes of every file of the store (database, WAL, shared memory).
+fn store_bytes(store: &Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(store).expect("the store directory") {
+        let path = entry.expect("an entry").path();
+        if path.is_file() {
+            bytes.extend(std::fs::read(&path).expect("a store file"));
+        }
+    }
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    !needle.is_empty()
+        && haystack
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+}
+
+struct Route {
+    event: &'static str,
+    exit: i32,
+    status: &'static str,
+    error: Option<&'static str>,
+    state: &'static str,
+}
+
+const ROUTES: &[Route] = &[
+    Route {
+        event: "events/order.json",
+        exit: 0,
+        status: "SUCCEEDED",
+        error: None,
+        state: "PAYMENT_PROCESSED",
+    },
+    Route {
+        event: "events/workflow/payment-not-verified.json",
+        exit: 1,
+        status: "FAILED",
+        error: Some("PaymentNotVerified"),
+        state: "PAYMENT_NOT_VERIFIED",
+    },
+    Route {
+        event: "events/workflow/out-of-stock.json",
+        exit: 1,
+        status: "FAILED",
+        error: Some("OutOfStock"),
+        state: "OUT_OF_STOCK",
+    },
+    Route {
+        event: "events/workflow/charge-declined.json",
+        exit: 1,
+        status: "FAILED",
+        error: Some("PaymentDeclined"),
+        state: "PAYMENT_FAILED",
+    },
+    Route {
+        event: "events/workflow/invalid-order.json",
+        exit: 1,
+        status: "FAILED",
+        error: Some("InvalidOrder"),
+        state: "INVALID",
+    },
+    Route {
+        event: "events/workflow/missing-items.json",
+        exit: 1,
+        status: "FAILED",
+        error: Some("InvalidOrder"),
+        state: "INVALID",
+    },
+];
+
+#[test]
+fn every_route_ends_as_one_record_and_one_notification_without_the_card_number() {
+    for route in ROUTES {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = dir.path().join("store");
+        let run = orderflow(&store, &["run", route.event, "--json", "--virtual-time"]);
+        assert_eq!(
+            run.status.code(),
+            Some(route.exit),
+            "{}: {}",
+            route.event,
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let result = json(&run);
+        assert_eq!(result["status"], route.status, "{}: {result}", route.event);
+        assert_eq!(
+            result["error"].as_str(),
+            route.error,
+            "{}: {result}",
+            route.event
+        );
+        assert_eq!(
+            result["orderState"], route.state,
+            "{}: {result}",
+            route.event
+        );
+        let order_id = result["orderId"].as_str().expect("an order id");
+        assert!(
+            result["executionId"]
+                .as_str()
+                .is_some_and(|id| id.ends_with(result["executionName"].as_str().unwrap_or("?")))
+        );
+        if route.status == "FAILED" {
+            assert!(
+                result["cause"].as_str().is_some_and(|c| !c.is_empty()),
+                "{}: a cause in words: {result}",
+                route.event
+            );
+        }
+
+        let orders = json(&orderflow(&store, &["orders", "--json"]));
+        let orders = orders.as_array().expect("a list");
+        assert_eq!(orders.len(), 1, "{}: {orders:?}", route.event);
+        assert_eq!(orders[0]["OrderId"], order_id);
+        assert_eq!(orders[0]["State"], route.state);
+
+        let notifications = json(&orderflow(&store, &["notifications", "--json"]));
+        let notifications = notifications.as_array().expect("a list");
+        assert_eq!(notifications.len(), 1, "{}: {notifications:?}", route.event);
+        assert_eq!(notifications[0]["message"]["orderId"], order_id);
+        assert_eq!(notifications[0]["message"]["orderState"], route.state);
+        assert_eq!(
+            notifications[0]["attributes"]["orderState"]["StringValue"],
+            route.state
+        );
+
+        let history = orderflow(
+            &store,
+            &[
+                "history",
+                result["executionName"].as_str().expect("a name"),
+                "--io",
+            ],
+        );
+        assert_eq!(history.status.code(), Some(0));
+        let table = orderflow(&store, &["run", route.event, "--virtual-time", "--io"]);
+
+        let event: Value = serde_json::from_str(
+            &std::fs::read_to_string(repo().join(route.event)).expect("event"),
+        )
+        .expect("JSON");
+        let bytes = store_bytes(&store);
+        for number in card_numbers(&event) {
+            assert!(
+                !contains(&bytes, &number),
+                "{}: the store holds the card number",
+                route.event
+            );
+            for out in [&run, &history, &table] {
+                assert!(
+                    !contains(&out.stdout, &number) && !contains(&out.stderr, &number),
+                    "{}: printed the card number",
+                    route.event
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_same_order_twice_is_recorded_and_charged_once() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = dir.path().join("store");
+    let first = json(&orderflow(
+        &store,
+        &[
+            "run",
+            "events/workflow/with-order-id.json",
+            "--json",
+            "--virtual-time",
+        ],
+    ));
+    assert_eq!(first["status"], "SUCCEEDED", "{first}");
+    assert_eq!(first["orderId"], "order-1001");
+    let second = orderflow(
+        &store,
+        &[
+            "run",
+            "events/workflow/with-order-id.json",
+            "--json",
+            "--virtual-time",
+        ],
+    );
+    assert_eq!(second.status.code(), Some(1));
+    let second = json(&second);
+    assert_eq!(second["error"], "DuplicateOrder", "{second}");
+
+    assert_eq!(
+        json(&orderflow(&store, &["orders", "--json"]))
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        json(&orderflow(&store, &["notifications", "--json"]))
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        json(&orderflow(&store, &["executions", "--json"]))
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    let charges = orderflow_store::Store::open(&store)
+        .expect("the store")
+        .charges()
+        .expect("the ledger");
+    assert_eq!(charges.len(), 1, "{charges:?}");
+    assert_eq!(charges[0].order_id, "order-1001");
+}
+
+#[test]
+fn an_execution_name_is_used_once() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = dir.path().join("store");
+    let first = orderflow(&store, &["run", "--name", "run-1", "--virtual-time"]);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let again = orderflow(&store, &["run", "--name", "run-1", "--virtual-time"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("ExecutionAlreadyExists"));
+}
+
+#[test]
+fn unreadable_events_exit_2_with_one_line_naming_the_problem() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = dir.path().join("store");
+    let malformed = dir.path().join("malformed.json");
+    std::fs::write(&malformed, "{\"orderTotal\": ").expect("written");
+    for (args, needle) in [
+        (vec!["run", "events/no-such-file.json"], "no-such-file.json"),
+        (
+            vec!["run", malformed.to_str().expect("utf-8")],
+            "not valid JSON",
+        ),
+        (vec!["history", "nope"], "no execution nope"),
+        (vec!["graph", "--format", "png"], "png"),
+    ] {
+        let out = orderflow(&store, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        // clap's usage errors come with a usage line; our own errors are one line.
+        if args[0] != "graph" {
+            assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        }
+    }
+}
+
+#[test]
+fn graph_colours_an_execution() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = dir.path().join("store");
+    let run = orderflow(
+        &store,
+        &[
+            "run",
+            "events/workflow/out-of-stock.json",
+            "--name",
+            "oos",
+            "--virtual-time",
+        ],
+    );
+    assert_eq!(run.status.code(), Some(1));
+    for format in ["mermaid", "dot", "svg"] {
+        let out = orderflow(&store, &["graph", "--execution", "oos", "--format", format]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("Out Of Stock"), "{format}");
+    }
+}
