@@ -12,7 +12,7 @@ use sfn_local::{
     system_millis,
 };
 
-use crate::standins::stand_ins;
+use orderflow::standins::stand_ins;
 
 #[derive(clap::Args)]
 pub struct ExecArgs {

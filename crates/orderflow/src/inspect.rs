@@ -8,10 +8,10 @@ use anyhow::Context as _;
 use orderflow_store::{ExecutionRecord, Store};
 use serde_json::{Value, json};
 
-use crate::graph::{self, Format};
 use crate::run::{BadInput, message_json};
-use crate::trace;
-use crate::workflow::{self, STATE_MACHINE_NAME, TABLE_NAME};
+use orderflow::graph::{self, Format};
+use orderflow::trace;
+use orderflow::workflow::{self, STATE_MACHINE_NAME, TABLE_NAME};
 
 #[derive(clap::Args)]
 pub struct ListArgs {

@@ -11,14 +11,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod bench_protocol;
 mod exec;
-mod graph;
 mod inspect;
-mod integrations;
-mod redact;
 mod run;
-mod standins;
-mod trace;
-mod workflow;
 
 #[derive(Parser)]
 #[command(

@@ -9,8 +9,8 @@ use orderflow_store::{Store, StoredMessage};
 use serde_json::{Value, json};
 use sfn_local::{MAX_PAYLOAD_BYTES, Status};
 
-use crate::trace;
-use crate::workflow::{self, Run, TABLE_KEY, TABLE_NAME, Time, Workflow};
+use orderflow::trace;
+use orderflow::workflow::{self, Run, TABLE_KEY, TABLE_NAME, Time, Workflow};
 
 /// The sample order `orderflow run` processes when given no file.
 pub const DEFAULT_EVENT: &str = "events/order.json";

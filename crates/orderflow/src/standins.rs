@@ -17,8 +17,11 @@ pub const STOCK_LEVEL: u64 = 5;
 /// Call counters, so a benchmark can check every execution took the success path.
 #[derive(Default)]
 pub struct Calls {
+    /// Lambda invocations answered.
     pub lambda: AtomicU64,
+    /// DynamoDB puts answered.
     pub put_item: AtomicU64,
+    /// SNS publishes answered.
     pub publish: AtomicU64,
 }
 

@@ -124,11 +124,11 @@ fn operand<'a>(o: &'a Opd, item: &'a Item) -> Option<Cow<'a, AttrValue>> {
     }
 }
 
-/// `size()`: characters of a string, bytes of a binary, elements of a set, list or map;
-/// undefined for other types, which makes any comparison with it false.
+/// `size()`: bytes of a string (UTF-8) or binary, elements of a set, list or map, as the
+/// DynamoDB documentation defines it; undefined for other types, so comparing it is false.
 fn size_of(v: &AttrValue) -> Option<usize> {
     Some(match v {
-        AttrValue::S(s) => s.chars().count(),
+        AttrValue::S(s) => s.len(),
         AttrValue::B(b) => b.len(),
         AttrValue::Ss(s) => s.len(),
         AttrValue::Ns(s) => s.len(),
@@ -392,7 +392,7 @@ mod tests {
                 "lineitems": {"L": [{"M": {"sku": {"S": "x1"}, "price": {"N": "10"}}}, {"M": {"sku": {"S": "x2"}}}]},
                 "card": {"M": {"last4": {"S": "4242"}, "brand": {"S": "VISA"}}},
                 "paid": {"BOOL": true}, "note": {"NULL": true}, "bin": {"B": "AAEC"}, "blank": {"S": ""},
-                "with space": {"S": "x"}, "Zebra": {"S": "Zebra"}, "apple": {"S": "apple"}
+                "with space": {"S": "x"}, "u": {"S": "éx"}, "Zebra": {"S": "Zebra"}, "apple": {"S": "apple"}
             }),
             "Item",
         )
@@ -470,6 +470,7 @@ mod tests {
         holds("contains(nums, :a)", false);
         holds("size(tags) = :high", false);
         holds("size(id) > :three", true);
+        holds("size(u) = :three", true); // "éx": 3 UTF-8 bytes, 2 characters
         holds("size(lineitems) BETWEEN :one AND :three", true);
         holds("size(qty) = :one", false); // size of a number is undefined
         holds("absent = :one", false);
