@@ -63,6 +63,7 @@ mod lambda;
 mod params;
 mod sdk;
 mod sns;
+pub mod testing;
 
 pub use attribute::{attribute_from_json, attribute_to_json, item_from_json, item_to_json};
 pub use clients::{AwsClients, AwsClientsBuilder, DEFAULT_REGION};

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use orderflow_aws::AwsClients;
 use orderflow_store::{Store, StoredMessage};
 use serde_json::{Value, json};
 use sfn_local::{MAX_PAYLOAD_BYTES, Status};
@@ -33,12 +34,25 @@ pub struct RunArgs {
     /// statemachine/order-processing.asl.json).
     #[arg(long, value_name = "FILE")]
     definition: Option<PathBuf>,
-    /// Virtual time: retry back-offs and waits cost nothing.
-    #[arg(long)]
+    /// Virtual time: retry back-offs and waits cost nothing. Only with everything in process:
+    /// a virtual clock runs ahead while a real endpoint answers, so task timeouts would fire.
+    #[arg(long, conflicts_with_all = ["aws_endpoint", "aws", "lambda_endpoint"])]
     virtual_time: bool,
     /// Seed for intrinsic functions and retry jitter (default: from the execution name).
     #[arg(long)]
     seed: Option<u64>,
+    /// Send DynamoDB and SNS tasks to this endpoint (e.g. a moto_server) through the AWS SDK
+    /// instead of the embedded store.
+    #[arg(long, value_name = "URL")]
+    aws_endpoint: Option<String>,
+    /// Send DynamoDB and SNS tasks to the AWS account of the environment (credentials,
+    /// region) instead of the embedded store.
+    #[arg(long, conflicts_with = "aws_endpoint")]
+    aws: bool,
+    /// Invoke the functions through the Lambda Invoke API at this endpoint (e.g. `cargo
+    /// lambda watch`) instead of in process.
+    #[arg(long, value_name = "URL")]
+    lambda_endpoint: Option<String>,
 }
 
 /// An input error: the event cannot be read or is not JSON, which exits 2.
@@ -87,28 +101,89 @@ pub fn run(args: RunArgs, store: &Path) -> anyhow::Result<ExitCode> {
     } else {
         Time::Real
     };
-    let flow = Workflow::local(store, &definition, time)?;
     let name = args
         .name
         .clone()
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let seed = args.seed.unwrap_or_else(|| seed_of(&name));
     let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()?;
-    let run = runtime.block_on(flow.run(input, &name, seed))?;
-    let record = order_record(flow.store(), run.order_id.as_deref())?;
-    let notifications = notifications_of(flow.store(), run.order_id.as_deref())?;
+    let (run, record, notifications) = runtime.block_on(async {
+        let services = match (&args.aws_endpoint, args.aws) {
+            (Some(url), _) => Some(clients(Some(url)).await?),
+            (None, true) => Some(clients(None).await?),
+            (None, false) => None,
+        };
+        let lambda = match &args.lambda_endpoint {
+            Some(url) => Some(clients(Some(url)).await?),
+            None => None,
+        };
+        let flow =
+            Workflow::connect(store, &definition, time, lambda.as_ref(), services.as_ref()).await?;
+        let run = flow.run(input, &name, seed).await?;
+        let (record, notifications) = match &services {
+            None => (
+                order_record(flow.store(), run.order_id.as_deref())?,
+                notifications_of(flow.store(), run.order_id.as_deref())?
+                    .iter()
+                    .map(message_json)
+                    .collect(),
+            ),
+            Some(aws) => (
+                remote_record(aws, run.order_id.as_deref()).await?,
+                published(&run.history),
+            ),
+        };
+        anyhow::Ok((run, record, notifications))
+    })?;
     if args.json {
         println!("{}", summary(&run, record.as_ref(), &notifications));
     } else {
-        print_run(&run, record.as_ref(), &notifications, args.io, flow.store());
+        print_run(&run, record.as_ref(), &notifications, args.io);
     }
     Ok(if run.execution.status == Status::Succeeded {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+async fn clients(endpoint: Option<&str>) -> anyhow::Result<AwsClients> {
+    let builder = AwsClients::builder().set_endpoint_url(endpoint.map(str::to_owned));
+    builder
+        .build()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot reach {}: {e}", endpoint.unwrap_or("AWS")))
+}
+
+/// The order's record, read back from DynamoDB at the endpoint.
+async fn remote_record(aws: &AwsClients, order_id: Option<&str>) -> anyhow::Result<Option<Value>> {
+    let Some(order_id) = order_id else {
+        return Ok(None);
+    };
+    let items = aws.scan_table(TABLE_NAME).await?;
+    let item = items
+        .into_iter()
+        .find(|item| item[TABLE_KEY]["S"] == order_id);
+    Ok(match item {
+        Some(item) => Some(orderflow_store::unmarshal(&item)?),
+        None => None,
+    })
+}
+
+/// SNS cannot be read back: what the run published, as the history's publish results say.
+fn published(history: &[Value]) -> Vec<Value> {
+    history
+        .iter()
+        .filter(|event| {
+            event["type"] == "TaskSucceeded"
+                && event["taskSucceededEventDetails"]["resourceType"] == "sns"
+        })
+        .filter_map(|event| event["taskSucceededEventDetails"]["output"].as_str())
+        .filter_map(|text| serde_json::from_str::<Value>(text).ok())
+        .map(|output| json!({"messageId": output["MessageId"]}))
+        .collect()
 }
 
 fn seed_of(name: &str) -> u64 {
@@ -164,7 +239,7 @@ pub fn message_json(message: &StoredMessage) -> Value {
     json!({"messageId": message.message_id, "topicArn": message.topic_arn, "message": body, "attributes": attributes})
 }
 
-fn summary(run: &Run, record: Option<&Value>, notifications: &[StoredMessage]) -> Value {
+fn summary(run: &Run, record: Option<&Value>, notifications: &[Value]) -> Value {
     let execution = &run.execution;
     json!({
         "status": execution.status.as_str(),
@@ -176,22 +251,13 @@ fn summary(run: &Run, record: Option<&Value>, notifications: &[StoredMessage]) -
         "executionId": run.execution_arn,
         "executionName": run.name,
         "record": record,
-        "notifications": notifications.iter().map(message_json).collect::<Vec<_>>(),
+        "notifications": notifications,
     })
 }
 
-fn print_run(
-    run: &Run,
-    record: Option<&Value>,
-    notifications: &[StoredMessage],
-    io: bool,
-    store: &Store,
-) {
+fn print_run(run: &Run, record: Option<&Value>, notifications: &[Value], io: bool) {
     let execution = &run.execution;
     println!("execution    {}", run.execution_arn);
-    if let Some(file) = store.database_file() {
-        println!("store        {}", file.display());
-    }
     println!();
     println!("{}", trace::table(&trace::rows(&run.history), io));
     println!();
@@ -222,7 +288,7 @@ fn print_run(
         println!("notification (none)");
     }
     for message in notifications {
-        println!("notification {}", pretty(&message_json(message)));
+        println!("notification {}", pretty(message));
     }
 }
 

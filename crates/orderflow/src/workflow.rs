@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures::future::BoxFuture;
+use orderflow_aws::AwsClients;
 use orderflow_store::{ExecutionRecord, ExecutionStatus, KeySchema, KeyType, Store};
 use orders::{SimulatedGateway, SimulatedInventory, SystemClock};
 use serde_json::Value;
@@ -119,11 +120,73 @@ impl Workflow {
     pub fn local(store: Store, definition: &str, time: Time) -> anyhow::Result<Workflow> {
         let region = store.region().to_owned();
         let account = store.account_id().to_owned();
-        let text = substitute(definition, &substitutions(&region, &account))?;
+        store.create_table(TABLE_NAME, &KeySchema::new(TABLE_KEY, KeyType::S))?;
+        let topic_arn = store.create_topic(TOPIC_NAME)?;
+        let services = Arc::new(StoreTasks::new(store.clone()));
+        let mut handlers = Handlers::new();
+        handlers.register_arc(store_tasks::DYNAMODB, services.clone())?;
+        handlers.register_arc(store_tasks::SNS_PUBLISH, services)?;
+        Workflow::with_services(
+            store, definition, time, handlers, &region, &account, &topic_arn,
+        )
+    }
+
+    /// The workflow with its Task states sent to real endpoints: the functions to a Lambda
+    /// Invoke API (such as `cargo lambda watch`) when `lambda` is given, DynamoDB and SNS to
+    /// `services` (such as `moto_server`, or AWS) when given; the rest stays local. The
+    /// table and the topic are created at the services' endpoint if missing. Executions are
+    /// recorded in `store` either way.
+    pub async fn connect(
+        store: Store,
+        definition: &str,
+        time: Time,
+        lambda: Option<&AwsClients>,
+        services: Option<&AwsClients>,
+    ) -> anyhow::Result<Workflow> {
+        let Some(aws) = services else {
+            let mut flow = Workflow::local(store, definition, time)?;
+            if let Some(lambda) = lambda {
+                lambda
+                    .lambda_invoke()
+                    .bare_function_names(true)
+                    .register(&mut flow.handlers)?;
+            }
+            return Ok(flow);
+        };
+        aws.ensure_table(TABLE_NAME, TABLE_KEY).await?;
+        let topic_arn = aws.ensure_topic(TOPIC_NAME).await?;
+        let mut handlers = Handlers::new();
+        aws.register_services(&mut handlers)?;
+        let (region, account) = (store.region().to_owned(), store.account_id().to_owned());
+        let mut flow = Workflow::with_services(
+            store, definition, time, handlers, &region, &account, &topic_arn,
+        )?;
+        if let Some(lambda) = lambda {
+            lambda
+                .lambda_invoke()
+                .bare_function_names(true)
+                .register(&mut flow.handlers)?;
+        }
+        Ok(flow)
+    }
+
+    /// The definition with local names, the functions in process, and `handlers` for the
+    /// services.
+    fn with_services(
+        store: Store,
+        definition: &str,
+        time: Time,
+        mut handlers: Handlers,
+        region: &str,
+        account: &str,
+        topic_arn: &str,
+    ) -> anyhow::Result<Workflow> {
+        let mut values = substitutions(region, account);
+        values.retain(|(name, _)| *name != "OrderNotificationsTopicArn");
+        values.push(("OrderNotificationsTopicArn", topic_arn.to_owned()));
+        let text = substitute(definition, &values)?;
         let machine = StateMachine::from_json(&text)
             .map_err(|e| anyhow::anyhow!("invalid definition: {e}"))?;
-        store.create_table(TABLE_NAME, &KeySchema::new(TABLE_KEY, KeyType::S))?;
-        store.create_topic(TOPIC_NAME)?;
         let functions = InProcessFunctions::new(
             Arc::new(LedgerGateway::new(
                 SimulatedGateway::from_env().map_err(|e| anyhow::anyhow!("{e}"))?,
@@ -133,12 +196,8 @@ impl Workflow {
             Arc::new(SystemClock),
         );
         let functions = Arc::new(functions);
-        let services = Arc::new(StoreTasks::new(store.clone()));
-        let mut handlers = Handlers::new();
         handlers.register_arc(lambda::LAMBDA_INVOKE, functions.clone())?;
         handlers.register_arc(lambda::FUNCTION_ARNS, functions)?;
-        handlers.register_arc(store_tasks::DYNAMODB, services.clone())?;
-        handlers.register_arc(store_tasks::SNS_PUBLISH, services)?;
         Ok(Workflow {
             machine,
             handlers,
