@@ -26,9 +26,7 @@ use std::str::FromStr;
 
 use serde_json::Value;
 
-#[cfg(test)]
-use path::StepStatus;
-pub use path::{ExecutionPath, path_from_history};
+pub use path::{ExecutionPath, Step, StepStatus, path_from_history};
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

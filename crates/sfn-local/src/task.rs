@@ -28,6 +28,22 @@ pub struct TaskRequest {
     pub task_token: Option<String>,
 }
 
+impl TaskRequest {
+    /// A first attempt at `resource` with `input` and nothing else set: what a host's tests
+    /// or a host calling its own handlers directly need.
+    pub fn new(resource: &str, input: Value) -> Self {
+        TaskRequest {
+            resource: resource.into(),
+            input,
+            state_name: "Task".into(),
+            attempt: 1,
+            timeout_seconds: None,
+            heartbeat_seconds: None,
+            task_token: None,
+        }
+    }
+}
+
 /// A task's failure, as a Lambda function or service integration reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskFailure {

@@ -46,15 +46,7 @@ pub fn unique(prefix: &str) -> String {
 
 /// A Task request as the engine builds it.
 pub fn request(resource: &str, input: Value) -> TaskRequest {
-    TaskRequest {
-        resource: resource.into(),
-        input,
-        state_name: "Test".into(),
-        attempt: 1,
-        timeout_seconds: None,
-        heartbeat_seconds: None,
-        task_token: None,
-    }
+    TaskRequest::new(resource, input)
 }
 
 /// A loopback port nothing listens on (bound, then released).

@@ -182,15 +182,7 @@ mod tests {
     }
 
     fn request(resource: &str, input: Value) -> TaskRequest {
-        TaskRequest {
-            resource: resource.into(),
-            input,
-            state_name: "Test".into(),
-            attempt: 1,
-            timeout_seconds: None,
-            heartbeat_seconds: None,
-            task_token: None,
-        }
+        TaskRequest::new(resource, input)
     }
 
     fn reference(text: &str, expected: Option<Function>) {

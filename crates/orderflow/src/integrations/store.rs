@@ -94,15 +94,7 @@ mod tests {
     use super::*;
 
     fn request(resource: &str, input: Value) -> TaskRequest {
-        TaskRequest {
-            resource: resource.into(),
-            input,
-            state_name: "Test".into(),
-            attempt: 1,
-            timeout_seconds: None,
-            heartbeat_seconds: None,
-            task_token: None,
-        }
+        TaskRequest::new(resource, input)
     }
 
     fn tasks() -> StoreTasks {
