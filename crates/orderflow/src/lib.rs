@@ -20,6 +20,7 @@
 
 pub mod graph;
 pub mod integrations;
+pub mod load;
 pub mod redact;
 pub mod standins;
 pub mod trace;

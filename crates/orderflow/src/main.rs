@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 // The engine allocates many small JSON values per execution; mimalloc serves them
 // markedly faster than the system allocator.
@@ -10,6 +11,7 @@ use clap::{Parser, Subcommand};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod bench_protocol;
+mod cost;
 mod exec;
 mod inspect;
 mod run;
@@ -50,6 +52,11 @@ enum Command {
     History(inspect::HistoryArgs),
     /// Draw the state machine, with an execution's path coloured.
     Graph(inspect::GraphArgs),
+    /// Count an order's billable AWS units and price them per million orders.
+    Cost(cost::CostArgs),
+    /// Run many orders through the workflow, with injected faults, and check that none was
+    /// lost or charged twice.
+    Load(orderflow::load::LoadArgs),
     /// Run the bench-peers protocol in-process and print one protocol record.
     #[command(hide = true)]
     BenchProtocol(bench_protocol::BenchArgs),
@@ -57,8 +64,11 @@ enum Command {
 
 /// Exit codes: 0 succeeded, 1 the execution ended otherwise, 2 bad input or usage.
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, store_given(&matches))));
+    let (cli, store_given) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             // Printing help or the usage error can only fail on a closed stream.
@@ -69,7 +79,9 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Exec(args) => exec::run(args),
         Command::BenchProtocol(args) => bench_protocol::run(args),
+        Command::Cost(args) => cost::run(args),
         Command::Run(args) => run::run(args, &cli.store),
+        Command::Load(args) => orderflow::load::command(args, &cli.store, store_given),
         Command::Orders(args) => inspect::orders(args, &cli.store),
         Command::Notifications(args) => inspect::notifications(args, &cli.store),
         Command::Executions(args) => inspect::executions(args, &cli.store),
@@ -83,4 +95,13 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Whether `--store` or `ORDERFLOW_STORE` named the store, rather than the default.
+fn store_given(matches: &clap::ArgMatches) -> bool {
+    let source = matches
+        .subcommand()
+        .and_then(|(_, sub)| sub.value_source("store"))
+        .or_else(|| matches.value_source("store"));
+    source.is_some_and(|s| s != ValueSource::DefaultValue)
 }

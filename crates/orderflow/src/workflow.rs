@@ -12,12 +12,15 @@ use orders::{SimulatedGateway, SimulatedInventory, SystemClock};
 use serde_json::Value;
 use sfn_local::{
     Clock, ExecuteOptions, Execution, Handlers, HistoryEvent, RealClock, StateMachine, Status,
+    TaskHandler,
 };
 
+use crate::integrations::faults::{FaultCounts, FaultPlan, Faulty};
 use crate::integrations::lambda::{self, InProcessFunctions};
-use crate::integrations::ledger::LedgerGateway;
+use crate::integrations::ledger::{AuditedGateway, ChargeAudit, StoreLedger};
 use crate::integrations::store::{self as store_tasks, StoreTasks};
 use crate::redact::redact;
+use orders::LedgerGateway;
 
 /// The definition, built into the binary from `statemachine/`, so `orderflow run` works from
 /// any directory; `--definition` reads another copy.
@@ -97,6 +100,38 @@ pub struct Workflow {
     time: Time,
 }
 
+/// What [`Workflow::local_with`] adds to a local run.
+#[derive(Clone)]
+pub struct LocalOptions {
+    /// The faults the integrations inject.
+    pub faults: FaultPlan,
+    /// Where the injected faults are counted.
+    pub fault_counts: Arc<FaultCounts>,
+    /// Where the gateway's real charges are counted, per order id.
+    pub charges: Option<Arc<ChargeAudit>>,
+}
+
+impl Default for LocalOptions {
+    fn default() -> Self {
+        LocalOptions {
+            faults: FaultPlan::none(),
+            fault_counts: Arc::default(),
+            charges: None,
+        }
+    }
+}
+
+impl LocalOptions {
+    /// `handler`, with the faults when there are any.
+    fn decorate(&self, handler: Arc<dyn TaskHandler>) -> Arc<dyn TaskHandler> {
+        if self.faults.is_active() {
+            Arc::new(Faulty::new(handler, self.faults, self.fault_counts.clone()))
+        } else {
+            handler
+        }
+    }
+}
+
 /// One finished run.
 #[derive(Debug)]
 pub struct Run {
@@ -118,16 +153,26 @@ impl Workflow {
     /// The workflow over `store`, with the functions in process (simulated adapters
     /// configured from the environment) and the services in the store.
     pub fn local(store: Store, definition: &str, time: Time) -> anyhow::Result<Workflow> {
+        Workflow::local_with(store, definition, time, &LocalOptions::default())
+    }
+
+    /// [`Workflow::local`] with injected faults and a count of the gateway's real charges.
+    pub fn local_with(
+        store: Store,
+        definition: &str,
+        time: Time,
+        options: &LocalOptions,
+    ) -> anyhow::Result<Workflow> {
         let region = store.region().to_owned();
         let account = store.account_id().to_owned();
         store.create_table(TABLE_NAME, &KeySchema::new(TABLE_KEY, KeyType::S))?;
         let topic_arn = store.create_topic(TOPIC_NAME)?;
-        let services = Arc::new(StoreTasks::new(store.clone()));
+        let services = options.decorate(Arc::new(StoreTasks::new(store.clone())));
         let mut handlers = Handlers::new();
         handlers.register_arc(store_tasks::DYNAMODB, services.clone())?;
         handlers.register_arc(store_tasks::SNS_PUBLISH, services)?;
         Workflow::with_services(
-            store, definition, time, handlers, &region, &account, &topic_arn,
+            store, definition, time, handlers, &region, &account, &topic_arn, options,
         )
     }
 
@@ -159,7 +204,14 @@ impl Workflow {
         aws.register_services(&mut handlers)?;
         let (region, account) = (store.region().to_owned(), store.account_id().to_owned());
         let mut flow = Workflow::with_services(
-            store, definition, time, handlers, &region, &account, &topic_arn,
+            store,
+            definition,
+            time,
+            handlers,
+            &region,
+            &account,
+            &topic_arn,
+            &LocalOptions::default(),
         )?;
         if let Some(lambda) = lambda {
             lambda
@@ -172,6 +224,7 @@ impl Workflow {
 
     /// The definition with local names, the functions in process, and `handlers` for the
     /// services.
+    #[allow(clippy::too_many_arguments)]
     fn with_services(
         store: Store,
         definition: &str,
@@ -180,6 +233,7 @@ impl Workflow {
         region: &str,
         account: &str,
         topic_arn: &str,
+        options: &LocalOptions,
     ) -> anyhow::Result<Workflow> {
         let mut values = substitutions(region, account);
         values.retain(|(name, _)| *name != "OrderNotificationsTopicArn");
@@ -189,13 +243,16 @@ impl Workflow {
             .map_err(|e| anyhow::anyhow!("invalid definition: {e}"))?;
         let functions = InProcessFunctions::new(
             Arc::new(LedgerGateway::new(
-                SimulatedGateway::from_env().map_err(|e| anyhow::anyhow!("{e}"))?,
-                store.clone(),
+                AuditedGateway::new(
+                    SimulatedGateway::from_env().map_err(|e| anyhow::anyhow!("{e}"))?,
+                    options.charges.clone(),
+                ),
+                StoreLedger::new(store.clone()),
             )),
             Arc::new(SimulatedInventory::from_env().map_err(|e| anyhow::anyhow!("{e}"))?),
             Arc::new(SystemClock),
         );
-        let functions = Arc::new(functions);
+        let functions = options.decorate(Arc::new(functions));
         handlers.register_arc(lambda::LAMBDA_INVOKE, functions.clone())?;
         handlers.register_arc(lambda::FUNCTION_ARNS, functions)?;
         Ok(Workflow {

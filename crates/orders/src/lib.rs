@@ -52,6 +52,7 @@ mod clock;
 mod error;
 mod ids;
 mod json;
+mod ledger;
 mod money;
 mod order;
 mod ports;
@@ -62,6 +63,7 @@ pub use card::{CardBrand, MaskedCard, NotVerified, check_card, luhn_valid};
 pub use clock::{Clock, FixedClock, SystemClock, YearMonth};
 pub use error::OrderError;
 pub use ids::{CustomerId, ItemId, OrderId};
+pub use ledger::{ChargeLedger, LedgerEntry, LedgerGateway};
 pub use money::Money;
 pub use order::{CardNumber, Item, MAX_ITEMS, Order, OrderRequest, PaymentDetails, StockRequest};
 pub use ports::{

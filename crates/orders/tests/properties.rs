@@ -201,3 +201,58 @@ fn the_reference_expiry_has_passed() {
     let reason = check_card(order.payment(), today().today()).expect_err("expired");
     assert_eq!(reason.to_string(), "card expired at the end of 08/26");
 }
+
+/// The parser and validator fuzz target: arbitrary and mutated orders for a time budget
+/// (`FUZZ_SECONDS`, default 5) in rounds of 256 cases, seeded by `FUZZ_SEED`:
+///
+/// ```text
+/// FUZZ_SECONDS=600 cargo test --release -p orders --test tests fuzz_orders -- --ignored --nocapture
+/// ```
+#[test]
+#[ignore = "a time-bounded fuzz run; see the doc comment"]
+fn fuzz_orders() {
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    use std::time::{Duration, Instant};
+
+    let number = |name: &str| std::env::var(name).ok().and_then(|s| s.parse::<u64>().ok());
+    let seconds = number("FUZZ_SECONDS").unwrap_or(5);
+    let first_seed = number("FUZZ_SEED").unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    });
+    let strategy = (
+        prop_oneof![
+            json_value(),
+            prop::collection::vec(mutation(), 1..5).prop_map(|m| mutate(order(), &m)),
+        ],
+        month(),
+        "\\PC{0,64}",
+    );
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let (mut cases, mut round) = (0_u64, 0_u64);
+    while Instant::now() < deadline {
+        let seed = first_seed.wrapping_add(round);
+        let mut bytes = [0_u8; 32];
+        bytes[..8].copy_from_slice(&seed.to_le_bytes());
+        let config = Config {
+            cases: 256,
+            failure_persistence: None,
+            ..Config::default()
+        };
+        let mut runner =
+            TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
+        runner
+            .run(&strategy, |(value, month, text)| {
+                exercise(value, month);
+                let _ = OrderRequest::from_json(&text).map(Order::try_from);
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("fuzz_orders failed (FUZZ_SEED={seed}): {e}"));
+        cases += 256;
+        round += 1;
+    }
+    println!(
+        "fuzz target orders: {cases} cases in {seconds} s, first seed {first_seed}, no failure"
+    );
+}

@@ -2,5 +2,6 @@
 
 mod common;
 mod conformance;
+mod fuzz;
 mod properties;
 mod workflow;

@@ -1,0 +1,723 @@
+//! `orderflow cost`: what an order costs on AWS, from real local executions. Each event file
+//! is run through the order workflow (functions in process, services in an in-memory store)
+//! and through the reference design (`--reference`, its Tasks answered by the stand-ins); the
+//! billable units are counted from each execution's history, priced with the table in
+//! `prices.json` (or `--prices`), and printed per order and per million orders, for the
+//! workflow deployed as STANDARD and as EXPRESS.
+//!
+//! How the units are counted, after the AWS pricing pages:
+//! - Standard state transitions: one per state entered ("each step of your workflow"), the
+//!   states inside an inline Map's iterations and a Parallel's branches included, plus one
+//!   per retry (each retry "is charged as an additional state transition"), plus one per
+//!   child execution a Distributed Map starts.
+//! - Express: one request per execution, and one per child execution of a Distributed Map;
+//!   duration rounded up to 100 ms times memory in 64 MB chunks, the memory estimated as the
+//!   pricing page does (50 MB + definition size + largest state data × Parallel/Map steps).
+//!   The duration is the local execution's measured wall time, so it is a lower bound: on AWS
+//!   every Task adds a network round trip. A Distributed Map's Express children are billed
+//!   the same way in both workflow types (100 ms, 64 MB each: their floor).
+//! - Lambda: one request per `lambda:invoke` scheduled (retries included), and GB-seconds at
+//!   the function's memory size from the template, for `--lambda-ms` per invocation (default
+//!   1 ms, the billing increment: the functions answer well within it, see the start-up bench).
+//! - DynamoDB on demand: a `putItem` costs one write unit per started KB of the item, computed
+//!   with DynamoDB's item-size rules; reads one unit per started 4 KB (strongly consistent).
+//!   The charge ledger the payment function keeps (one consistent read, one conditional put per
+//!   charge) is not in the workflow's history, so it is read back from the store.
+//! - SNS: one publish request per started 64 KB of message.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use orderflow::standins::stand_ins;
+use orderflow::workflow::{DEFINITION, Time, Workflow};
+use orderflow_store::Store;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use sfn_local::{ExecuteOptions, HistoryEvent, StateMachine};
+
+/// The price table, built in; `--prices` reads an updated copy.
+const PRICES: &str = include_str!("prices.json");
+/// The functions' memory sizes and architectures come from the synthesized template.
+const TEMPLATE: &str = include_str!("../../../infra/template.yaml");
+/// The order used when no event file is given.
+const ORDER: &str = include_str!("../../../events/order.json");
+/// The reference design's function settings: built in the console, which defaults to 128 MB
+/// on x86_64, and its definition names no other.
+const REFERENCE_MEMORY_MB: f64 = 128.0;
+const REFERENCE_ARCH: &str = "x86_64";
+
+#[derive(clap::Args)]
+pub struct CostArgs {
+    /// Orders to run (JSON files); default: events/order.json.
+    events: Vec<PathBuf>,
+    /// The reference design's definition, run with stand-in tasks for the comparison.
+    #[arg(long, value_name = "FILE")]
+    reference: Option<PathBuf>,
+    /// Another copy of the workflow definition.
+    #[arg(long, value_name = "FILE")]
+    definition: Option<PathBuf>,
+    /// Another price table (the shape of the built-in prices.json).
+    #[arg(long, value_name = "FILE")]
+    prices: Option<PathBuf>,
+    /// Billed duration of each of the workflow's function invocations, in milliseconds.
+    #[arg(long, default_value_t = 1.0, value_name = "MS")]
+    lambda_ms: f64,
+    /// Billed duration of each of the reference's function invocations, in milliseconds.
+    #[arg(long, default_value_t = 1.0, value_name = "MS")]
+    reference_lambda_ms: f64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Prices {
+    region: String,
+    as_of: String,
+    step_functions: StepFunctionsPrices,
+    lambda: LambdaPrices,
+    dynamodb: DynamoDbPrices,
+    sns: SnsPrices,
+}
+
+#[derive(Debug, Deserialize)]
+struct StepFunctionsPrices {
+    standard_per_state_transition: f64,
+    express_per_request: f64,
+    express_per_gb_second: f64,
+    express_duration_increment_ms: f64,
+    express_memory_increment_mb: f64,
+    express_base_memory_mb: f64,
+}
+
+#[derive(Debug, Deserialize)]
+struct LambdaPrices {
+    per_request: f64,
+    per_gb_second: ArchPrices,
+    duration_increment_ms: f64,
+}
+
+#[derive(Debug, Deserialize)]
+struct ArchPrices {
+    arm64: f64,
+    x86_64: f64,
+}
+
+#[derive(Debug, Deserialize)]
+struct DynamoDbPrices {
+    per_write_request_unit: f64,
+    per_read_request_unit: f64,
+    write_unit_bytes: f64,
+    read_unit_bytes: f64,
+}
+
+#[derive(Debug, Deserialize)]
+struct SnsPrices {
+    per_publish_request: f64,
+    request_chunk_bytes: f64,
+}
+
+/// A function's billing settings.
+#[derive(Debug, Clone, PartialEq)]
+struct FunctionSettings {
+    name: String,
+    memory_mb: f64,
+    arch: String,
+}
+
+/// Billable units of a set of executions, summed.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Units {
+    executions: f64,
+    states_entered: f64,
+    retries: f64,
+    child_executions: f64,
+    express_gb_seconds: f64,
+    child_gb_seconds: f64,
+    lambda_requests: f64,
+    /// Lambda GB-seconds priced per architecture.
+    lambda_gb_seconds_arm64: f64,
+    lambda_gb_seconds_x86_64: f64,
+    write_units: f64,
+    read_units: f64,
+    sns_requests: f64,
+}
+
+impl Units {
+    fn transitions(&self) -> f64 {
+        self.states_entered + self.retries + self.child_executions
+    }
+}
+
+/// What one priced design costs per order, by deployment.
+#[derive(Debug)]
+struct Bill {
+    standard: f64,
+    express: f64,
+}
+
+fn bill(u: &Units, p: &Prices) -> Bill {
+    let n = u.executions.max(1.0);
+    let sf = &p.step_functions;
+    let services = u.lambda_requests * p.lambda.per_request
+        + u.lambda_gb_seconds_arm64 * p.lambda.per_gb_second.arm64
+        + u.lambda_gb_seconds_x86_64 * p.lambda.per_gb_second.x86_64
+        + u.write_units * p.dynamodb.per_write_request_unit
+        + u.read_units * p.dynamodb.per_read_request_unit
+        + u.sns_requests * p.sns.per_publish_request;
+    let children =
+        u.child_executions * sf.express_per_request + u.child_gb_seconds * sf.express_per_gb_second;
+    let standard = u.transitions() * sf.standard_per_state_transition + children + services;
+    let express = u.executions * sf.express_per_request
+        + u.express_gb_seconds * sf.express_per_gb_second
+        + children
+        + services;
+    Bill {
+        standard: standard / n,
+        express: express / n,
+    }
+}
+
+/// The functions of the template: `FunctionName` (or the logical id) → memory, architecture.
+fn template_functions(text: &str) -> anyhow::Result<Vec<FunctionSettings>> {
+    let template: Value =
+        serde_saphyr::from_str(text).context("infra/template.yaml is not valid YAML")?;
+    let globals = &template["Globals"]["Function"];
+    let resources = template["Resources"]
+        .as_object()
+        .context("infra/template.yaml has no Resources")?;
+    let mut functions = Vec::new();
+    for (id, resource) in resources {
+        let kind = resource["Type"].as_str().unwrap_or_default();
+        if kind != "AWS::Serverless::Function" && kind != "AWS::Lambda::Function" {
+            continue;
+        }
+        let properties = &resource["Properties"];
+        let setting = |name: &str| {
+            let own = &properties[name];
+            if own.is_null() { &globals[name] } else { own }
+        };
+        let memory_mb = setting("MemorySize").as_f64().unwrap_or(128.0);
+        let arch = setting("Architectures")[0]
+            .as_str()
+            .unwrap_or("x86_64")
+            .to_owned();
+        let name = properties["FunctionName"]
+            .as_str()
+            .unwrap_or(id.as_str())
+            .to_owned();
+        functions.push(FunctionSettings {
+            name,
+            memory_mb,
+            arch,
+        });
+    }
+    if functions.is_empty() {
+        bail!("infra/template.yaml defines no function");
+    }
+    Ok(functions)
+}
+
+/// The settings of the function an ARN or name designates: the template function whose name
+/// it contains, else the first (the template gives all three the same settings).
+fn settings_for<'a>(functions: &'a [FunctionSettings], target: &str) -> &'a FunctionSettings {
+    functions
+        .iter()
+        .filter(|f| target.contains(&f.name))
+        .max_by_key(|f| f.name.len())
+        .or_else(|| functions.first())
+        .unwrap_or_else(|| unreachable_settings())
+}
+
+fn unreachable_settings() -> &'static FunctionSettings {
+    // `template_functions` never returns an empty list; this is the reference's default.
+    static DEFAULT: std::sync::OnceLock<FunctionSettings> = std::sync::OnceLock::new();
+    DEFAULT.get_or_init(|| FunctionSettings {
+        name: String::new(),
+        memory_mb: REFERENCE_MEMORY_MB,
+        arch: REFERENCE_ARCH.to_owned(),
+    })
+}
+
+/// The size DynamoDB bills for an attribute value in its JSON form
+/// (<https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html>).
+fn attribute_size(value: &Value) -> f64 {
+    let Some((kind, inner)) = value.as_object().and_then(|m| m.iter().next()) else {
+        return 0.0;
+    };
+    let text_len = |v: &Value| v.as_str().map_or(0, str::len) as f64;
+    // A number is stored as up to 38 significant digits, two per byte, plus one byte.
+    let number = |v: &Value| {
+        let digits = v
+            .as_str()
+            .unwrap_or_default()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .count();
+        (digits as f64 / 2.0).ceil() + 1.0
+    };
+    // Base64 text: three bytes per four characters.
+    let binary = |v: &Value| (text_len(v) * 3.0 / 4.0).floor();
+    let each = |v: &Value, f: &dyn Fn(&Value) -> f64| {
+        v.as_array().map_or(0.0, |items| items.iter().map(f).sum())
+    };
+    match kind.as_str() {
+        "S" => text_len(inner),
+        "N" => number(inner),
+        "B" => binary(inner),
+        "BOOL" | "NULL" => 1.0,
+        "SS" => each(inner, &text_len),
+        "NS" => each(inner, &number),
+        "BS" => each(inner, &binary),
+        "L" => 3.0 + each(inner, &|v| 1.0 + attribute_size(v)),
+        "M" => {
+            3.0 + item_size(inner.as_object()) + inner.as_object().map_or(0.0, |m| m.len() as f64)
+        }
+        _ => 0.0,
+    }
+}
+
+fn item_size(item: Option<&Map<String, Value>>) -> f64 {
+    item.map_or(0.0, |m| {
+        m.iter()
+            .map(|(name, value)| name.len() as f64 + attribute_size(value))
+            .sum()
+    })
+}
+
+fn units_of(size: f64, unit: f64) -> f64 {
+    (size / unit).ceil().max(1.0)
+}
+
+/// One execution's history, as `GetExecutionHistory` gives it, and what it measured.
+struct Measured<'a> {
+    history: &'a [Value],
+    wall_ms: f64,
+    definition_bytes: usize,
+    lambda_ms: f64,
+}
+
+fn count(units: &mut Units, m: &Measured<'_>, functions: &[FunctionSettings], p: &Prices) {
+    let sf = &p.step_functions;
+    let mut task_entered = 0.0_f64;
+    let mut scheduled = 0.0_f64;
+    let mut parallel_or_map = 0.0_f64;
+    let mut largest_data = 0usize;
+    for event in m.history {
+        let kind = event["type"].as_str().unwrap_or_default();
+        if kind.ends_with("StateEntered") {
+            units.states_entered += 1.0;
+            largest_data = largest_data.max(
+                event["stateEnteredEventDetails"]["input"]
+                    .as_str()
+                    .map_or(0, str::len),
+            );
+        }
+        match kind {
+            "TaskStateEntered" => task_entered += 1.0,
+            "ParallelStateEntered" | "MapStateEntered" => parallel_or_map += 1.0,
+            "MapStateStarted" if m.history.iter().any(|e| e["type"] == "MapRunStarted") => {
+                let children = event["mapStateStartedEventDetails"]["length"]
+                    .as_f64()
+                    .unwrap_or(0.0);
+                units.child_executions += children;
+                let child_gb = sf.express_memory_increment_mb / 1024.0
+                    * sf.express_duration_increment_ms
+                    / 1000.0;
+                units.child_gb_seconds += children * child_gb;
+            }
+            "TaskScheduled" => {
+                scheduled += 1.0;
+                task(units, &event["taskScheduledEventDetails"], m, functions, p);
+            }
+            "LambdaFunctionScheduled" => {
+                scheduled += 1.0;
+                let arn = event["lambdaFunctionScheduledEventDetails"]["resource"]
+                    .as_str()
+                    .unwrap_or_default();
+                lambda(units, arn, m.lambda_ms, functions, p);
+            }
+            _ => {}
+        }
+    }
+    units.executions += 1.0;
+    units.retries += (scheduled - task_entered).max(0.0);
+    let memory_mb = sf.express_base_memory_mb
+        + (m.definition_bytes + largest_data * (parallel_or_map as usize).max(1)) as f64
+            / (1024.0 * 1024.0);
+    let billed_mb =
+        (memory_mb / sf.express_memory_increment_mb).ceil() * sf.express_memory_increment_mb;
+    let billed_ms = (m.wall_ms / sf.express_duration_increment_ms)
+        .ceil()
+        .max(1.0)
+        * sf.express_duration_increment_ms;
+    units.express_gb_seconds += billed_mb / 1024.0 * billed_ms / 1000.0;
+}
+
+fn lambda(units: &mut Units, target: &str, ms: f64, functions: &[FunctionSettings], p: &Prices) {
+    let settings = settings_for(functions, target);
+    let billed_ms =
+        (ms / p.lambda.duration_increment_ms).ceil().max(1.0) * p.lambda.duration_increment_ms;
+    let gb_seconds = settings.memory_mb / 1024.0 * billed_ms / 1000.0;
+    units.lambda_requests += 1.0;
+    if settings.arch == "arm64" {
+        units.lambda_gb_seconds_arm64 += gb_seconds;
+    } else {
+        units.lambda_gb_seconds_x86_64 += gb_seconds;
+    }
+}
+
+fn task(
+    units: &mut Units,
+    details: &Value,
+    m: &Measured<'_>,
+    functions: &[FunctionSettings],
+    p: &Prices,
+) {
+    let parameters: Value = details["parameters"]
+        .as_str()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or(Value::Null);
+    let resource = details["resource"].as_str().unwrap_or_default();
+    match details["resourceType"].as_str().unwrap_or_default() {
+        "lambda" => {
+            let target = parameters["FunctionName"].as_str().unwrap_or(resource);
+            lambda(units, target, m.lambda_ms, functions, p);
+        }
+        "dynamodb" => match resource {
+            "putItem" => {
+                let size = item_size(parameters["Item"].as_object());
+                units.write_units += units_of(size, p.dynamodb.write_unit_bytes);
+            }
+            // Without the stored item's size, the smallest bill: one unit.
+            "updateItem" | "deleteItem" => units.write_units += 1.0,
+            "getItem" => units.read_units += 1.0,
+            _ => {}
+        },
+        "sns" if resource == "publish" => {
+            let text = |v: &Value| match v {
+                Value::String(s) => s.len(),
+                Value::Null => 0,
+                other => other.to_string().len(),
+            };
+            let attributes = parameters["MessageAttributes"]
+                .as_object()
+                .map_or(0, |m| m.iter().map(|(k, v)| k.len() + text(v)).sum());
+            let size = text(&parameters["Message"]) + text(&parameters["Subject"]) + attributes;
+            units.sns_requests += units_of(size as f64, p.sns.request_chunk_bytes);
+        }
+        _ => {}
+    }
+}
+
+fn read_orders(events: &[PathBuf]) -> anyhow::Result<Vec<(String, Value)>> {
+    if events.is_empty() {
+        return Ok(vec![(
+            "events/order.json".to_owned(),
+            serde_json::from_str(ORDER)?,
+        )]);
+    }
+    events
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the event file {}", path.display()))?;
+            let value = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not valid JSON", path.display()))?;
+            Ok((path.display().to_string(), value))
+        })
+        .collect()
+}
+
+fn ours(
+    args: &CostArgs,
+    orders: &[(String, Value)],
+    functions: &[FunctionSettings],
+    prices: &Prices,
+) -> anyhow::Result<Units> {
+    let definition = match &args.definition {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading the definition {}", path.display()))?,
+        None => DEFINITION.to_owned(),
+    };
+    let store = Store::in_memory()?;
+    let flow = Workflow::local(store, &definition, Time::Virtual)?;
+    let mut units = Units::default();
+    for (i, (_, order)) in orders.iter().enumerate() {
+        let started = Instant::now();
+        let run =
+            futures::executor::block_on(flow.run(order.clone(), &format!("cost-{i}"), i as u64))?;
+        let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let measured = Measured {
+            history: &run.history,
+            wall_ms,
+            definition_bytes: definition.len(),
+            lambda_ms: args.lambda_ms,
+        };
+        count(&mut units, &measured, functions, prices);
+    }
+    for charge in flow.store().charges()? {
+        let size = "OrderId".len()
+            + charge.order_id.len()
+            + "record".len()
+            + charge.record.to_string().len();
+        units.write_units += units_of(size as f64, prices.dynamodb.write_unit_bytes);
+        units.read_units += units_of(size as f64, prices.dynamodb.read_unit_bytes);
+    }
+    Ok(units)
+}
+
+fn reference(
+    path: &PathBuf,
+    lambda_ms: f64,
+    orders: &[(String, Value)],
+    prices: &Prices,
+) -> anyhow::Result<Units> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the reference definition {}", path.display()))?;
+    // Its account and region placeholders, as DefinitionSubstitutions would fill them.
+    let text = text
+        .replace("{region}", "us-east-1")
+        .replace("{account}", "123456789012");
+    let machine =
+        StateMachine::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let (handlers, _) = stand_ins()?;
+    let functions = [FunctionSettings {
+        name: String::new(),
+        memory_mb: REFERENCE_MEMORY_MB,
+        arch: REFERENCE_ARCH.to_owned(),
+    }];
+    let mut units = Units::default();
+    for (i, (_, order)) in orders.iter().enumerate() {
+        let options = ExecuteOptions::new()
+            .handlers(handlers.clone())
+            .seed(i as u64)
+            .name(format!("reference-{i}"));
+        let started = Instant::now();
+        let execution = futures::executor::block_on(machine.execute(order.clone(), &options));
+        let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let history: Vec<Value> = execution
+            .history
+            .iter()
+            .map(HistoryEvent::to_json)
+            .collect();
+        let measured = Measured {
+            history: &history,
+            wall_ms,
+            definition_bytes: text.len(),
+            lambda_ms,
+        };
+        count(&mut units, &measured, &functions, prices);
+    }
+    Ok(units)
+}
+
+/// A report line: label, the units it shows, decimals.
+type Row = (&'static str, fn(&Units) -> f64, usize);
+
+fn per_order(total: f64, u: &Units) -> f64 {
+    total / u.executions.max(1.0)
+}
+
+fn report(prices: &Prices, ours: &Units, reference: Option<&Units>, orders: usize) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let columns = match reference {
+        Some(_) => {
+            "| per order | orderflow | reference | reference / orderflow |\n|---|---:|---:|---:|\n"
+        }
+        None => "| per order | orderflow |\n|---|---:|\n",
+    };
+    let _ = writeln!(
+        out,
+        "Billable units per order, mean of {orders} execution(s) of each design; prices {} as of {}.\n",
+        prices.region, prices.as_of
+    );
+    out.push_str(columns);
+    let rows: [Row; 10] = [
+        ("Standard state transitions", Units::transitions, 1),
+        ("  of which states entered", |u| u.states_entered, 1),
+        (
+            "  of which Distributed Map child executions",
+            |u| u.child_executions,
+            1,
+        ),
+        (
+            "Express GB-seconds (this execution)",
+            |u| u.express_gb_seconds,
+            5,
+        ),
+        (
+            "Express child executions' GB-seconds",
+            |u| u.child_gb_seconds,
+            5,
+        ),
+        ("Lambda requests", |u| u.lambda_requests, 1),
+        (
+            "Lambda GB-seconds",
+            |u| u.lambda_gb_seconds_arm64 + u.lambda_gb_seconds_x86_64,
+            6,
+        ),
+        ("DynamoDB write request units", |u| u.write_units, 1),
+        ("DynamoDB read request units", |u| u.read_units, 1),
+        ("SNS publish requests", |u| u.sns_requests, 1),
+    ];
+    for (label, f, digits) in rows {
+        let a = per_order(f(ours), ours);
+        let _ = match reference {
+            Some(r) => {
+                let b = per_order(f(r), r);
+                let ratio = if a > 0.0 {
+                    format!("{:.2}", b / a)
+                } else {
+                    "-".to_owned()
+                };
+                writeln!(out, "| {label} | {a:.digits$} | {b:.digits$} | {ratio} |")
+            }
+            None => writeln!(out, "| {label} | {a:.digits$} |"),
+        };
+    }
+    let ours_bill = bill(ours, prices);
+    let _ = writeln!(out, "\nDollars per million orders:\n");
+    match reference {
+        Some(r) => {
+            let theirs = bill(r, prices);
+            out.push_str("| deployed as | orderflow | reference | orderflow / reference |\n|---|---:|---:|---:|\n");
+            for (label, a, b) in [
+                ("STANDARD", ours_bill.standard, theirs.standard),
+                ("EXPRESS", ours_bill.express, theirs.express),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "| {label} | ${:.2} | ${:.2} | {:.3} (1/{:.1}) |",
+                    a * 1e6,
+                    b * 1e6,
+                    a / b,
+                    b / a
+                );
+            }
+            let _ = writeln!(
+                out,
+                "| orderflow EXPRESS vs the reference as it can be deployed (STANDARD) | ${:.2} | ${:.2} | {:.3} (1/{:.1}) |",
+                ours_bill.express * 1e6,
+                theirs.standard * 1e6,
+                ours_bill.express / theirs.standard,
+                theirs.standard / ours_bill.express
+            );
+            let _ = writeln!(
+                out,
+                "\nThe reference deployed as EXPRESS is hypothetical: Express workflows cannot run a Distributed Map, so it only deploys as STANDARD; its children are Express executions in both rows."
+            );
+        }
+        None => {
+            out.push_str("| deployed as | orderflow |\n|---|---:|\n");
+            let _ = writeln!(out, "| STANDARD | ${:.2} |", ours_bill.standard * 1e6);
+            let _ = writeln!(out, "| EXPRESS | ${:.2} |", ours_bill.express * 1e6);
+        }
+    }
+    out
+}
+
+pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
+    let prices_text = match &args.prices {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading the price table {}", path.display()))?,
+        None => PRICES.to_owned(),
+    };
+    let prices: Prices = serde_json::from_str(&prices_text)
+        .context("the price table does not have the shape of prices.json")?;
+    let functions = template_functions(TEMPLATE)?;
+    let orders = read_orders(&args.events)?;
+    let ours = ours(&args, &orders, &functions, &prices)?;
+    let reference = args
+        .reference
+        .as_ref()
+        .map(|path| reference(path, args.reference_lambda_ms, &orders, &prices))
+        .transpose()?;
+    print!(
+        "{}",
+        report(&prices, &ours, reference.as_ref(), orders.len())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn size(attribute: Value, expected: f64) {
+        assert_eq!(attribute_size(&attribute), expected, "{attribute}");
+    }
+
+    #[test]
+    fn dynamodb_item_sizes() {
+        size(json!({"S": "abc"}), 3.0);
+        size(json!({"N": "124.97"}), 4.0);
+        size(json!({"BOOL": true}), 1.0);
+        size(json!({"L": [{"S": "a"}, {"S": "bc"}]}), 3.0 + 2.0 + 3.0);
+        size(json!({"M": {"k": {"S": "v"}}}), 3.0 + 2.0 + 1.0);
+        size(json!({"X": 1}), 0.0);
+    }
+
+    #[test]
+    fn template_functions_have_their_memory_and_architecture() {
+        let functions = template_functions(TEMPLATE).expect("the template parses");
+        assert_eq!(functions.len(), 3, "{functions:?}");
+        assert!(
+            functions
+                .iter()
+                .all(|f| f.memory_mb == 128.0 && f.arch == "arm64")
+        );
+    }
+
+    fn prices() -> Prices {
+        serde_json::from_str(PRICES).expect("the built-in price table parses")
+    }
+
+    #[test]
+    fn the_order_costs_what_its_history_shows() {
+        let args = CostArgs {
+            events: Vec::new(),
+            reference: None,
+            definition: None,
+            prices: None,
+            lambda_ms: 1.0,
+            reference_lambda_ms: 1.0,
+        };
+        let p = prices();
+        let functions = template_functions(TEMPLATE).expect("the template parses");
+        let orders = read_orders(&[]).expect("the built-in order");
+        let u = ours(&args, &orders, &functions, &p).expect("the order runs");
+        assert_eq!(u.executions, 1.0);
+        assert_eq!(u.lambda_requests, 3.0, "verify, check stock, charge");
+        assert_eq!(u.sns_requests, 1.0);
+        assert_eq!(u.retries, 0.0);
+        assert_eq!(u.child_executions, 0.0, "an inline Map starts no child");
+        assert!(u.states_entered >= 10.0, "{u:?}");
+        assert_eq!(u.write_units, 2.0, "the order record and the ledger entry");
+        let b = bill(&u, &p);
+        assert!(b.express < b.standard, "{b:?}");
+    }
+
+    #[test]
+    fn a_distributed_map_bills_one_transition_and_one_express_execution_per_item() {
+        let history = vec![
+            json!({"type": "MapStateEntered", "stateEnteredEventDetails": {"input": "{}"}}),
+            json!({"type": "MapStateStarted", "mapStateStartedEventDetails": {"length": 3}}),
+            json!({"type": "MapRunStarted"}),
+        ];
+        let measured = Measured {
+            history: &history,
+            wall_ms: 1.0,
+            definition_bytes: 100,
+            lambda_ms: 1.0,
+        };
+        let mut u = Units::default();
+        count(&mut u, &measured, &[], &prices());
+        assert_eq!(u.transitions(), 4.0);
+        assert_eq!(u.child_executions, 3.0);
+        assert!((u.child_gb_seconds - 3.0 * 0.0625 * 0.1).abs() < 1e-12);
+        assert!((u.express_gb_seconds - 0.0625 * 0.1).abs() < 1e-12);
+    }
+}

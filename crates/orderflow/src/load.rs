@@ -1,0 +1,767 @@
+//! `orderflow load`: many orders through the workflow at once, with injected faults, and a
+//! check afterwards that nothing was lost or charged twice.
+//!
+//! The generated mix covers every outcome with the simulated adapters' magic values (see
+//! `crates/orders/README.md`), each order's expected state known in advance; one order in 25
+//! is submitted again after the first pass, as a client resubmitting, and must end as
+//! `DuplicateOrder` without a second record, notification or charge.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use orderflow_store::Store;
+use serde_json::{Value, json};
+use sfn_local::{MAX_PAYLOAD_BYTES, Status};
+
+use crate::integrations::faults::{FaultCounts, FaultPlan};
+use crate::integrations::ledger::ChargeAudit;
+use crate::workflow::{DEFINITION, LocalOptions, TABLE_NAME, Time, Workflow};
+
+/// One order of a load run.
+#[derive(Debug, Clone)]
+pub struct LoadOrder {
+    /// Where it came from: `generated #12` or a file path.
+    pub source: String,
+    /// The state machine input.
+    pub input: Value,
+    /// The `State` its record must have, when known.
+    pub expected: Option<&'static str>,
+    /// Whether this is a resubmission of an earlier order, which must end `DuplicateOrder`.
+    pub repeat: bool,
+}
+
+/// The kinds of generated order, with their weight in the mix and the state each ends in.
+const MIX: &[(&str, u32, &str)] = &[
+    ("mastercard", 20, "PAYMENT_PROCESSED"),
+    ("visa", 10, "PAYMENT_PROCESSED"),
+    ("amex", 10, "PAYMENT_PROCESSED"),
+    ("discover", 8, "PAYMENT_PROCESSED"),
+    ("refused", 6, "PAYMENT_NOT_VERIFIED"),
+    ("not-luhn", 6, "PAYMENT_NOT_VERIFIED"),
+    ("expired", 6, "PAYMENT_NOT_VERIFIED"),
+    ("declined", 8, "PAYMENT_FAILED"),
+    ("out-of-stock", 10, "OUT_OF_STOCK"),
+    ("zero-price", 4, "INVALID"),
+    ("total-off", 4, "INVALID"),
+    ("no-items", 4, "INVALID"),
+];
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// `count` generated orders (plus about one resubmission in 25), the same for the same seed
+/// and run id.
+pub fn generate(count: usize, seed: u64, run_id: &str) -> Vec<LoadOrder> {
+    let total: u32 = MIX.iter().map(|(_, w, _)| w).sum();
+    let mut orders: Vec<LoadOrder> = (0..count)
+        .map(|i| {
+            let roll = splitmix(seed ^ splitmix(i as u64));
+            let mut pick = (roll % u64::from(total)) as u32;
+            let (kind, _, expected) = MIX
+                .iter()
+                .find(|(_, weight, _)| {
+                    let hit = pick < *weight;
+                    pick = pick.saturating_sub(*weight);
+                    hit
+                })
+                .copied()
+                .unwrap_or(MIX[0]);
+            LoadOrder {
+                source: format!("generated #{i} ({kind})"),
+                input: order(kind, &format!("{run_id}-{i}"), roll),
+                expected: Some(expected),
+                repeat: false,
+            }
+        })
+        .collect();
+    let repeats: Vec<LoadOrder> = orders
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| splitmix(seed.wrapping_add(*i as u64)) % 25 == 0)
+        .map(|(_, original)| LoadOrder {
+            source: format!("{} again", original.source),
+            repeat: true,
+            ..original.clone()
+        })
+        .collect();
+    orders.extend(repeats);
+    orders
+}
+
+fn order(kind: &str, order_id: &str, roll: u64) -> Value {
+    let (card_type, number, expiration) = match kind {
+        "visa" => ("VISA", "4242 4242 4242 4242", "12/35"),
+        "amex" => ("AMEX", "3782 822463 10005", "12/35"),
+        "discover" => ("DISCOVER", "6011 1111 1111 1117", "12/35"),
+        "refused" => ("VISA", "4000 0000 0000 0002", "12/35"),
+        "not-luhn" => ("MASTERCARD", "5192 7402 9672 1055", "12/35"),
+        "expired" => ("MASTERCARD", "5555 5555 5555 4444", "08/20"),
+        "declined" => ("VISA", "4000 0000 0000 0341", "12/35"),
+        _ => ("MASTERCARD", "5555 5555 5555 4444", "12/35"),
+    };
+    let cents = 100 + roll % 50_000;
+    let mut items = vec![
+        json!({"itemId": format!("item-{}", roll % 997), "price": cents as f64 / 100.0, "itemDescription": "Notebook"}),
+        json!({"itemId": "item-c9f4x", "price": 19.99, "itemDescription": "Macbook sleeve"}),
+    ];
+    if kind == "out-of-stock" {
+        items.push(json!({"itemId": "oos-g7b2q", "price": 0.01, "itemDescription": "Sticker"}));
+    }
+    if kind == "zero-price" {
+        items[0]["price"] = json!(0);
+    }
+    let total_cents = cents + 1999 + u64::from(kind == "out-of-stock");
+    let total_cents = if kind == "total-off" {
+        total_cents + 1
+    } else {
+        total_cents
+    };
+    let mut order = json!({
+        "orderId": order_id,
+        "orderContents": {"items": items},
+        "orderTotal": total_cents as f64 / 100.0,
+        "customerId": format!("c-{}", roll % 10_000),
+        "paymentDetails": {"name": "Load Test", "cardType": card_type,
+                           "cardNumber": number, "expiration": expiration}
+    });
+    if kind == "no-items" {
+        if let Some(contents) = order["orderContents"].as_object_mut() {
+            contents.remove("items");
+        }
+    }
+    order
+}
+
+/// The orders in the `*.json` files of `dir`, sorted by name; a file that is not a usable
+/// event (unreadable, not JSON, over the payload limit) is an error naming it.
+pub fn read_dir(dir: &Path) -> anyhow::Result<Vec<LoadOrder>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the directory {}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read the event file {}", path.display()))?;
+            if text.len() > MAX_PAYLOAD_BYTES {
+                anyhow::bail!(
+                    "the event file {} is {} bytes, over the {MAX_PAYLOAD_BYTES}-byte Step Functions input limit",
+                    path.display(),
+                    text.len()
+                );
+            }
+            let input = serde_json::from_str(&text).with_context(|| {
+                format!("the event file {} is not valid JSON", path.display())
+            })?;
+            Ok(LoadOrder {
+                source: path.display().to_string(),
+                input,
+                expected: None,
+                repeat: false,
+            })
+        })
+        .collect()
+}
+
+/// `orderflow load`'s arguments.
+#[derive(clap::Args, Debug)]
+pub struct LoadArgs {
+    /// How many generated orders to run (a mix of every outcome).
+    #[arg(long, default_value_t = 1000, conflicts_with = "dir")]
+    pub orders: usize,
+    /// Run the `*.json` event files of this directory instead of generated orders.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// How many executions run at once.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Share of task attempts that fail transiently (throttling, service errors), 0–1.
+    #[arg(long, default_value_t = 0.0, value_name = "R")]
+    pub fault_rate: f64,
+    /// Share of task attempts whose side effect happens and whose answer is lost, 0–1.
+    #[arg(long, default_value_t = 0.0, value_name = "R")]
+    pub crash_after_rate: f64,
+    /// Share of attempts of tasks with a timeout that time out, 0–1.
+    #[arg(long, default_value_t = 0.0, value_name = "R")]
+    pub timeout_rate: f64,
+    /// The most attempts of one call that fail in a row; the definition retries at least
+    /// three times, so more than 3 makes retries run out.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub max_consecutive_faults: u32,
+    /// Seeds the generated orders and the faults: the same seed gives the same run.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Real time: retry back-offs really wait (default: virtual time, back-offs cost nothing).
+    #[arg(long)]
+    pub real_time: bool,
+    /// Keep the temporary store and print where it is (with no --store given).
+    #[arg(long)]
+    pub keep_store: bool,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `orderflow load`. Without an explicit `--store` (or `ORDERFLOW_STORE`) it uses a fresh
+/// temporary store, so the invariants see only this run; with one, it adds to that store and
+/// checks this run's orders. Exits 1 when an invariant is broken.
+pub fn command(
+    args: LoadArgs,
+    store: &Path,
+    store_given: bool,
+) -> anyhow::Result<std::process::ExitCode> {
+    let faults = FaultPlan {
+        transient_rate: args.fault_rate,
+        crash_after_rate: args.crash_after_rate,
+        timeout_rate: args.timeout_rate,
+        seed: args.seed,
+        max_consecutive: args.max_consecutive_faults,
+    }
+    .validated()?;
+    let run_id = format!("load-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let orders = match &args.dir {
+        Some(dir) => read_dir(dir)?,
+        None => generate(args.orders, args.seed, &run_id),
+    };
+    let temporary = if store_given {
+        None
+    } else {
+        Some(
+            tempfile::Builder::new()
+                .prefix("orderflow-load-")
+                .tempdir()?,
+        )
+    };
+    let dir = temporary.as_ref().map_or(store, |t| t.path());
+    let opened =
+        Store::open(dir).with_context(|| format!("opening the store {}", dir.display()))?;
+    let config = LoadConfig {
+        concurrency: args.concurrency,
+        time: if args.real_time {
+            Time::Real
+        } else {
+            Time::Virtual
+        },
+        faults,
+        progress: !args.json,
+        run_id,
+    };
+    let summary = run_load(opened, orders, &config)?;
+    let mut json = summary.json;
+    let kept = match temporary {
+        Some(t) if args.keep_store => Some(t.keep().display().to_string()),
+        Some(_) => None,
+        None => Some(store.display().to_string()),
+    };
+    json["store"] = json!(kept);
+    if args.json {
+        println!("{json}");
+    } else {
+        print_summary(&json);
+        if let Some(dir) = kept {
+            println!("{:<22} {dir}", "store");
+        }
+    }
+    Ok(if summary.violations.is_empty() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::from(1)
+    })
+}
+
+/// How a load runs.
+#[derive(Debug, Clone)]
+pub struct LoadConfig {
+    /// How many executions run at once.
+    pub concurrency: usize,
+    /// Virtual or real time.
+    pub time: Time,
+    /// The faults to inject.
+    pub faults: FaultPlan,
+    /// Show a progress bar (only on a terminal).
+    pub progress: bool,
+    /// Names the run's executions.
+    pub run_id: String,
+}
+
+/// One execution's result, as far as the summary needs it.
+struct Finished {
+    index: usize,
+    latency: Duration,
+    status: Status,
+    error: Option<String>,
+    order_id: Option<String>,
+    order_state: Option<String>,
+    execution_arn: String,
+    retries: usize,
+}
+
+/// A broken invariant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Which invariant.
+    pub invariant: &'static str,
+    /// About which order (or source).
+    pub subject: String,
+    /// What was found.
+    pub detail: String,
+}
+
+/// The outcome of a load run.
+#[derive(Debug)]
+pub struct Summary {
+    /// The summary as one JSON object.
+    pub json: Value,
+    /// Every broken invariant.
+    pub violations: Vec<Violation>,
+}
+
+/// Runs `orders` through the workflow over `store` and checks the invariants.
+pub fn run_load(
+    store: Store,
+    orders: Vec<LoadOrder>,
+    config: &LoadConfig,
+) -> anyhow::Result<Summary> {
+    let fault_counts = Arc::new(FaultCounts::default());
+    let audit = Arc::new(ChargeAudit::default());
+    let options = LocalOptions {
+        faults: config.faults,
+        fault_counts: fault_counts.clone(),
+        charges: Some(audit.clone()),
+    };
+    let flow = Arc::new(Workflow::local_with(
+        store,
+        DEFINITION,
+        config.time,
+        &options,
+    )?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_time()
+        .build()?;
+    let bar = if config.progress && std::io::stdout().is_terminal() {
+        let bar = indicatif::ProgressBar::new(orders.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} executions {per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let orders = Arc::new(orders);
+    let started = Instant::now();
+    let mut finished: Vec<Finished> = Vec::with_capacity(orders.len());
+    let mut lost: Vec<Violation> = Vec::new();
+    // Resubmissions go after the first pass, as a client retrying later would.
+    for pass in [false, true] {
+        let indices: Vec<usize> = (0..orders.len())
+            .filter(|i| orders.get(*i).is_some_and(|o| o.repeat == pass))
+            .collect();
+        let results = runtime.block_on(run_pass(&flow, &orders, indices, config, &bar));
+        for result in results {
+            match result {
+                Ok(done) => finished.push(done),
+                Err((index, error)) => lost.push(Violation {
+                    invariant: "every order runs",
+                    subject: orders
+                        .get(index)
+                        .map_or_else(String::new, |o| o.source.clone()),
+                    detail: format!("{error:#}"),
+                }),
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+    bar.finish_and_clear();
+    let mut violations = lost;
+    violations.extend(check(flow.store(), &orders, &finished, &audit)?);
+    Ok(Summary {
+        json: summarise(
+            &orders,
+            &finished,
+            elapsed,
+            &fault_counts,
+            &violations,
+            config,
+        ),
+        violations,
+    })
+}
+
+async fn run_pass(
+    flow: &Arc<Workflow>,
+    orders: &Arc<Vec<LoadOrder>>,
+    indices: Vec<usize>,
+    config: &LoadConfig,
+    bar: &indicatif::ProgressBar,
+) -> Vec<Result<Finished, (usize, anyhow::Error)>> {
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(config.concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in indices {
+        let Ok(permit) = semaphore.clone().acquire_owned().await else {
+            break;
+        };
+        let (flow, orders, run_id) = (flow.clone(), orders.clone(), config.run_id.clone());
+        tasks.spawn(async move {
+            let _permit = permit;
+            let Some(order) = orders.get(index) else {
+                return Err((index, anyhow::anyhow!("no order at {index}")));
+            };
+            let name = format!("{run_id}-{index}");
+            let seed = splitmix(index as u64);
+            let start = Instant::now();
+            let run = flow
+                .run(order.input.clone(), &name, seed)
+                .await
+                .map_err(|e| (index, e))?;
+            let scheduled = count(&run.history, "TaskScheduled");
+            let entered = count(&run.history, "TaskStateEntered");
+            Ok(Finished {
+                index,
+                latency: start.elapsed(),
+                status: run.execution.status,
+                error: run.execution.error.clone(),
+                order_id: run.order_id,
+                order_state: run.order_state,
+                execution_arn: run.execution_arn,
+                retries: scheduled.saturating_sub(entered),
+            })
+        });
+    }
+    let mut results = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        bar.inc(1);
+        match joined {
+            Ok(result) => results.push(result),
+            Err(e) => results.push(Err((
+                usize::MAX,
+                anyhow::anyhow!("an execution panicked: {e}"),
+            ))),
+        }
+    }
+    results
+}
+
+fn count(history: &[Value], kind: &str) -> usize {
+    history.iter().filter(|e| e["type"] == kind).count()
+}
+
+/// Checks the invariants over what the store holds for this run's orders.
+fn check(
+    store: &Store,
+    orders: &[LoadOrder],
+    finished: &[Finished],
+    audit: &ChargeAudit,
+) -> anyhow::Result<Vec<Violation>> {
+    let mut violations = Vec::new();
+    let mut violation = |invariant: &'static str, subject: &str, detail: String| {
+        violations.push(Violation {
+            invariant,
+            subject: subject.to_owned(),
+            detail,
+        });
+    };
+    let mut records: HashMap<String, Vec<Value>> = HashMap::new();
+    for item in store.scan(TABLE_NAME)? {
+        let item = orderflow_store::unmarshal(&item)?;
+        if let Some(id) = item["OrderId"].as_str() {
+            records.entry(id.to_owned()).or_default().push(item);
+        }
+    }
+    let mut notifications: HashMap<String, usize> = HashMap::new();
+    for message in store.messages()? {
+        if let Ok(body) = serde_json::from_str::<Value>(&message.message) {
+            if let Some(id) = body["orderId"].as_str() {
+                *notifications.entry(id.to_owned()).or_default() += 1;
+            }
+        }
+    }
+    let ledger: HashMap<String, Value> = store
+        .charges()?
+        .into_iter()
+        .map(|c| (c.order_id, c.record))
+        .collect();
+    let gateway = audit.counts();
+    let mut by_order: BTreeMap<&str, Vec<&Finished>> = BTreeMap::new();
+    for done in finished {
+        match &done.order_id {
+            Some(id) => by_order.entry(id).or_default().push(done),
+            None => violation(
+                "no execution without a record",
+                &done.execution_arn,
+                format!(
+                    "ended {} without reaching Record Order",
+                    done.status.as_str()
+                ),
+            ),
+        }
+    }
+    let executions: HashMap<&str, &Finished> = finished
+        .iter()
+        .map(|f| (f.execution_arn.as_str(), f))
+        .collect();
+    for (order_id, runs) in &by_order {
+        let found = records.get(*order_id).map_or(&[][..], Vec::as_slice);
+        let [record] = found else {
+            violation(
+                "exactly one record",
+                order_id,
+                format!("{} records", found.len()),
+            );
+            continue;
+        };
+        let sent = notifications.get(*order_id).copied().unwrap_or(0);
+        if sent != 1 {
+            violation(
+                "exactly one notification",
+                order_id,
+                format!("{sent} notifications"),
+            );
+        }
+        let writer = record["ExecutionId"].as_str().unwrap_or_default();
+        match executions.get(writer) {
+            None => violation(
+                "no record without an execution",
+                order_id,
+                format!("written by {writer}, not an execution of this run"),
+            ),
+            Some(done) if done.order_id.as_deref() != Some(order_id) => violation(
+                "no record without an execution",
+                order_id,
+                format!("written by {writer}, which processed another order"),
+            ),
+            Some(_) => {}
+        }
+        let state = record["State"].as_str().unwrap_or_default();
+        for done in runs {
+            let source = orders.get(done.index);
+            let duplicate = done.error.as_deref() == Some("DuplicateOrder");
+            if done.execution_arn != writer && !duplicate {
+                violation(
+                    "no execution without a record",
+                    order_id,
+                    format!(
+                        "{} ended {:?}, but another execution wrote the record",
+                        done.execution_arn, done.error
+                    ),
+                );
+            }
+            if source.is_some_and(|o| o.repeat) && !duplicate {
+                violation(
+                    "a resubmitted order is a duplicate",
+                    order_id,
+                    format!("ended {:?}", done.error),
+                );
+            }
+            if let Some(expected) = source.and_then(|o| o.expected) {
+                if state != expected {
+                    violation(
+                        "the expected outcome",
+                        order_id,
+                        format!("{state}, expected {expected}"),
+                    );
+                }
+            }
+            if done.execution_arn == writer && done.order_state.as_deref() != Some(state) {
+                violation(
+                    "the expected outcome",
+                    order_id,
+                    "the execution and its record disagree".into(),
+                );
+            }
+        }
+        let charged = ledger.get(*order_id).filter(|r| r["outcome"] == "charged");
+        let reached = gateway.get(*order_id).copied().unwrap_or(0);
+        if reached > 1 {
+            violation(
+                "no duplicate charge",
+                order_id,
+                format!("{reached} charges reached the gateway"),
+            );
+        }
+        let summary: Value = record["Order"]
+            .as_str()
+            .and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or(Value::Null);
+        match (state == "PAYMENT_PROCESSED", charged) {
+            (true, Some(entry)) => {
+                if summary["chargeId"] != entry["chargeId"] {
+                    violation(
+                        "charges equal successful records",
+                        order_id,
+                        "the record's charge id is not the ledger's".into(),
+                    );
+                }
+            }
+            (true, None) => violation(
+                "charges equal successful records",
+                order_id,
+                "processed without a charge".into(),
+            ),
+            (false, Some(_)) => violation(
+                "charges equal successful records",
+                order_id,
+                format!("charged, but recorded {state}"),
+            ),
+            (false, None) => {}
+        }
+    }
+    Ok(violations)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    let index = rank.clamp(1, sorted.len()) - 1;
+    sorted.get(index).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+fn summarise(
+    orders: &[LoadOrder],
+    finished: &[Finished],
+    elapsed: Duration,
+    faults: &FaultCounts,
+    violations: &[Violation],
+    config: &LoadConfig,
+) -> Value {
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
+    for done in finished {
+        let key = match (&done.error, &done.order_state) {
+            (Some(e), _) if e == "DuplicateOrder" => "DUPLICATE_ORDER".to_owned(),
+            (_, Some(state)) => state.clone(),
+            _ => "NOT_RECORDED".to_owned(),
+        };
+        *outcomes.entry(key).or_default() += 1;
+        *statuses.entry(done.status.as_str().to_owned()).or_default() += 1;
+    }
+    let mut latencies: Vec<Duration> = finished.iter().map(|f| f.latency).collect();
+    latencies.sort();
+    let (transient, crash_after, timeout) = faults.snapshot();
+    let mut by_invariant: BTreeMap<&str, usize> = BTreeMap::new();
+    for v in violations {
+        *by_invariant.entry(v.invariant).or_default() += 1;
+    }
+    let seconds = elapsed.as_secs_f64();
+    json!({
+        "orders": orders.iter().filter(|o| !o.repeat).count(),
+        "resubmitted": orders.iter().filter(|o| o.repeat).count(),
+        "executions": finished.len(),
+        "concurrency": config.concurrency,
+        "virtualTime": config.time == Time::Virtual,
+        "seconds": (seconds * 1000.0).round() / 1000.0,
+        "executionsPerSecond": if seconds > 0.0 { (finished.len() as f64 / seconds).round() } else { 0.0 },
+        "outcomes": outcomes,
+        "status": statuses,
+        "latencyMs": {
+            "p50": percentile(&latencies, 50.0),
+            "p90": percentile(&latencies, 90.0),
+            "p99": percentile(&latencies, 99.0),
+            "max": percentile(&latencies, 100.0),
+        },
+        "retriesAbsorbed": finished.iter().map(|f| f.retries).sum::<usize>(),
+        "faultsInjected": {"transient": transient, "crashAfter": crash_after, "timeout": timeout, "seed": config.faults.seed},
+        "invariants": {
+            "checked": INVARIANTS,
+            "violations": violations.len(),
+            "byInvariant": by_invariant,
+            "first": violations.iter().take(20).map(|v| json!({"invariant": v.invariant, "order": v.subject, "detail": v.detail})).collect::<Vec<_>>(),
+        },
+    })
+}
+
+/// The invariants [`run_load`] checks.
+pub const INVARIANTS: &[&str] = &[
+    "every order runs",
+    "exactly one record",
+    "exactly one notification",
+    "charges equal successful records",
+    "no duplicate charge",
+    "no record without an execution",
+    "no execution without a record",
+    "a resubmitted order is a duplicate",
+    "the expected outcome",
+];
+
+/// The summary in words.
+pub fn print_summary(summary: &Value) {
+    let line = |name: &str, value: String| println!("{name:<22} {value}");
+    line(
+        "executions",
+        format!(
+            "{} ({} orders, {} resubmitted)",
+            summary["executions"], summary["orders"], summary["resubmitted"]
+        ),
+    );
+    line(
+        "elapsed",
+        format!(
+            "{} s at concurrency {}",
+            summary["seconds"], summary["concurrency"]
+        ),
+    );
+    line(
+        "throughput",
+        format!("{} executions/s", summary["executionsPerSecond"]),
+    );
+    let l = &summary["latencyMs"];
+    line(
+        "latency (ms)",
+        format!(
+            "p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+            l["p50"].as_f64().unwrap_or_default(),
+            l["p90"].as_f64().unwrap_or_default(),
+            l["p99"].as_f64().unwrap_or_default(),
+            l["max"].as_f64().unwrap_or_default()
+        ),
+    );
+    if let Some(outcomes) = summary["outcomes"].as_object() {
+        for (state, n) in outcomes {
+            line(&format!("  {state}"), n.to_string());
+        }
+    }
+    let f = &summary["faultsInjected"];
+    line(
+        "faults injected",
+        format!(
+            "{} transient, {} crash-after, {} timeout (seed {})",
+            f["transient"], f["crashAfter"], f["timeout"], f["seed"]
+        ),
+    );
+    line("retries absorbed", summary["retriesAbsorbed"].to_string());
+    let inv = &summary["invariants"];
+    line(
+        "invariants",
+        format!(
+            "{} checked, {} violations",
+            INVARIANTS.len(),
+            inv["violations"]
+        ),
+    );
+    if let Some(first) = inv["first"].as_array() {
+        for v in first {
+            println!(
+                "  violated: {} — {}: {}",
+                v["invariant"].as_str().unwrap_or_default(),
+                v["order"].as_str().unwrap_or_default(),
+                v["detail"].as_str().unwrap_or_default()
+            );
+        }
+    }
+}
