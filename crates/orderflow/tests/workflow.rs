@@ -325,3 +325,72 @@ fn graph_colours_an_execution() {
         assert!(text.contains("Out Of Stock"), "{format}");
     }
 }
+
+#[test]
+fn a_function_failing_after_its_retries_ends_as_an_error_record_and_notification() {
+    use orderflow::workflow::{DEFINITION, Time, Workflow};
+    use orderflow_store::Store;
+
+    // A loopback port nothing listens on: every invocation fails with
+    // Lambda.SdkClientException, which the definition retries and then catches.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let store = Store::in_memory().expect("a store");
+    let run = runtime.block_on(async {
+        let lambda = orderflow_aws::AwsClients::builder()
+            .endpoint_url(format!("http://127.0.0.1:{port}"))
+            .region("us-east-1")
+            .connect_timeout(std::time::Duration::from_secs(1))
+            .build()
+            .await
+            .expect("clients");
+        let flow = Workflow::connect(
+            store.clone(),
+            DEFINITION,
+            Time::Virtual,
+            Some(&lambda),
+            None,
+        )
+        .await
+        .expect("the workflow");
+        let order = serde_json::from_str(
+            &std::fs::read_to_string(repo().join("events/order.json")).expect("event"),
+        )
+        .expect("JSON");
+        flow.run(order, "unreachable-functions", 1)
+            .await
+            .expect("a run")
+    });
+    assert_eq!(
+        run.execution.error.as_deref(),
+        Some("OrderProcessingError"),
+        "{:?}",
+        run.execution.cause
+    );
+    assert_eq!(run.order_state.as_deref(), Some("ERROR"));
+    // Under virtual time the 30-second task timeout fires before the refused connection is
+    // reported; either way the attempts fail, are retried, and are caught.
+    let retries = run
+        .history
+        .iter()
+        .filter(|e| e["type"] == "TaskFailed" || e["type"] == "TaskTimedOut")
+        .count();
+    assert!(
+        retries > 1,
+        "the failures were retried before being caught ({retries} failed attempts)"
+    );
+    assert_eq!(store.scan("orders").expect("the table").len(), 1);
+    let messages = store.messages().expect("the messages");
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0].message.contains("\"orderState\":\"ERROR\""),
+        "{}",
+        messages[0].message
+    );
+}
