@@ -97,3 +97,71 @@ async fn answers_the_sample_events_through_the_runtime_api() {
         assert!(!logs.contains(pan), "the logs show {pan}");
     }
 }
+
+/// With `LEDGER_TABLE_NAME`, charges go through the DynamoDB ledger (moto here, reached via
+/// `AWS_ENDPOINT_URL`): a repeat is answered with the first charge, also by a new instance,
+/// which only the table can tell about the first one.
+#[tokio::test]
+async fn charges_once_per_order_through_the_dynamodb_ledger() {
+    let moto = orderflow_aws::testing::Moto::shared();
+    let aws = orderflow_aws::AwsClients::builder()
+        .endpoint_url(moto.url())
+        .region("us-east-1")
+        .build()
+        .await
+        .expect("clients");
+    let table = format!("charge-ledger-{}", std::process::id());
+    aws.ensure_table(&table, "OrderId")
+        .await
+        .expect("moto creates the table");
+    let env = [
+        ("LEDGER_TABLE_NAME", table.as_str()),
+        ("AWS_ENDPOINT_URL", moto.url()),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+    ];
+    let success = event(include_str!("../../../events/charge-payment/success.json"));
+
+    let api = RuntimeApi::builder()
+        .function_name("charge-payment")
+        .start()
+        .await
+        .expect("listens");
+    let first =
+        FunctionProcess::spawn(env!("CARGO_BIN_EXE_charge-payment"), &api, &env).expect("starts");
+    let charged = api.invoke(&success, TIMEOUT).await.expect("answers");
+    let charged = charged.json().expect("JSON");
+    assert_eq!(charged["paymentResult"], "SUCCESS", "{charged}");
+    let again = api.invoke(&success, TIMEOUT).await.expect("answers");
+    assert_eq!(again.json().expect("JSON"), charged);
+    let logs = first.stop(TIMEOUT).await.expect("stops");
+    assert!(
+        logs.json_lines()
+            .iter()
+            .any(|line| line["ledger_table"] == table.as_str()),
+        "{}",
+        logs.stdout
+    );
+
+    // A new instance has an empty in-memory gateway: only the table knows the order.
+    let second =
+        FunctionProcess::spawn(env!("CARGO_BIN_EXE_charge-payment"), &api, &env).expect("starts");
+    let mut other_amount = success.clone();
+    other_amount["amount"] = json!(2251);
+    let conflict = api.invoke(&other_amount, TIMEOUT).await.expect("answers");
+    let error = conflict.error().expect("an error");
+    assert_eq!(
+        error.error_type, "ValidationError",
+        "{}",
+        error.error_message
+    );
+    let repeat = api.invoke(&success, TIMEOUT).await.expect("answers");
+    assert_eq!(repeat.json().expect("JSON"), charged);
+    second.stop(TIMEOUT).await.expect("stops");
+    api.shutdown().await;
+
+    let items = aws.scan_table(&table).await.expect("scans");
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["ChargeId"]["S"], charged["chargeId"], "{items:?}");
+    assert_eq!(items[0]["OrderId"]["S"], success["orderId"], "{items:?}");
+}
