@@ -247,8 +247,9 @@ impl Path {
     /// The path in Jayway's normalised form, `$['a'][0]`, as Jayway prints it in its messages.
     /// Filters are printed in full, so the result parses back to the same path.
     ///
-    /// A name holding both `'` and `"` has no bracket form (bracket names are verbatim, as in
-    /// Jayway), so its normalised text does not parse back; every other path round-trips.
+    /// Bracket names are verbatim, as in Jayway, so a name holding both `'` and `"`, or a
+    /// backslash (which would escape the closing quote), has no bracket form and its
+    /// normalised text does not parse back; every other path round-trips.
     pub fn normalized(&self) -> String {
         let mut out = String::from(match self.root {
             Root::Input => "$",
