@@ -15,27 +15,37 @@ const CARD_FIELD: &str = "cardNumber";
 
 /// `value` with every card number masked.
 pub fn redact(value: &mut Value) {
+    masked(value);
+}
+
+/// Masks `value` in place and says whether anything changed, so JSON held in a string is
+/// serialised again only when it held a card number (no copy kept to compare).
+fn masked(value: &mut Value) -> bool {
     match value {
-        Value::String(text) => {
-            if let Some(masked) = redact_text(text) {
+        Value::String(text) => match redact_text(text) {
+            Some(masked) => {
                 *text = masked;
+                true
             }
-        }
-        Value::Array(values) => values.iter_mut().for_each(redact),
-        Value::Object(map) => {
-            for (key, value) in map.iter_mut() {
-                if key == CARD_FIELD {
-                    mask_field(value);
-                } else {
-                    redact(value);
-                }
-            }
-        }
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+            None => false,
+        },
+        Value::Array(values) => values
+            .iter_mut()
+            .fold(false, |changed, v| masked(v) | changed),
+        Value::Object(map) => map.iter_mut().fold(false, |changed, (key, value)| {
+            let this = if key == CARD_FIELD {
+                mask_field(value)
+            } else {
+                masked(value)
+            };
+            this | changed
+        }),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
     }
 }
 
-fn mask_field(value: &mut Value) {
+/// Masks a `cardNumber` value; whether it differs from what was there.
+fn mask_field(value: &mut Value) -> bool {
     let digits: String = match value {
         Value::String(text) => text.chars().filter(char::is_ascii_digit).collect(),
         Value::Number(number) => number
@@ -43,13 +53,18 @@ fn mask_field(value: &mut Value) {
             .chars()
             .filter(char::is_ascii_digit)
             .collect(),
-        _ => return redact(value),
+        _ => return masked(value),
     };
     let last4 = &digits[digits.len().saturating_sub(4)..];
-    *value = Value::String(format!(
+    let mask = format!(
         "{}{last4}",
         "*".repeat(digits.len().saturating_sub(4).max(4))
-    ));
+    );
+    if value.as_str() == Some(mask.as_str()) {
+        return false;
+    }
+    *value = Value::String(mask);
+    true
 }
 
 /// The text with card numbers masked, or `None` when it has none.
@@ -57,9 +72,7 @@ fn redact_text(text: &str) -> Option<String> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         if let Ok(mut parsed) = serde_json::from_str::<Value>(text) {
-            let before = parsed.clone();
-            redact(&mut parsed);
-            return (parsed != before).then(|| parsed.to_string());
+            return masked(&mut parsed).then(|| parsed.to_string());
         }
     }
     mask_digit_runs(text)
