@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::run::{BadInput, message_json};
 use orderflow::graph::{self, Format};
 use orderflow::trace;
-use orderflow::workflow::{self, STATE_MACHINE_NAME, TABLE_NAME};
+use orderflow::workflow::{self, ENTRY_STATE_MACHINE_NAME, STATE_MACHINE_NAME, TABLE_NAME};
 
 #[derive(clap::Args)]
 pub struct ListArgs {
@@ -117,11 +117,15 @@ pub fn executions(args: ListArgs, store: &Path) -> anyhow::Result<ExitCode> {
         println!("{}", Value::Array(list));
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{:<38}  {:<10}  {:<24}  ERROR", "NAME", "STATUS", "STARTED");
+    println!(
+        "{:<38}  {:<16}  {:<10}  {:<24}  ERROR",
+        "NAME", "STATE MACHINE", "STATUS", "STARTED"
+    );
     for e in &executions {
         println!(
-            "{:<38}  {:<10}  {:<24}  {}",
+            "{:<38}  {:<16}  {:<10}  {:<24}  {}",
             e.name,
+            e.state_machine_name,
             e.status.as_str(),
             sfn_local::timestamp::format_millis(millis(e.start_date)),
             e.error.as_deref().unwrap_or("")
@@ -148,24 +152,37 @@ fn millis(time: std::time::SystemTime) -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// The execution named by an ARN or a bare name.
+/// The execution named by an ARN or a bare name: an order-processing execution of that
+/// name, else the entry's, else the latest nested (Express) one.
 fn find(store: &Store, id: &str) -> anyhow::Result<ExecutionRecord> {
-    let arn = if id.starts_with("arn:") {
-        id.to_owned()
+    let found = if id.starts_with("arn:") {
+        store.get_execution(id)?
     } else {
-        format!(
-            "arn:aws:states:{}:{}:execution:{STATE_MACHINE_NAME}:{id}",
-            store.region(),
-            store.account_id()
-        )
+        let standard = |machine: &str| {
+            format!(
+                "arn:aws:states:{}:{}:execution:{machine}:{id}",
+                store.region(),
+                store.account_id()
+            )
+        };
+        match store.get_execution(&standard(STATE_MACHINE_NAME))? {
+            Some(record) => Some(record),
+            None => match store.get_execution(&standard(ENTRY_STATE_MACHINE_NAME))? {
+                Some(record) => Some(record),
+                None => store
+                    .list_executions()?
+                    .into_iter()
+                    .filter(|e| e.name == id)
+                    .max_by_key(|e| e.start_date),
+            },
+        }
     };
-    match store.get_execution(&arn)? {
-        Some(record) => Ok(record),
-        None => Err(BadInput(format!(
+    found.ok_or_else(|| {
+        BadInput(format!(
             "no execution {id} in the store (see `orderflow executions`)"
         ))
-        .into()),
-    }
+        .into()
+    })
 }
 
 pub fn history(args: HistoryArgs, store: &Path) -> anyhow::Result<ExitCode> {

@@ -10,6 +10,7 @@ use orderflow_store::{Store, StoredMessage};
 use serde_json::{Value, json};
 use sfn_local::{MAX_PAYLOAD_BYTES, Status};
 
+use orderflow::integrations::nested::fnv1a;
 use orderflow::trace;
 use orderflow::workflow::{self, Run, TABLE_KEY, TABLE_NAME, Time, Workflow};
 
@@ -34,6 +35,10 @@ pub struct RunArgs {
     /// statemachine/order-processing.asl.json).
     #[arg(long, value_name = "FILE")]
     definition: Option<PathBuf>,
+    /// Start the Standard entry (statemachine/order.asl.json) as the template deploys it:
+    /// order processing then runs as its nested Express execution, and both are shown.
+    #[arg(long)]
+    entry: bool,
     /// Virtual time: retry back-offs and waits cost nothing. Only with everything in process:
     /// a virtual clock runs ahead while a real endpoint answers, so task timeouts would fire.
     #[arg(long, conflicts_with_all = ["aws_endpoint", "aws", "lambda_endpoint"])]
@@ -105,7 +110,7 @@ pub fn run(args: RunArgs, store: &Path) -> anyhow::Result<ExitCode> {
         .name
         .clone()
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let seed = args.seed.unwrap_or_else(|| seed_of(&name));
+    let seed = args.seed.unwrap_or_else(|| fnv1a(&name));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -119,8 +124,11 @@ pub fn run(args: RunArgs, store: &Path) -> anyhow::Result<ExitCode> {
             Some(url) => Some(clients(Some(url)).await?),
             None => None,
         };
-        let flow =
+        let mut flow =
             Workflow::connect(store, &definition, time, lambda.as_ref(), services.as_ref()).await?;
+        if args.entry {
+            flow = Workflow::entry(flow, workflow::ENTRY_DEFINITION)?;
+        }
         let run = flow.run(input, &name, seed).await?;
         let (record, notifications) = match &services {
             None => (
@@ -186,12 +194,6 @@ fn published(history: &[Value]) -> Vec<Value> {
         .collect()
 }
 
-fn seed_of(name: &str) -> u64 {
-    name.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
-        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 /// The order's record, as plain JSON.
 pub fn order_record(store: &Store, order_id: Option<&str>) -> anyhow::Result<Option<Value>> {
     let Some(order_id) = order_id else {
@@ -250,6 +252,7 @@ fn summary(run: &Run, record: Option<&Value>, notifications: &[Value]) -> Value 
         "orderState": run.order_state,
         "executionId": run.execution_arn,
         "executionName": run.name,
+        "nestedExecutionIds": run.nested.iter().map(|n| n.execution_arn.as_str()).collect::<Vec<_>>(),
         "record": record,
         "notifications": notifications,
     })
@@ -261,6 +264,12 @@ fn print_run(run: &Run, record: Option<&Value>, notifications: &[Value], io: boo
     println!();
     println!("{}", trace::table(&trace::rows(&run.history), io));
     println!();
+    for nested in &run.nested {
+        println!("nested       {}", nested.execution_arn);
+        println!();
+        println!("{}", trace::table(&trace::rows(&nested.history), io));
+        println!();
+    }
     println!(
         "status       {} in {} ms",
         execution.status.as_str(),

@@ -18,6 +18,7 @@ use sfn_local::{
 use crate::integrations::faults::{FaultCounts, FaultPlan, Faulty};
 use crate::integrations::lambda::{self, InProcessFunctions};
 use crate::integrations::ledger::{AuditedGateway, ChargeAudit, StoreLedger};
+use crate::integrations::nested::{self, NestedExecutions};
 use crate::integrations::store::{self as store_tasks, StoreTasks};
 use crate::redact::redact;
 use orders::LedgerGateway;
@@ -27,6 +28,11 @@ use orders::LedgerGateway;
 pub const DEFINITION: &str = include_str!("../../../statemachine/order-processing.asl.json");
 /// The local state machine's name (in execution ARNs).
 pub const STATE_MACHINE_NAME: &str = "order-processing";
+/// The Standard entry's definition, from `statemachine/`: it runs [`DEFINITION`] as a nested
+/// Express execution.
+pub const ENTRY_DEFINITION: &str = include_str!("../../../statemachine/order.asl.json");
+/// The local name of the Standard entry.
+pub const ENTRY_STATE_MACHINE_NAME: &str = "order";
 /// The local orders table.
 pub const TABLE_NAME: &str = "orders";
 /// The orders table's partition key, as the definition writes it.
@@ -92,12 +98,24 @@ pub enum Time {
     Virtual,
 }
 
+/// How Step Functions runs a state machine, which decides its execution ARNs and names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkflowType {
+    /// `execution:` ARNs; a name is used once.
+    Standard,
+    /// `express:` ARNs with a per-run suffix; names may repeat.
+    Express,
+}
+
 /// The order workflow wired for a local run.
 pub struct Workflow {
     machine: StateMachine,
     handlers: Handlers,
     store: Store,
     time: Time,
+    name: &'static str,
+    workflow_type: WorkflowType,
+    nested: Option<Arc<NestedExecutions>>,
 }
 
 /// What [`Workflow::local_with`] adds to a local run.
@@ -147,6 +165,8 @@ pub struct Run {
     pub order_id: Option<String>,
     /// The `State` it recorded.
     pub order_state: Option<String>,
+    /// The nested executions it started, in order.
+    pub nested: Vec<Run>,
 }
 
 impl Workflow {
@@ -260,6 +280,41 @@ impl Workflow {
             handlers,
             store,
             time,
+            name: STATE_MACHINE_NAME,
+            workflow_type: WorkflowType::Standard,
+            nested: None,
+        })
+    }
+
+    /// This workflow run as the entry deploys it: an Express state machine whose executions
+    /// are nested in the Standard entry's.
+    pub fn express(mut self) -> Workflow {
+        self.workflow_type = WorkflowType::Express;
+        self
+    }
+
+    /// The Standard entry (`entry_definition`, normally [`ENTRY_DEFINITION`]) over
+    /// `processing`, which runs as its nested Express executions, in the same store.
+    pub fn entry(processing: Workflow, entry_definition: &str) -> anyhow::Result<Workflow> {
+        let processing = Arc::new(processing.express());
+        let values = [(
+            "OrderProcessingStateMachineArn",
+            processing.state_machine_arn(),
+        )];
+        let text = substitute(entry_definition, &values)?;
+        let machine = StateMachine::from_json(&text)
+            .map_err(|e| anyhow::anyhow!("invalid entry definition: {e}"))?;
+        let nested = Arc::new(NestedExecutions::new(processing.clone()));
+        let mut handlers = Handlers::new();
+        handlers.register_arc(nested::START_EXECUTION_SYNC, nested.clone())?;
+        Ok(Workflow {
+            machine,
+            handlers,
+            store: processing.store.clone(),
+            time: processing.time,
+            name: ENTRY_STATE_MACHINE_NAME,
+            workflow_type: WorkflowType::Standard,
+            nested: Some(nested),
         })
     }
 
@@ -268,20 +323,43 @@ impl Workflow {
         &self.store
     }
 
-    /// The execution ARN an execution named `name` gets.
-    pub fn execution_arn(&self, name: &str) -> String {
+    /// The state machine's local name.
+    pub fn state_machine_name(&self) -> &str {
+        self.name
+    }
+
+    /// The state machine's ARN.
+    pub fn state_machine_arn(&self) -> String {
         format!(
-            "arn:aws:states:{}:{}:execution:{STATE_MACHINE_NAME}:{name}",
+            "arn:aws:states:{}:{}:stateMachine:{}",
             self.store.region(),
-            self.store.account_id()
+            self.store.account_id(),
+            self.name
         )
     }
 
+    /// The execution ARN an execution named `name` gets (an Express one also gets a
+    /// per-run suffix, as on AWS).
+    pub fn execution_arn(&self, name: &str) -> String {
+        let (region, account, machine) = (self.store.region(), self.store.account_id(), self.name);
+        match self.workflow_type {
+            WorkflowType::Standard => {
+                format!("arn:aws:states:{region}:{account}:execution:{machine}:{name}")
+            }
+            WorkflowType::Express => format!(
+                "arn:aws:states:{region}:{account}:express:{machine}:{name}:{}",
+                uuid::Uuid::new_v4()
+            ),
+        }
+    }
+
     /// Runs one execution named `name` on `input` and records it with its history.
-    /// A name already used is refused, as StartExecution refuses it.
+    /// On a Standard workflow a name already used is refused, as StartExecution refuses it.
     pub async fn run(&self, input: Value, name: &str, seed: u64) -> anyhow::Result<Run> {
         let execution_arn = self.execution_arn(name);
-        if self.store.get_execution(&execution_arn)?.is_some() {
+        if self.workflow_type == WorkflowType::Standard
+            && self.store.get_execution(&execution_arn)?.is_some()
+        {
             anyhow::bail!(
                 "ExecutionAlreadyExists: an execution named {name} already ran ({execution_arn})"
             );
@@ -290,7 +368,8 @@ impl Workflow {
             .handlers(self.handlers.clone())
             .seed(seed)
             .name(name)
-            .state_machine_name(STATE_MACHINE_NAME);
+            .execution_arn(&execution_arn)
+            .state_machine_name(self.name);
         if self.time == Time::Real {
             options = options.clock(real_clock());
         }
@@ -319,7 +398,7 @@ impl Workflow {
         }
         let record = ExecutionRecord {
             execution_arn: execution_arn.clone(),
-            state_machine_name: STATE_MACHINE_NAME.to_owned(),
+            state_machine_name: self.name.to_owned(),
             name: name.to_owned(),
             status: match execution.status {
                 Status::Succeeded => ExecutionStatus::Succeeded,
@@ -334,7 +413,17 @@ impl Workflow {
             cause: execution.cause.clone(),
         };
         self.store.record_execution(&record, &history)?;
-        let (order_id, order_state) = recorded_order(&history);
+        let nested: Vec<Run> = match &self.nested {
+            Some(executions) => nested::started_by(&history)
+                .iter()
+                .filter_map(|arn| executions.take(arn))
+                .collect(),
+            None => Vec::new(),
+        };
+        let (order_id, order_state) = match nested.last() {
+            Some(child) => (child.order_id.clone(), child.order_state.clone()),
+            None => recorded_order(&history),
+        };
         Ok(Run {
             execution_arn,
             name: name.to_owned(),
@@ -342,6 +431,7 @@ impl Workflow {
             history,
             order_id,
             order_state,
+            nested,
         })
     }
 }

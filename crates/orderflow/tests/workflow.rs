@@ -116,9 +116,25 @@ const ROUTES: &[Route] = &[
 #[test]
 fn every_route_ends_as_one_record_and_one_notification_without_the_card_number() {
     for route in ROUTES {
+        route_ends_as_one_record_and_one_notification(route, &[]);
+    }
+}
+
+/// Through the Standard entry, each route ends as it does without it: the entry fails with
+/// processing's error, and the one record and notification are processing's.
+#[test]
+fn through_the_standard_entry_every_route_ends_the_same() {
+    for route in ROUTES {
+        route_ends_as_one_record_and_one_notification(route, &["--entry"]);
+    }
+}
+
+fn route_ends_as_one_record_and_one_notification(route: &Route, entry: &[&str]) {
+    {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let store = dir.path().join("store");
-        let run = orderflow(&store, &["run", route.event, "--json", "--virtual-time"]);
+        let args = [&["run", route.event, "--json", "--virtual-time"], entry].concat();
+        let run = orderflow(&store, &args);
         assert_eq!(
             run.status.code(),
             Some(route.exit),
@@ -140,6 +156,23 @@ fn every_route_ends_as_one_record_and_one_notification_without_the_card_number()
             route.event
         );
         let order_id = result["orderId"].as_str().expect("an order id");
+        let nested = result["nestedExecutionIds"].as_array().map_or(0, Vec::len);
+        assert_eq!(nested, entry.len(), "{}: {result}", route.event);
+        let executions = json(&orderflow(&store, &["executions", "--json"]));
+        let machines: Vec<&str> = executions
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter_map(|e| e["stateMachineName"].as_str())
+            .collect();
+        let expected: &[&str] = if entry.is_empty() {
+            &["order-processing"]
+        } else {
+            &["order", "order-processing"]
+        };
+        let mut sorted = machines.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, expected, "{}", route.event);
         assert!(
             result["executionId"]
                 .as_str()
@@ -178,7 +211,10 @@ fn every_route_ends_as_one_record_and_one_notification_without_the_card_number()
             ],
         );
         assert_eq!(history.status.code(), Some(0));
-        let table = orderflow(&store, &["run", route.event, "--virtual-time", "--io"]);
+        let table = orderflow(
+            &store,
+            &[&["run", route.event, "--virtual-time", "--io"], entry].concat(),
+        );
 
         let event: Value = serde_json::from_str(
             &std::fs::read_to_string(repo().join(route.event)).expect("event"),

@@ -58,6 +58,7 @@ pub struct ExecuteOptions {
     seed: u64,
     history: bool,
     name: Option<String>,
+    execution_arn: Option<String>,
     state_machine_name: String,
 }
 
@@ -70,6 +71,7 @@ impl Default for ExecuteOptions {
             seed: 0,
             history: true,
             name: None,
+            execution_arn: None,
             state_machine_name: "StateMachine".into(),
         }
     }
@@ -120,6 +122,13 @@ impl ExecuteOptions {
     /// The execution name (`$$.Execution.Name`); a UUID from the seed by default.
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
+        self
+    }
+    /// The execution ARN (`$$.Execution.Id`); by default a Standard execution's, from the
+    /// state machine name and the execution name. An Express execution's ARN differs
+    /// (`express:` and a per-run suffix), so a host running one sets it here.
+    pub fn execution_arn(mut self, arn: impl Into<String>) -> Self {
+        self.execution_arn = Some(arn.into());
         self
     }
     /// The state machine name (`$$.StateMachine.Name`).
@@ -378,10 +387,12 @@ impl StateMachine {
             "arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{}",
             options.state_machine_name
         );
-        let execution_arn = format!(
-            "arn:aws:states:{REGION}:{ACCOUNT}:execution:{}:{name}",
-            options.state_machine_name
-        );
+        let execution_arn = options.execution_arn.clone().unwrap_or_else(|| {
+            format!(
+                "arn:aws:states:{REGION}:{ACCOUNT}:execution:{}:{name}",
+                options.state_machine_name
+            )
+        });
         let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/StepFunctionsLocal");
         let start_millis = clock.now_millis();
         let context_base = self.uses_context.then(|| {

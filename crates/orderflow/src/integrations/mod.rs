@@ -4,4 +4,5 @@
 pub mod faults;
 pub mod lambda;
 pub mod ledger;
+pub mod nested;
 pub mod store;

@@ -1,0 +1,141 @@
+//! `states:startExecution.sync:2`: a nested execution of a workflow this process knows, with
+//! the result and the failure Step Functions' optimised integration gives on AWS.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use futures::future::BoxFuture;
+use serde_json::{Value, json};
+use sfn_local::{Status, TaskFailure, TaskHandler, TaskRequest};
+
+use crate::workflow::{Run, Workflow};
+
+/// The integration that starts a nested execution and waits for it.
+pub const START_EXECUTION_SYNC: &str = "arn:aws:states:::states:startExecution.sync:2";
+
+/// Runs nested executions of one workflow and keeps each finished run until its parent
+/// collects it (see [`NestedExecutions::take`]).
+pub struct NestedExecutions {
+    child: Arc<Workflow>,
+    finished: Mutex<HashMap<String, Run>>,
+}
+
+impl NestedExecutions {
+    /// Starts executions of `child`, which must be the workflow the `StateMachineArn`
+    /// parameter names.
+    pub fn new(child: Arc<Workflow>) -> Self {
+        NestedExecutions {
+            child,
+            finished: Mutex::default(),
+        }
+    }
+
+    /// The finished nested run with this execution ARN, handed over once.
+    pub fn take(&self, execution_arn: &str) -> Option<Run> {
+        self.finished
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(execution_arn)
+    }
+
+    async fn start(&self, request: TaskRequest) -> Result<Value, TaskFailure> {
+        let parameters = &request.input;
+        let arn = parameters["StateMachineArn"].as_str().unwrap_or_default();
+        if arn != self.child.state_machine_arn() {
+            return Err(TaskFailure::new(
+                "StepFunctions.StateMachineDoesNotExistException",
+                format!("State Machine Does Not Exist: '{arn}'"),
+            ));
+        }
+        // StartExecution takes the input as JSON text; Step Functions also accepts an object.
+        let input = match &parameters["Input"] {
+            Value::Null => json!({}),
+            Value::String(text) => serde_json::from_str(text).map_err(|e| {
+                TaskFailure::new(
+                    "StepFunctions.InvalidExecutionInputException",
+                    format!("Invalid execution input: {e}"),
+                )
+            })?,
+            other => other.clone(),
+        };
+        let name = match parameters["Name"].as_str() {
+            Some(name) => name.to_owned(),
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        let seed = fnv1a(&name) ^ u64::from(request.attempt);
+        let run = self
+            .child
+            .run(input.clone(), &name, seed)
+            .await
+            .map_err(|e| TaskFailure::new("StepFunctions.SdkClientException", format!("{e:#}")))?;
+        let mut description = json!({
+            "ExecutionArn": run.execution_arn,
+            "Input": input,
+            "InputDetails": {"Included": true},
+            "Name": run.name,
+            "StartDate": run.execution.start_millis,
+            "StateMachineArn": arn,
+            "Status": run.execution.status.as_str(),
+            "StopDate": run.execution.stop_millis,
+        });
+        let outcome = match run.execution.status {
+            Status::Succeeded => {
+                description["Output"] = run.execution.output.clone().unwrap_or(Value::Null);
+                description["OutputDetails"] = json!({"Included": true});
+                Ok(description)
+            }
+            Status::Failed | Status::TimedOut => {
+                description["Error"] = json!(run.execution.error);
+                description["Cause"] = json!(run.execution.cause);
+                Err(TaskFailure::new(
+                    "States.TaskFailed",
+                    description.to_string(),
+                ))
+            }
+        };
+        self.finished
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(run.execution_arn.clone(), run);
+        outcome
+    }
+}
+
+impl TaskHandler for NestedExecutions {
+    fn invoke(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, TaskFailure>> {
+        Box::pin(self.start(request))
+    }
+}
+
+/// A stable 64-bit hash of `text` (FNV-1a), for seeds derived from names.
+pub fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The nested executions a parent's history started: the ARNs its `.sync` results and
+/// failures name, in order.
+pub fn started_by(history: &[Value]) -> Vec<String> {
+    history
+        .iter()
+        .filter(|event| {
+            let kind = event["type"].as_str().unwrap_or_default();
+            kind == "TaskSucceeded" || kind == "TaskFailed"
+        })
+        .filter_map(|event| {
+            let details = event
+                .get("taskSucceededEventDetails")
+                .or_else(|| event.get("taskFailedEventDetails"))?;
+            if details["resourceType"] != "states" {
+                return None;
+            }
+            let text = details
+                .get("output")
+                .or_else(|| details.get("cause"))?
+                .as_str()?;
+            let description: Value = serde_json::from_str(text).ok()?;
+            description["ExecutionArn"].as_str().map(str::to_owned)
+        })
+        .collect()
+}
