@@ -3,7 +3,8 @@
 //! and through the reference design (`--reference`, its Tasks answered by the stand-ins); the
 //! billable units are counted from each execution's history, priced with the table in
 //! `prices.json` (or `--prices`), and printed per order and per million orders, for the
-//! workflow deployed as STANDARD and as EXPRESS.
+//! workflow deployed as STANDARD, as EXPRESS, and as the template deploys it: the Standard
+//! entry (`statemachine/order.asl.json`) with processing nested as Express executions.
 //!
 //! How the units are counted, after the AWS pricing pages:
 //! - Standard state transitions: one per state entered ("each step of your workflow"), the
@@ -24,6 +25,9 @@
 //!   The charge ledger the payment function keeps (one consistent read, one conditional put per
 //!   charge) is not in the workflow's history, so it is read back from the store.
 //! - SNS: one publish request per started 64 KB of message.
+//! - The Standard entry: its own states as Standard transitions (one Task on success, three
+//!   when processing fails); each nested processing execution as an Express execution, with
+//!   the Lambda, DynamoDB and SNS units its history shows.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,7 +35,7 @@ use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use orderflow::standins::stand_ins;
-use orderflow::workflow::{DEFINITION, Time, Workflow};
+use orderflow::workflow::{DEFINITION, ENTRY_DEFINITION, Time, Workflow};
 use orderflow_store::Store;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -428,33 +432,62 @@ fn read_orders(events: &[PathBuf]) -> anyhow::Result<Vec<(String, Value)>> {
         .collect()
 }
 
+/// The workflow's units, and the Standard entry's: its own states (billed as Standard
+/// transitions) and the nested processing executions (billed as Express).
+struct Ours {
+    processing: Units,
+    entry: Units,
+    nested: Units,
+}
+
 fn ours(
     args: &CostArgs,
     orders: &[(String, Value)],
     functions: &[FunctionSettings],
     prices: &Prices,
-) -> anyhow::Result<Units> {
+) -> anyhow::Result<Ours> {
     let definition = match &args.definition {
         Some(path) => std::fs::read_to_string(path)
             .with_context(|| format!("reading the definition {}", path.display()))?,
         None => DEFINITION.to_owned(),
     };
-    let store = Store::in_memory()?;
-    let flow = Workflow::local(store, &definition, Time::Virtual)?;
-    let mut units = Units::default();
-    for (i, (_, order)) in orders.iter().enumerate() {
-        let started = Instant::now();
-        let run =
-            futures::executor::block_on(flow.run(order.clone(), &format!("cost-{i}"), i as u64))?;
-        let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let measured = Measured {
-            history: &run.history,
-            wall_ms,
-            definition_bytes: definition.len(),
-            lambda_ms: args.lambda_ms,
-        };
-        count(&mut units, &measured, functions, prices);
-    }
+    let workflow = || Workflow::local(Store::in_memory()?, &definition, Time::Virtual);
+    let measure = |flow: &Workflow, own: &mut Units, nested: &mut Units| -> anyhow::Result<()> {
+        for (i, (_, order)) in orders.iter().enumerate() {
+            let started = Instant::now();
+            let name = format!("cost-{i}");
+            let run = futures::executor::block_on(flow.run(order.clone(), &name, i as u64))?;
+            let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
+            let measured = |history| Measured {
+                history,
+                wall_ms,
+                definition_bytes: definition.len(),
+                lambda_ms: args.lambda_ms,
+            };
+            count(own, &measured(&run.history), functions, prices);
+            for child in &run.nested {
+                count(nested, &measured(&child.history), functions, prices);
+            }
+        }
+        Ok(())
+    };
+    let (mut processing, mut entry, mut nested) = Default::default();
+    let direct = workflow()?;
+    measure(&direct, &mut processing, &mut Units::default())?;
+    ledger_units(&direct, &mut processing, prices)?;
+    let through_entry = Workflow::entry(workflow()?, ENTRY_DEFINITION)?;
+    measure(&through_entry, &mut entry, &mut nested)?;
+    ledger_units(&through_entry, &mut nested, prices)?;
+    Ok(Ours {
+        processing,
+        entry,
+        nested,
+    })
+}
+
+/// The charge ledger the payment function keeps is not in the workflow's history: its items
+/// are read back from the store (one consistent read and one conditional put per charge).
+fn ledger_units(flow: &Workflow, units: &mut Units, prices: &Prices) -> anyhow::Result<()> {
     for charge in flow.store().charges()? {
         let size = "OrderId".len()
             + charge.order_id.len()
@@ -463,7 +496,17 @@ fn ours(
         units.write_units += units_of(size as f64, prices.dynamodb.write_unit_bytes);
         units.read_units += units_of(size as f64, prices.dynamodb.read_unit_bytes);
     }
-    Ok(units)
+    Ok(())
+}
+
+/// Per order, the Standard entry with processing nested as Express: the entry's transitions
+/// at the Standard price, and each nested execution as an Express execution.
+fn entry_bill(ours: &Ours, p: &Prices) -> f64 {
+    let entry = ours.entry.transitions() * p.step_functions.standard_per_state_transition
+        / ours.entry.executions.max(1.0);
+    let nested_per_execution = bill(&ours.nested, p).express;
+    let nested_per_order = ours.nested.executions / ours.entry.executions.max(1.0);
+    entry + nested_per_execution * nested_per_order
 }
 
 fn reference(
@@ -518,8 +561,9 @@ fn per_order(total: f64, u: &Units) -> f64 {
     total / u.executions.max(1.0)
 }
 
-fn report(prices: &Prices, ours: &Units, reference: Option<&Units>, orders: usize) -> String {
+fn report(prices: &Prices, all: &Ours, reference: Option<&Units>, orders: usize) -> String {
     use std::fmt::Write as _;
+    let ours = &all.processing;
     let mut out = String::new();
     let columns = match reference {
         Some(_) => {
@@ -603,6 +647,16 @@ fn report(prices: &Prices, ours: &Units, reference: Option<&Units>, orders: usiz
                 ours_bill.express / theirs.standard,
                 theirs.standard / ours_bill.express
             );
+            let entry = entry_bill(all, prices);
+            let _ = writeln!(
+                out,
+                "| STANDARD entry, processing nested as EXPRESS (the template's default) | ${:.2} | ${:.2} | {:.3} (1/{:.1}) |",
+                entry * 1e6,
+                theirs.standard * 1e6,
+                entry / theirs.standard,
+                theirs.standard / entry
+            );
+            let _ = writeln!(out, "\n{}", entry_computation(all, prices));
             let _ = writeln!(
                 out,
                 "\nThe reference deployed as EXPRESS is hypothetical: Express workflows cannot run a Distributed Map, so it only deploys as STANDARD; its children are Express executions in both rows."
@@ -612,9 +666,30 @@ fn report(prices: &Prices, ours: &Units, reference: Option<&Units>, orders: usiz
             out.push_str("| deployed as | orderflow |\n|---|---:|\n");
             let _ = writeln!(out, "| STANDARD | ${:.2} |", ours_bill.standard * 1e6);
             let _ = writeln!(out, "| EXPRESS | ${:.2} |", ours_bill.express * 1e6);
+            let _ = writeln!(
+                out,
+                "| STANDARD entry, processing nested as EXPRESS (the template's default) | ${:.2} |",
+                entry_bill(all, prices) * 1e6
+            );
+            let _ = writeln!(out, "\n{}", entry_computation(all, prices));
         }
     }
     out
+}
+
+/// How the entry's figure is made, in words and numbers.
+fn entry_computation(all: &Ours, p: &Prices) -> String {
+    let n = all.entry.executions.max(1.0);
+    let nested = bill(&all.nested, p).express * all.nested.executions / n;
+    format!(
+        "The entry's figure: {:.1} Standard transitions per order × ${} = ${:.2} per million, plus {:.1} nested Express execution(s) per order at ${:.2} per million (request, {:.5} GB-seconds, and the same Lambda, DynamoDB and SNS units as above).",
+        all.entry.transitions() / n,
+        p.step_functions.standard_per_state_transition,
+        all.entry.transitions() / n * p.step_functions.standard_per_state_transition * 1e6,
+        all.nested.executions / n,
+        nested * 1e6,
+        all.nested.express_gb_seconds / all.nested.executions.max(1.0),
+    )
 }
 
 pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
@@ -688,7 +763,8 @@ mod tests {
         let p = prices();
         let functions = template_functions(TEMPLATE).expect("the template parses");
         let orders = read_orders(&[]).expect("the built-in order");
-        let u = ours(&args, &orders, &functions, &p).expect("the order runs");
+        let all = ours(&args, &orders, &functions, &p).expect("the order runs");
+        let u = &all.processing;
         assert_eq!(u.executions, 1.0);
         assert_eq!(u.lambda_requests, 3.0, "verify, check stock, charge");
         assert_eq!(u.sns_requests, 1.0);
@@ -696,8 +772,28 @@ mod tests {
         assert_eq!(u.child_executions, 0.0, "an inline Map starts no child");
         assert!(u.states_entered >= 10.0, "{u:?}");
         assert_eq!(u.write_units, 2.0, "the order record and the ledger entry");
-        let b = bill(&u, &p);
+        let b = bill(u, &p);
         assert!(b.express < b.standard, "{b:?}");
+
+        // Through the Standard entry: one Standard transition (its Task), and processing
+        // as one nested Express execution with the same service units.
+        assert_eq!(all.entry.executions, 1.0);
+        assert_eq!(all.entry.transitions(), 1.0, "{:?}", all.entry);
+        assert_eq!(
+            all.entry.lambda_requests, 0.0,
+            "the entry calls no function itself"
+        );
+        assert_eq!(all.nested.executions, 1.0);
+        assert_eq!(all.nested.states_entered, u.states_entered);
+        assert_eq!(all.nested.lambda_requests, u.lambda_requests);
+        assert_eq!(all.nested.write_units, u.write_units);
+        let entry = entry_bill(&all, &p);
+        let transition = p.step_functions.standard_per_state_transition;
+        assert!(
+            (entry - (transition + bill(&all.nested, &p).express)).abs() < 1e-12,
+            "{entry}"
+        );
+        assert!(entry < b.standard / 10.0, "{entry} vs {b:?}");
     }
 
     #[test]
