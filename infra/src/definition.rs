@@ -105,7 +105,7 @@ fn is_placeholder_name(name: &str) -> bool {
 fn walk_states(states: &Map<String, Value>, needs: &mut Vec<TaskNeed>) -> Result<(), InfraError> {
     for (name, state) in states {
         match state.get("Type").and_then(Value::as_str) {
-            Some("Task") => needs.push(task_need(name, state)?),
+            Some("Task") => needs.extend(task_needs(name, state)?),
             Some("Parallel") => {
                 let branches = state.get("Branches").and_then(Value::as_array);
                 for branch in branches.into_iter().flatten() {
@@ -130,6 +130,32 @@ fn walk_states(states: &Map<String, Value>, needs: &mut Vec<TaskNeed>) -> Result
     Ok(())
 }
 
+/// What a Task state needs: one action, or for a nested execution run to completion
+/// (`states:startExecution.sync`), the actions Step Functions takes to start, watch and stop
+/// it (Step Functions developer guide, "IAM policies for calling Step Functions").
+fn task_needs(state_name: &str, state: &Value) -> Result<Vec<TaskNeed>, InfraError> {
+    let need = task_need(state_name, state)?;
+    let resource = state.get("Resource").and_then(Value::as_str).unwrap_or("");
+    let waits = resource.starts_with("arn:aws:states:::states:startExecution.sync");
+    if !waits {
+        return Ok(vec![need]);
+    }
+    Ok([
+        Action::StatesStartExecution,
+        Action::StatesDescribeExecution,
+        Action::StatesStopExecution,
+        Action::EventsPutTargets,
+        Action::EventsPutRule,
+        Action::EventsDescribeRule,
+    ]
+    .into_iter()
+    .map(|action| TaskNeed {
+        action,
+        ..need.clone()
+    })
+    .collect())
+}
+
 fn task_need(state_name: &str, state: &Value) -> Result<TaskNeed, InfraError> {
     let resource = state.get("Resource").and_then(Value::as_str).unwrap_or("");
     let unsupported = || InfraError::UnsupportedTaskResource {
@@ -148,9 +174,12 @@ fn task_need(state_name: &str, state: &Value) -> Result<TaskNeed, InfraError> {
     let integration = resource
         .strip_prefix("arn:aws:states:::")
         .ok_or_else(unsupported)?;
-    // `.sync` and `.waitForTaskToken` change how Step Functions waits, not the IAM action.
+    // `.waitForTaskToken` changes how Step Functions waits, not the IAM action; `.sync`
+    // adds actions (see `task_needs`).
     let integration = integration
         .strip_suffix(".waitForTaskToken")
+        .or_else(|| integration.strip_suffix(".sync:2"))
+        .or_else(|| integration.strip_suffix(".sync"))
         .unwrap_or(integration);
     let (action, field, key_field) = match integration {
         "lambda:invoke" => (Action::LambdaInvokeFunction, "FunctionName", None),
@@ -159,6 +188,7 @@ fn task_need(state_name: &str, state: &Value) -> Result<TaskNeed, InfraError> {
         "dynamodb:updateItem" => (Action::DynamoDbUpdateItem, "TableName", Some("Key")),
         "dynamodb:deleteItem" => (Action::DynamoDbDeleteItem, "TableName", Some("Key")),
         "sns:publish" => (Action::SnsPublish, "TopicArn", None),
+        "states:startExecution" => (Action::StatesStartExecution, "StateMachineArn", None),
         _ => return Err(unsupported()),
     };
     // JSONPath states take `Parameters`, JSONata states take `Arguments`.
@@ -237,6 +267,37 @@ mod tests {
     }
 
     const INVOKE: &str = "arn:aws:states:::lambda:invoke";
+
+    #[test]
+    fn a_nested_execution_run_to_completion_needs_to_start_watch_and_stop_it() {
+        let state = |resource: &str| {
+            format!(
+                r#"{{"Type": "Task", "Resource": "{resource}", "Parameters": {{"StateMachineArn": "${{M}}"}}, "End": true}}"#
+            )
+        };
+        let d = parse(&one(&state(
+            "arn:aws:states:::states:startExecution.sync:2",
+        )))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let actions: Vec<Action> = d.needs().iter().map(|n| n.action).collect();
+        assert_eq!(
+            actions,
+            [
+                Action::StatesStartExecution,
+                Action::StatesDescribeExecution,
+                Action::StatesStopExecution,
+                Action::EventsPutTargets,
+                Action::EventsPutRule,
+                Action::EventsDescribeRule,
+            ]
+        );
+        assert!(d.needs().iter().all(|n| n.placeholder == "M"));
+        // Started and left to run: only the start.
+        let d = parse(&one(&state("arn:aws:states:::states:startExecution")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let actions: Vec<Action> = d.needs().iter().map(|n| n.action).collect();
+        assert_eq!(actions, [Action::StatesStartExecution]);
+    }
 
     #[test]
     fn task_needs() {

@@ -85,6 +85,11 @@ impl Expr {
         Expr::Ref("AWS::AccountId".to_owned())
     }
 
+    /// The partition the stack is deployed in (`AWS::Partition`).
+    pub fn partition() -> Self {
+        Expr::Ref("AWS::Partition".to_owned())
+    }
+
     /// The region the stack is deployed in (`AWS::Region`).
     pub fn region() -> Self {
         Expr::Ref("AWS::Region".to_owned())

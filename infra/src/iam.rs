@@ -22,6 +22,18 @@ pub enum Action {
     DynamoDbDeleteItem,
     /// `sns:Publish`
     SnsPublish,
+    /// `states:StartExecution`
+    StatesStartExecution,
+    /// `states:DescribeExecution`
+    StatesDescribeExecution,
+    /// `states:StopExecution`
+    StatesStopExecution,
+    /// `events:PutTargets`
+    EventsPutTargets,
+    /// `events:PutRule`
+    EventsPutRule,
+    /// `events:DescribeRule`
+    EventsDescribeRule,
     /// `logs:CreateLogStream`
     LogsCreateLogStream,
     /// `logs:PutLogEvents`
@@ -62,6 +74,12 @@ impl Action {
             Action::DynamoDbUpdateItem => "dynamodb:UpdateItem",
             Action::DynamoDbDeleteItem => "dynamodb:DeleteItem",
             Action::SnsPublish => "sns:Publish",
+            Action::StatesStartExecution => "states:StartExecution",
+            Action::StatesDescribeExecution => "states:DescribeExecution",
+            Action::StatesStopExecution => "states:StopExecution",
+            Action::EventsPutTargets => "events:PutTargets",
+            Action::EventsPutRule => "events:PutRule",
+            Action::EventsDescribeRule => "events:DescribeRule",
             Action::LogsCreateLogStream => "logs:CreateLogStream",
             Action::LogsPutLogEvents => "logs:PutLogEvents",
             Action::LogsCreateLogDelivery => "logs:CreateLogDelivery",

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use infra::Definition;
-use infra::orderflow::{self, DEFINITION_PATH, TEMPLATE_PATH};
+use infra::orderflow::{self, DEFINITION_PATH, ENTRY_DEFINITION_PATH, TEMPLATE_PATH};
 
 #[derive(Parser)]
 #[command(about = "Synthesizes the orderflow SAM template")]
@@ -44,7 +44,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .parent()
         .context("the infra crate has no parent folder")?;
     let Command::Synth { check, out } = cli.command;
-    let yaml = orderflow::stack(Definition::load(root, DEFINITION_PATH)?)?.to_yaml()?;
+    let yaml = orderflow::stack(
+        Definition::load(root, DEFINITION_PATH)?,
+        Definition::load(root, ENTRY_DEFINITION_PATH)?,
+    )?
+    .to_yaml()?;
     let out = out.unwrap_or_else(|| root.join(TEMPLATE_PATH));
     if check {
         let current = std::fs::read_to_string(&out).unwrap_or_default();

@@ -1,5 +1,6 @@
 //! The orderflow stack: three Rust functions, the orders and charge-ledger tables, the
-//! notification topic and the order-processing state machine.
+//! notification topic, the order-processing state machine and the Standard entry that runs
+//! it as nested executions.
 
 use crate::InfraError;
 use crate::constructs::{RustFunctionBuilder, StateMachineBuilder, TableBuilder, TopicBuilder};
@@ -9,6 +10,9 @@ use crate::stack::{ParameterBuilder, ParameterType, Stack};
 
 /// The state machine definition, relative to the repository root.
 pub const DEFINITION_PATH: &str = "statemachine/order-processing.asl.json";
+
+/// The Standard entry's definition, relative to the repository root.
+pub const ENTRY_DEFINITION_PATH: &str = "statemachine/order.asl.json";
 
 /// The template, relative to the repository root.
 pub const TEMPLATE_PATH: &str = "infra/template.yaml";
@@ -22,8 +26,9 @@ const RETENTION_DAYS: [u32; 22] = [
     3288, 3653,
 ];
 
-/// Builds the stack around `definition` (normally [`DEFINITION_PATH`]).
-pub fn stack(definition: Definition) -> Result<Stack, InfraError> {
+/// Builds the stack around `definition` (normally [`DEFINITION_PATH`]) and the entry that
+/// runs it, `entry` (normally [`ENTRY_DEFINITION_PATH`]).
+pub fn stack(definition: Definition, entry: Definition) -> Result<Stack, InfraError> {
     let mut stack = Stack::new(
         "orderflow: order processing on AWS Step Functions with Rust Lambda functions",
         ASSET_ROOT,
@@ -31,11 +36,14 @@ pub fn stack(definition: Definition) -> Result<Stack, InfraError> {
     let workflow_type = stack.parameter(
         ParameterBuilder::new("WorkflowType", ParameterType::String)
             .description(
-                "STANDARD (exactly-once state transitions, execution history for 90 days) or \
-                 EXPRESS (cheaper at high volume, at-least-once, history in the log group only)",
+                "How order processing runs. EXPRESS (default): at-least-once, which its \
+                 idempotent steps make safe, billed per request and duration, history in the \
+                 log group; each order still gets one exactly-once Standard execution through \
+                 the entry state machine. STANDARD: every step billed as a state transition, \
+                 with its history in the console for 90 days",
             )
-            .allowed(["STANDARD", "EXPRESS"])
-            .default("STANDARD")
+            .allowed(["EXPRESS", "STANDARD"])
+            .default("EXPRESS")
             .build()?,
     )?;
     let deletion_protection = stack.parameter(
@@ -99,7 +107,7 @@ pub fn stack(definition: Definition) -> Result<Stack, InfraError> {
 
     let mut machine = StateMachineBuilder::new("OrderProcessingStateMachine", definition)
         .workflow_type(workflow_type)
-        .log_retention_days(log_retention)
+        .log_retention_days(log_retention.clone())
         .substitute(&verify_payment)
         .substitute(&check_stock)
         .substitute(&charge_payment)
@@ -112,10 +120,24 @@ pub fn stack(definition: Definition) -> Result<Stack, InfraError> {
     orders.grant_put_item(&mut machine);
     notifications.grant_publish(&mut machine);
 
+    // The entry: one Standard execution per order (its name is the order's), which runs
+    // processing to completion as a nested execution.
+    let mut entry = StateMachineBuilder::new("OrderStateMachine", entry)
+        .workflow_type(Expr::literal("STANDARD"))
+        .log_retention_days(log_retention.clone())
+        .substitute(&machine)
+        .build()?;
+    machine.grant_start_execution_sync(&mut entry);
+
     let outputs = [
         (
             "StateMachineArn",
-            "The order-processing state machine",
+            "The entry state machine: start one execution per order, named after it",
+            entry.arn(),
+        ),
+        (
+            "ProcessingStateMachineArn",
+            "The order-processing state machine the entry runs (it can also be started directly)",
             machine.arn(),
         ),
         (
@@ -123,7 +145,7 @@ pub fn stack(definition: Definition) -> Result<Stack, InfraError> {
             "Starts an execution with the sample order (run from the repository root)",
             Expr::concat([
                 "aws stepfunctions start-execution --state-machine-arn ".into(),
-                machine.arn(),
+                entry.arn(),
                 " --input file://events/order.json".into(),
             ]),
         ),
@@ -136,7 +158,7 @@ pub fn stack(definition: Definition) -> Result<Stack, InfraError> {
                 ".console.aws.amazon.com/states/home?region=".into(),
                 Expr::region(),
                 "#/statemachines/view/".into(),
-                machine.arn(),
+                entry.arn(),
             ]),
         ),
         (
@@ -178,6 +200,7 @@ pub fn stack(definition: Definition) -> Result<Stack, InfraError> {
     stack.add(check_stock)?;
     stack.add(charge_payment)?;
     stack.add(machine)?;
+    stack.add(entry)?;
     for (name, description, value) in outputs {
         stack.output(name, description, value)?;
     }

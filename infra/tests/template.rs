@@ -29,12 +29,12 @@ fn committed_template_is_the_synthesized_one() {
 fn resource_counts() {
     let t = Template::synth();
     t.resource_count_is("AWS::Serverless::Function", 3);
-    t.resource_count_is("AWS::Serverless::StateMachine", 1);
+    t.resource_count_is("AWS::Serverless::StateMachine", 2);
     t.resource_count_is("AWS::DynamoDB::Table", 2);
     t.resource_count_is("AWS::SNS::Topic", 1);
-    t.resource_count_is("AWS::IAM::Role", 4);
-    t.resource_count_is("AWS::Logs::LogGroup", 4);
-    assert_eq!(t.resources().count(), 15, "no other resources");
+    t.resource_count_is("AWS::IAM::Role", 5);
+    t.resource_count_is("AWS::Logs::LogGroup", 5);
+    assert_eq!(t.resources().count(), 18, "no other resources");
 }
 
 #[test]
@@ -134,8 +134,8 @@ fn state_machine_settings() {
     let p = t.properties("OrderProcessingStateMachine");
     assert_eq!(p["Type"], json!({"Ref": "WorkflowType"}));
     let workflow = &t.json["Parameters"]["WorkflowType"];
-    assert_eq!(workflow["AllowedValues"], json!(["STANDARD", "EXPRESS"]));
-    assert_eq!(workflow["Default"], "STANDARD");
+    assert_eq!(workflow["AllowedValues"], json!(["EXPRESS", "STANDARD"]));
+    assert_eq!(workflow["Default"], "EXPRESS");
     // DefinitionUri is relative to the template, in infra/.
     let uri = text(&p["DefinitionUri"]);
     assert_eq!(uri, format!("../{}", infra::orderflow::DEFINITION_PATH));
@@ -157,6 +157,47 @@ fn state_machine_settings() {
     assert_eq!(
         p["Role"],
         json!({"Fn::GetAtt": ["OrderProcessingStateMachineRole", "Arn"]})
+    );
+}
+
+#[test]
+fn the_entry_is_standard_and_runs_processing_to_completion() {
+    let t = Template::synth();
+    let p = t.properties("OrderStateMachine");
+    assert_eq!(p["Type"], "STANDARD");
+    let uri = text(&p["DefinitionUri"]);
+    assert_eq!(
+        uri,
+        format!("../{}", infra::orderflow::ENTRY_DEFINITION_PATH)
+    );
+    assert_eq!(
+        p["DefinitionSubstitutions"],
+        json!({"OrderProcessingStateMachineArn": {"Ref": "OrderProcessingStateMachine"}})
+    );
+    assert_eq!(p["Logging"]["IncludeExecutionData"], false);
+    let role = t.properties("OrderStateMachineRole");
+    let statements = role["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no statements"));
+    let actions = |resource_text: &str| -> Vec<String> {
+        statements
+            .iter()
+            .filter(|s| s["Resource"].to_string().contains(resource_text))
+            .flat_map(|s| s["Action"].as_array().cloned().unwrap_or_default())
+            .filter_map(|a| a.as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(
+        actions("{\"Ref\":\"OrderProcessingStateMachine\"}"),
+        ["states:StartExecution"]
+    );
+    assert_eq!(
+        actions(":express:${OrderProcessingStateMachine.Name}:*:*"),
+        ["states:DescribeExecution", "states:StopExecution"]
+    );
+    assert_eq!(
+        actions("rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"),
+        ["events:PutTargets", "events:PutRule", "events:DescribeRule"]
     );
 }
 
@@ -327,8 +368,8 @@ fn wildcards_only_where_aws_requires_them_each_with_a_comment() {
     let stars: Vec<&str> = t.yaml.lines().filter(|l| l.contains("\"*\"")).collect();
     assert_eq!(
         stars.len(),
-        5,
-        "3 function X-Ray statements, state machine logs and X-Ray"
+        7,
+        "3 function X-Ray statements, and each state machine's logs and X-Ray"
     );
     for line in stars {
         let comment = line.split_once(" # ").map(|(_, c)| c).unwrap_or("");
@@ -357,7 +398,7 @@ fn every_checkov_suppression_has_a_reason() {
         }
     }
     // 3 per function, 1 for charge-payment's environment, 1 per table and log group.
-    assert_eq!(count, 3 * 3 + 1 + 2 + 4);
+    assert_eq!(count, 3 * 3 + 1 + 2 + 5);
 }
 
 #[test]
@@ -366,7 +407,7 @@ fn outputs_include_a_ready_start_execution_command() {
     let outputs = &t.json["Outputs"];
     assert_eq!(
         outputs["StateMachineArn"]["Value"],
-        json!({"Ref": "OrderProcessingStateMachine"})
+        json!({"Ref": "OrderStateMachine"})
     );
     assert_eq!(
         outputs["OrdersTableName"]["Value"],
@@ -379,7 +420,7 @@ fn outputs_include_a_ready_start_execution_command() {
     let command = text(&outputs["StartExecutionCommand"]["Value"]["Fn::Sub"]);
     assert_eq!(
         command,
-        "aws stepfunctions start-execution --state-machine-arn ${OrderProcessingStateMachine} \
+        "aws stepfunctions start-execution --state-machine-arn ${OrderStateMachine} \
          --input file://events/order.json"
     );
     assert!(

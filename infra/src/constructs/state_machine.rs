@@ -245,6 +245,62 @@ impl StateMachine {
     }
 }
 
+impl StateMachine {
+    /// Lets `grantee` run this state machine's executions to completion from a Task
+    /// (`states:startExecution.sync`): start them, describe and stop them (Standard or Express
+    /// execution ARNs), and keep the EventBridge rule Step Functions manages to learn that
+    /// they finished.
+    pub fn grant_start_execution_sync(&self, grantee: &mut impl Grantee) {
+        grantee.grant(Grant::new(
+            &self.id,
+            &[Action::StatesStartExecution],
+            vec![self.arn()],
+        ));
+        let executions = |kind: &str, suffix: &str| {
+            Expr::concat([
+                "arn:".into(),
+                Expr::partition(),
+                ":states:".into(),
+                Expr::region(),
+                ":".into(),
+                Expr::account_id(),
+                Expr::literal(format!(":{kind}:")),
+                self.name(),
+                Expr::literal(suffix),
+            ])
+        };
+        grantee.grant(Grant::new(
+            &self.id,
+            &[Action::StatesDescribeExecution, Action::StatesStopExecution],
+            vec![executions("execution", ":*"), executions("express", ":*:*")],
+        ));
+        grantee.grant(Grant::new(
+            &self.id,
+            &[
+                Action::EventsPutTargets,
+                Action::EventsPutRule,
+                Action::EventsDescribeRule,
+            ],
+            vec![Expr::concat([
+                "arn:".into(),
+                Expr::partition(),
+                ":events:".into(),
+                Expr::region(),
+                ":".into(),
+                Expr::account_id(),
+                ":rule/StepFunctionsGetEventsForStepFunctionsExecutionRule".into(),
+            ])],
+        ));
+    }
+}
+
+impl Substitution for StateMachine {
+    /// `${<LogicalId>Arn}`, e.g. `${OrderProcessingStateMachineArn}`.
+    fn binding(&self) -> Binding {
+        Binding::new(format!("{}Arn", self.id), self.arn(), &self.id)
+    }
+}
+
 impl Grantee for StateMachine {
     fn grant(&mut self, grant: Grant) {
         self.policy.add(grant);

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use infra::orderflow::{self, DEFINITION_PATH};
+use infra::orderflow::{self, DEFINITION_PATH, ENTRY_DEFINITION_PATH};
 use infra::{Definition, InfraError, Stack};
 use serde_json::Value;
 
@@ -22,7 +22,10 @@ pub fn read(path: &str) -> String {
 
 /// The stack around `asl` (a definition's text).
 pub fn stack_for(asl: &str) -> Result<Stack, InfraError> {
-    orderflow::stack(Definition::parse(DEFINITION_PATH, asl)?)
+    orderflow::stack(
+        Definition::parse(DEFINITION_PATH, asl)?,
+        Definition::parse(ENTRY_DEFINITION_PATH, &read(ENTRY_DEFINITION_PATH))?,
+    )
 }
 
 /// A synthesized template.
