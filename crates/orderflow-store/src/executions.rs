@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::SystemTime;
 
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension as _, Row, params};
 use serde_json::Value;
 
@@ -115,11 +116,14 @@ impl Store {
         }
         let input = record.input.to_string();
         let output = record.output.as_ref().map(Value::to_string);
-        // A slice of Values serialises as a JSON array without building one.
-        let history = serde_json::to_string(history).map_err(|e| StoreError::InvalidRecord {
+        // A slice of Values serialises as a JSON array without building one; the array is
+        // stored LZ4-compressed (a history repeats each state's input and output, so it
+        // shrinks several times, and so does what every commit writes).
+        let history = serde_json::to_vec(history).map_err(|e| StoreError::InvalidRecord {
             field: "history",
             reason: e.to_string(),
         })?;
+        let history = lz4_flex::block::compress_prepend_size(&history);
         let record = record.clone();
         self.inner.db.write(SERVICE, move |tx| {
             tx.prepare_cached(
@@ -145,6 +149,16 @@ impl Store {
             })
             .db(SERVICE)?;
             Ok(())
+        })
+    }
+
+    /// Whether an execution with exactly this ARN is recorded (StartExecution's
+    /// name-already-used check, without reading the record).
+    pub fn has_execution(&self, execution_arn: &str) -> Result<bool> {
+        self.inner.db.read(|conn| {
+            conn.prepare_cached("SELECT 1 FROM executions WHERE arn = ?1")
+                .and_then(|mut st| st.exists([execution_arn]))
+                .db(SERVICE)
         })
     }
 
@@ -181,17 +195,52 @@ impl Store {
             let Some(arn) = resolve_arn(conn, id)? else {
                 return Err(StoreError::ExecutionNotFound { id: id.to_owned() });
             };
-            let text: String = conn
+            let stored: StoredHistory = conn
                 .prepare_cached("SELECT history FROM executions WHERE arn = ?1")
-                .and_then(|mut st| st.query_row([&arn], |r| r.get(0)))
+                .and_then(|mut st| {
+                    st.query_row([&arn], |r| match r.get_ref(0)? {
+                        ValueRef::Blob(bytes) => Ok(StoredHistory::Compressed(bytes.to_vec())),
+                        _ => r.get(0).map(StoredHistory::Text),
+                    })
+                })
                 .db(SERVICE)?;
-            serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+            let corrupt = |detail: String| StoreError::Corrupt {
                 what: format!("history of execution {arn}"),
-                detail: e.to_string(),
-            })
+                detail,
+            };
+            match stored {
+                // Stores written before histories were compressed hold JSON text.
+                StoredHistory::Text(text) => {
+                    serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))
+                }
+                StoredHistory::Compressed(bytes) => {
+                    let claimed = bytes
+                        .get(..4)
+                        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                        .map_or(0, u32::from_le_bytes);
+                    if claimed > MAX_HISTORY_BYTES {
+                        return Err(corrupt(format!(
+                            "claims {claimed} bytes uncompressed, over {MAX_HISTORY_BYTES}"
+                        )));
+                    }
+                    let json = lz4_flex::block::decompress_size_prepended(&bytes)
+                        .map_err(|e| corrupt(e.to_string()))?;
+                    serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()))
+                }
+            }
         })
     }
 }
+
+/// A history as a row holds it.
+enum StoredHistory {
+    Text(String),
+    Compressed(Vec<u8>),
+}
+
+/// The largest uncompressed history read back: a corrupt length prefix must not become an
+/// allocation of gigabytes.
+const MAX_HISTORY_BYTES: u32 = 1 << 30;
 
 /// The ARN of the execution an id names: itself if an execution has that ARN, else the
 /// newest execution with that name.

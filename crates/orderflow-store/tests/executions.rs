@@ -93,3 +93,54 @@ fn invalid_records_are_refused() {
     );
     assert!(SystemTime::now() > UNIX_EPOCH);
 }
+
+#[test]
+fn histories_are_stored_compressed_and_older_text_histories_still_read() {
+    let dir = TempDir::new("exec-compressed");
+    let first = record("e-1", 1_700_000_000);
+    let second = record("e-2", 1_700_000_100);
+    let history: Vec<_> = (1..=40)
+        .map(|id| json!({"type": "PassStateEntered", "id": id, "stateEnteredEventDetails": {"input": "{\"orderId\":\"o-1\",\"items\":[1,2,3]}"}}))
+        .collect();
+    {
+        let s = Store::open(dir.path()).unwrap();
+        s.record_execution(&first, &history).unwrap();
+        s.record_execution(&second, &history).unwrap();
+    }
+    let file = dir.path().join(orderflow_store::DATABASE_FILE);
+    let conn = rusqlite::Connection::open(&file).unwrap();
+    let (kind, stored): (String, i64) = conn
+        .query_row(
+            "SELECT typeof(history), length(history) FROM executions WHERE name = 'e-1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let text = serde_json::to_string(&history).unwrap();
+    assert_eq!(kind, "blob");
+    assert!(
+        (stored as usize) * 4 < text.len(),
+        "{stored} bytes stored for {} of JSON",
+        text.len()
+    );
+    // A store written before compression holds the JSON text.
+    conn.execute(
+        "UPDATE executions SET history = ?1 WHERE name = 'e-1'",
+        [&text],
+    )
+    .unwrap();
+    // A damaged blob whose length prefix claims 4 GiB.
+    conn.execute(
+        "UPDATE executions SET history = x'ffffffff00' WHERE name = 'e-2'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let s = Store::open(dir.path()).unwrap();
+    assert_eq!(s.execution_history(&first.execution_arn).unwrap(), history);
+    let damaged = s.execution_history(&second.execution_arn).unwrap_err();
+    assert!(
+        damaged.to_string().contains("history of execution"),
+        "{damaged}"
+    );
+}

@@ -69,13 +69,19 @@ fn mask_field(value: &mut Value) -> bool {
 
 /// The text with card numbers masked, or `None` when it has none.
 fn redact_text(text: &str) -> Option<String> {
+    let digits_masked = mask_digit_runs(text);
     let trimmed = text.trim_start();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+    // JSON text is parsed only when it can hold something to mask: a `cardNumber` field, a
+    // card-like run of digits, or `\u` escapes that could spell either. Most of a history's
+    // JSON holds none, and parsing it was most of the cost of masking.
+    let worth_parsing =
+        digits_masked.is_some() || text.contains(CARD_FIELD) || text.contains("\\u");
+    if worth_parsing && (trimmed.starts_with('{') || trimmed.starts_with('[')) {
         if let Ok(mut parsed) = serde_json::from_str::<Value>(text) {
             return masked(&mut parsed).then(|| parsed.to_string());
         }
     }
-    mask_digit_runs(text)
+    digits_masked
 }
 
 /// Masks Luhn-valid runs of 12–19 digits, keeping separators and the last four digits.
@@ -92,11 +98,16 @@ fn mask_digit_runs(text: &str) -> Option<String> {
         // A run: digits, with single separators between digits.
         let start = i;
         let mut end = i;
-        let mut digits = Vec::new();
+        // Only a run of at most 19 digits can be a card number: the rest are counted only.
+        let mut buffer = [0u8; 19];
+        let mut count = 0;
         let mut j = i;
         while j < bytes.len() {
             if bytes[j].is_ascii_digit() {
-                digits.push(bytes[j] - b'0');
+                if let Some(slot) = buffer.get_mut(count) {
+                    *slot = bytes[j] - b'0';
+                }
+                count += 1;
                 end = j + 1;
                 j += 1;
             } else if (bytes[j] == b' ' || bytes[j] == b'-')
@@ -108,7 +119,8 @@ fn mask_digit_runs(text: &str) -> Option<String> {
                 break;
             }
         }
-        if (12..=19).contains(&digits.len()) && luhn(&digits) {
+        let digits = &buffer[..count.min(buffer.len())];
+        if (12..=19).contains(&count) && luhn(digits) {
             let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
             out.push_str(&text[copied..start]);
             let keep_from = digits.len() - 4;
@@ -204,6 +216,35 @@ mod tests {
             serde_json::from_str(value["input"].as_str().expect("text")).expect("JSON");
         assert_eq!(inner["paymentDetails"]["cardNumber"], "************1055");
         assert_eq!(inner["paymentDetails"]["name"], "J");
+    }
+
+    #[test]
+    fn json_text_is_read_as_json_only_when_it_may_hold_a_card() {
+        // Short card numbers, escaped digits and escaped keys are found through parsing.
+        let text = |v: Value| Value::String(v.to_string());
+        redacted(
+            text(json!({"cardNumber": "12"})),
+            text(json!({"cardNumber": "****12"})),
+        );
+        redacted(
+            json!(r#"{"note":"\u0034111111111111111"}"#),
+            text(json!({"note": "************1111"})),
+        );
+        redacted(
+            json!(r#"{"card\u004eumber":"4242"}"#),
+            text(json!({"cardNumber": "****4242"})),
+        );
+        // A card-like JSON number outside a cardNumber field stays a number: the text stays
+        // valid JSON.
+        redacted(
+            json!(r#"{"total":4111111111111111}"#),
+            json!(r#"{"total":4111111111111111}"#),
+        );
+        // Nothing to mask: the text is returned as it was, spacing included.
+        redacted(
+            json!(r#"{ "orderId": "o-1", "items": [1, 2] }"#),
+            json!(r#"{ "orderId": "o-1", "items": [1, 2] }"#),
+        );
     }
 
     proptest! {

@@ -358,7 +358,7 @@ impl Workflow {
     pub async fn run(&self, input: Value, name: &str, seed: u64) -> anyhow::Result<Run> {
         let execution_arn = self.execution_arn(name);
         if self.workflow_type == WorkflowType::Standard
-            && self.store.get_execution(&execution_arn)?.is_some()
+            && self.store.has_execution(&execution_arn)?
         {
             anyhow::bail!(
                 "ExecutionAlreadyExists: an execution named {name} already ran ({execution_arn})"

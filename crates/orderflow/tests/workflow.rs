@@ -211,6 +211,19 @@ fn route_ends_as_one_record_and_one_notification(route: &Route, entry: &[&str]) 
             ],
         );
         assert_eq!(history.status.code(), Some(0));
+        // Every recorded history (the nested one too), read back as the store keeps it
+        // (compressed, so the raw bytes alone would not show a card number reliably).
+        let histories: Vec<Output> = executions
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|e| {
+                let arn = e["executionArn"].as_str().expect("an ARN");
+                let out = orderflow(&store, &["history", arn, "--io"]);
+                assert_eq!(out.status.code(), Some(0), "{arn}");
+                out
+            })
+            .collect();
         let table = orderflow(
             &store,
             &[&["run", route.event, "--virtual-time", "--io"], entry].concat(),
@@ -227,7 +240,7 @@ fn route_ends_as_one_record_and_one_notification(route: &Route, entry: &[&str]) 
                 "{}: the store holds the card number",
                 route.event
             );
-            for out in [&run, &history, &table] {
+            for out in [&run, &history, &table].into_iter().chain(&histories) {
                 assert!(
                     !contains(&out.stdout, &number) && !contains(&out.stderr, &number),
                     "{}: printed the card number",
