@@ -84,7 +84,10 @@ fn redact_text(text: &str) -> Option<String> {
     digits_masked
 }
 
-/// Masks Luhn-valid runs of 12–19 digits, keeping separators and the last four digits.
+/// Masks Luhn-valid runs of 12–19 digits, keeping separators and the last four digits. A run
+/// is card-like when it stands alone (no letter or digit touches either end: an identifier
+/// such as the UUID `6ff16230-6993-476a-…` holds digit runs that are not card numbers) and,
+/// when written in groups, its groups are of 3 to 6 digits, as printed cards group them.
 fn mask_digit_runs(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out: Option<String> = None;
@@ -101,6 +104,7 @@ fn mask_digit_runs(text: &str) -> Option<String> {
         // Only a run of at most 19 digits can be a card number: the rest are counted only.
         let mut buffer = [0u8; 19];
         let mut count = 0;
+        let (mut group, mut groups, mut grouped_like_a_card) = (0, 1, true);
         let mut j = i;
         while j < bytes.len() {
             if bytes[j].is_ascii_digit() {
@@ -108,19 +112,27 @@ fn mask_digit_runs(text: &str) -> Option<String> {
                     *slot = bytes[j] - b'0';
                 }
                 count += 1;
+                group += 1;
                 end = j + 1;
                 j += 1;
             } else if (bytes[j] == b' ' || bytes[j] == b'-')
                 && j + 1 < bytes.len()
                 && bytes[j + 1].is_ascii_digit()
             {
+                grouped_like_a_card &= (3..=6).contains(&group);
+                groups += 1;
+                group = 0;
                 j += 1;
             } else {
                 break;
             }
         }
+        grouped_like_a_card &= groups == 1 || (3..=6).contains(&group);
+        let touches = |at: Option<&u8>| at.is_some_and(u8::is_ascii_alphanumeric);
+        let alone =
+            !touches(start.checked_sub(1).and_then(|k| bytes.get(k))) && !touches(bytes.get(end));
         let digits = &buffer[..count.min(buffer.len())];
-        if (12..=19).contains(&count) && luhn(digits) {
+        if (12..=19).contains(&count) && alone && grouped_like_a_card && luhn(digits) {
             let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
             out.push_str(&text[copied..start]);
             let keep_from = digits.len() - 4;
@@ -205,6 +217,20 @@ mod tests {
             json!("order 1234567890123 at 2026-11-24"),
         );
         redacted(json!(["x", 1, null, true]), json!(["x", 1, null, true]));
+        // Identifiers are not card numbers: a UUID whose digits happen to pass Luhn across
+        // its dashes, digits glued to letters, groups no card prints.
+        for id in [
+            "6ff16230-6993-476a-abf3-ed55f13ddbf3",
+            "ref4111111111111111",
+            "4111111111111111x",
+            "41-1111111-1111111",
+        ] {
+            redacted(json!(id), json!(id));
+        }
+        redacted(
+            json!("Amex 3782 822463 10005, Visa (4111111111111111)"),
+            json!("Amex **** ****** *0005, Visa (************1111)"),
+        );
     }
 
     #[test]
