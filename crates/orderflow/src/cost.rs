@@ -627,8 +627,16 @@ fn report(prices: &Prices, all: &Ours, reference: Option<&Units>, orders: usize)
             let theirs = bill(r, prices);
             out.push_str("| deployed as | orderflow | reference | orderflow / reference |\n|---|---:|---:|---:|\n");
             for (label, a, b) in [
-                ("STANDARD", ours_bill.standard, theirs.standard),
-                ("EXPRESS", ours_bill.express, theirs.express),
+                (
+                    "STANDARD, processing alone",
+                    ours_bill.standard,
+                    theirs.standard,
+                ),
+                (
+                    "EXPRESS, processing alone",
+                    ours_bill.express,
+                    theirs.express,
+                ),
             ] {
                 let _ = writeln!(
                     out,
@@ -664,8 +672,16 @@ fn report(prices: &Prices, all: &Ours, reference: Option<&Units>, orders: usize)
         }
         None => {
             out.push_str("| deployed as | orderflow |\n|---|---:|\n");
-            let _ = writeln!(out, "| STANDARD | ${:.2} |", ours_bill.standard * 1e6);
-            let _ = writeln!(out, "| EXPRESS | ${:.2} |", ours_bill.express * 1e6);
+            let _ = writeln!(
+                out,
+                "| STANDARD, processing alone | ${:.2} |",
+                ours_bill.standard * 1e6
+            );
+            let _ = writeln!(
+                out,
+                "| EXPRESS, processing alone | ${:.2} |",
+                ours_bill.express * 1e6
+            );
             let _ = writeln!(
                 out,
                 "| STANDARD entry, processing nested as EXPRESS (the template's default) | ${:.2} |",
