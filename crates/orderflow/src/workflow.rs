@@ -323,11 +323,6 @@ impl Workflow {
         &self.store
     }
 
-    /// The state machine's local name.
-    pub fn state_machine_name(&self) -> &str {
-        self.name
-    }
-
     /// The state machine's ARN.
     pub fn state_machine_arn(&self) -> String {
         format!(
