@@ -481,6 +481,95 @@ mod tests {
         substituted("ab${A", Err(SubstitutionError::Unclosed(2)));
     }
 
+    /// The longest an Express execution may run; past it the execution stops where it is,
+    /// and an order would end without its record and notification.
+    const EXPRESS_MAX_SECONDS: f64 = 300.0;
+
+    /// The slowest run of `states` from `at` to an end, in seconds: every Task waits out its
+    /// `TimeoutSeconds` on each attempt its `States.Timeout` retrier allows and sleeps every
+    /// retry delay of every retrier (other errors are taken to fail at once), a Parallel
+    /// lasts as its slowest branch, a Wait its `Seconds`; over every path a Choice or Catch
+    /// can take. Panics on a cycle or a Map whose iterations can wait, which have no bound
+    /// without the input.
+    fn slowest(states: &serde_json::Map<String, Value>, at: &str, seen: &mut Vec<String>) -> f64 {
+        assert!(!seen.iter().any(|s| s == at), "a cycle through {at}");
+        let state = &states[at];
+        let own = match state["Type"].as_str() {
+            Some("Task") => {
+                let timeout = state["TimeoutSeconds"].as_f64().unwrap_or(0.0);
+                let retriers = state["Retry"].as_array().cloned().unwrap_or_default();
+                let mut attempts = 1.0;
+                let mut delays = 0.0;
+                for retrier in &retriers {
+                    let max = retrier["MaxAttempts"].as_u64().unwrap_or(3);
+                    let interval = retrier["IntervalSeconds"].as_f64().unwrap_or(1.0);
+                    let rate = retrier["BackoffRate"].as_f64().unwrap_or(2.0);
+                    let cap = retrier["MaxDelaySeconds"].as_f64().unwrap_or(f64::MAX);
+                    delays += (0..max)
+                        .map(|k| (interval * rate.powi(k as i32)).min(cap))
+                        .sum::<f64>();
+                    let names = retrier["ErrorEquals"].to_string();
+                    if names.contains("States.Timeout") || names.contains("States.ALL") {
+                        attempts += max as f64;
+                    }
+                }
+                attempts * timeout + delays
+            }
+            Some("Parallel") => state["Branches"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|branch| {
+                    let inner = branch["States"].as_object().expect("branch states");
+                    slowest(
+                        inner,
+                        branch["StartAt"].as_str().expect("StartAt"),
+                        &mut Vec::new(),
+                    )
+                })
+                .fold(0.0, f64::max),
+            Some("Map") => {
+                let processor = &state["ItemProcessor"];
+                let inner = processor["States"].as_object().expect("processor states");
+                let start = processor["StartAt"].as_str().expect("StartAt");
+                let each = slowest(inner, start, &mut Vec::new());
+                assert!(each == 0.0, "{at}: iterations that can wait have no bound");
+                0.0
+            }
+            Some("Wait") => state["Seconds"].as_f64().unwrap_or(0.0),
+            _ => 0.0,
+        };
+        let mut next: Vec<&str> = Vec::new();
+        next.extend(state["Next"].as_str());
+        next.extend(state["Default"].as_str());
+        for list in ["Choices", "Catch"] {
+            for rule in state[list].as_array().into_iter().flatten() {
+                next.extend(rule["Next"].as_str());
+            }
+        }
+        seen.push(at.to_owned());
+        let after = next
+            .iter()
+            .map(|n| slowest(states, n, seen))
+            .fold(0.0, f64::max);
+        seen.pop();
+        own + after
+    }
+
+    #[test]
+    fn the_slowest_run_fits_in_an_express_execution() {
+        let definition: Value = serde_json::from_str(DEFINITION).expect("JSON");
+        let states = definition["States"].as_object().expect("states");
+        let start = definition["StartAt"].as_str().expect("StartAt");
+        let worst = slowest(states, start, &mut Vec::new());
+        assert!(
+            worst <= EXPRESS_MAX_SECONDS,
+            "the slowest run takes {worst} s, over the {EXPRESS_MAX_SECONDS} s an Express execution may last"
+        );
+        // The bound is not vacuous: it counts the Lambda tasks' waits and retries.
+        assert!(worst > 150.0, "{worst}");
+    }
+
     #[test]
     fn every_placeholder_of_the_definition_has_a_local_value() {
         let text = substitute(DEFINITION, &substitutions("us-east-1", "123456789012"))
