@@ -169,11 +169,8 @@ fn find(store: &Store, id: &str) -> anyhow::Result<ExecutionRecord> {
             Some(record) => Some(record),
             None => match store.get_execution(&standard(ENTRY_STATE_MACHINE_NAME))? {
                 Some(record) => Some(record),
-                None => store
-                    .list_executions()?
-                    .into_iter()
-                    .filter(|e| e.name == id)
-                    .max_by_key(|e| e.start_date),
+                // The store resolves a bare name to the latest execution with it.
+                None => store.get_execution(id)?,
             },
         }
     };
