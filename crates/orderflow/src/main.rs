@@ -64,6 +64,7 @@ enum Command {
 
 /// Exit codes: 0 succeeded, 1 the execution ended otherwise, 2 bad input or usage.
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let parsed = Cli::command()
         .try_get_matches()
         .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, store_given(&matches))));
@@ -104,4 +105,16 @@ fn store_given(matches: &clap::ArgMatches) -> bool {
         .and_then(|(_, sub)| sub.value_source("store"))
         .or_else(|| matches.value_source("store"));
     source.is_some_and(|s| s != ValueSource::DefaultValue)
+}
+
+/// Rust ignores SIGPIPE, so writing to a closed pipe (`orderflow history ID | head`) makes
+/// `println!` panic. Like other command-line tools, the process instead ends quietly when
+/// the reader has gone.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called first in `main`, before any other thread exists; restores the default
+    // disposition of one signal, touching no memory.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }

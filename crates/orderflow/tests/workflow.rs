@@ -443,3 +443,35 @@ fn a_function_failing_after_its_retries_ends_as_an_error_record_and_notification
         messages[0].message
     );
 }
+
+/// `orderflow … | head` closes the pipe early: the process ends by SIGPIPE, as other tools
+/// do, instead of panicking on its next write.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::os::unix::process::ExitStatusExt as _;
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_orderflow"))
+        .current_dir(repo())
+        .arg("--store")
+        .arg(dir.path().join("store"))
+        .args(["run", "--virtual-time", "--io"])
+        .env_remove("ORDERFLOW_SIMULATION")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("orderflow starts");
+    // The reader goes away before the first line is written.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("orderflow ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGPIPE),
+        "{:?} {stderr}",
+        out.status
+    );
+}
