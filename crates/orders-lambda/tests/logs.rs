@@ -1,5 +1,9 @@
 //! One JSON log line per invocation, and never a card number, even at TRACE level.
 
+// Shared with the `tests` target, which uses the helpers this one does not.
+#[allow(dead_code)]
+mod common;
+
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -8,7 +12,7 @@ use serde_json::Value;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::common::{EVENTS, PANS, event, today};
+use common::{EVENTS, PANS, event, today};
 
 /// Log output kept in memory.
 #[derive(Clone, Default)]

@@ -3,5 +3,4 @@
 
 mod common;
 mod handlers;
-mod logs;
 mod properties;
