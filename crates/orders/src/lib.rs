@@ -55,6 +55,7 @@ mod json;
 mod ledger;
 mod money;
 mod order;
+mod pan;
 mod ports;
 mod service;
 pub mod simulated;
@@ -66,6 +67,7 @@ pub use ids::{CustomerId, ItemId, OrderId};
 pub use ledger::{ChargeLedger, LedgerEntry, LedgerGateway};
 pub use money::Money;
 pub use order::{CardNumber, Item, MAX_ITEMS, Order, OrderRequest, PaymentDetails, StockRequest};
+pub use pan::{contains_card_number, mask_card_numbers};
 pub use ports::{
     Charge, ChargeId, ChargeOutcome, ChargeRequest, Inventory, PaymentGateway, PaymentToken,
     Verification,
