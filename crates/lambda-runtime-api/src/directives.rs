@@ -61,3 +61,44 @@ pub async fn logs_of(
     answered?;
     logs
 }
+
+/// Runs `program` under each of [`TRACE_DIRECTIVES`] in each of [`LOG_LEVEL_VARIABLES`] on
+/// `events` (see [`logs_of`]) and returns, for every run whose output shows one of `secrets`,
+/// the setting and what it showed; also when the plain `trace` setting wrote no JSON line at
+/// all, since then the runs showed nothing because they logged nothing.
+pub async fn secrets_in_logs(
+    program: impl AsRef<Path>,
+    function_name: &str,
+    events: &[Value],
+    secrets: &[&str],
+    timeout: Duration,
+) -> Result<Vec<String>, RuntimeApiError> {
+    let program = program.as_ref();
+    let mut found = Vec::new();
+    for variable in LOG_LEVEL_VARIABLES {
+        for directive in TRACE_DIRECTIVES {
+            let logs = logs_of(
+                program,
+                function_name,
+                &[(variable, directive)],
+                events,
+                timeout,
+            )
+            .await?;
+            for secret in secrets {
+                if logs.contains(secret) {
+                    found.push(format!(
+                        "{variable}={directive} shows {secret}:\n{}\n{}",
+                        logs.stdout, logs.stderr
+                    ));
+                }
+            }
+            // A filter naming targets or spans only enables those; at plain TRACE the
+            // function logs, so the other runs read real output.
+            if directive == "trace" && logs.json_lines().is_empty() {
+                found.push(format!("{variable}={directive} logged nothing"));
+            }
+        }
+    }
+    Ok(found)
+}

@@ -34,7 +34,7 @@ mod server;
 
 use std::time::Duration;
 
-pub use directives::{LOG_LEVEL_VARIABLES, TRACE_DIRECTIVES, logs_of};
+pub use directives::{LOG_LEVEL_VARIABLES, TRACE_DIRECTIVES, logs_of, secrets_in_logs};
 pub use process::{FunctionProcess, Logs};
 pub use server::{FunctionError, Outcome, RuntimeApi, RuntimeApiBuilder};
 

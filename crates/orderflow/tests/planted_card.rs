@@ -84,24 +84,14 @@ const FORMS: [Form; 9] = [
 
 /// A Luhn-valid card number: a brand's first digit, random digits, the check digit.
 fn pan(first: u8, body: &[u8]) -> String {
-    let mut digits: Vec<u8> = std::iter::once(first).chain(body.iter().copied()).collect();
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &d)| {
-            let d = u32::from(d);
-            // The check digit goes last, so the digits here sit one place further left.
-            if i % 2 == 0 {
-                let doubled = d * 2;
-                if doubled > 9 { doubled - 9 } else { doubled }
-            } else {
-                d
-            }
-        })
-        .sum();
-    digits.push(u8::try_from((10 - sum % 10) % 10).unwrap_or(0));
-    digits.iter().map(|d| char::from(b'0' + d)).collect()
+    let payload: String = std::iter::once(first)
+        .chain(body.iter().copied())
+        .map(|d| char::from(b'0' + d))
+        .collect();
+    let check = (0..10)
+        .find(|d| orders::luhn_valid(&format!("{payload}{d}")))
+        .unwrap_or(0);
+    format!("{payload}{check}")
 }
 
 fn written(pan: &str, form: Form) -> String {
