@@ -1,0 +1,6 @@
+//! Integration tests: the language case by case, the Step Functions corpus, properties,
+//! and (on demand) jsonata's own test suite.
+
+mod common;
+mod language;
+mod suite;
