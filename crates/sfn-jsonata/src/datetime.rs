@@ -102,7 +102,8 @@ fn number_to_words(value: f64, ordinal: bool) -> String {
         } else if num < 100.0 {
             let tens = (num / 10.0).floor() as usize;
             let remainder = num % 10.0;
-            words = format!("{}{}", if prev { " and " } else { "" }, DECADES[tens - 2]);
+            let decade = DECADES.get(tens.wrapping_sub(2)).copied().unwrap_or("");
+            words = format!("{}{}", if prev { " and " } else { "" }, decade);
             if remainder > 0.0 {
                 words.push('-');
                 words.push_str(&lookup(remainder, false, ord));
@@ -113,14 +114,18 @@ fn number_to_words(value: f64, ordinal: bool) -> String {
         } else if num < 1000.0 {
             let hundreds = (num / 100.0).floor() as usize;
             let remainder = num % 100.0;
-            words = format!("{}{} Hundred", if prev { ", " } else { "" }, FEW[hundreds]);
+            words = format!(
+                "{}{} Hundred",
+                if prev { ", " } else { "" },
+                FEW.get(hundreds).copied().unwrap_or("")
+            );
             if remainder > 0.0 {
                 words.push_str(&lookup(remainder, true, ord));
             } else if ord {
                 words.push_str("th");
             }
         } else {
-            let mut mag = (num.log10() / 3.0).floor() as usize;
+            let mut mag = ((num.log10() / 3.0).floor() as usize).max(1);
             if mag > MAGNITUDES.len() {
                 mag = MAGNITUDES.len();
             }
@@ -241,8 +246,8 @@ const ROMAN: [(f64, &str); 13] = [
 ];
 
 fn decimal_to_roman(mut value: f64) -> R<String> {
-    if value > 100_000.0 {
-        // jsonata would write one `m` per thousand; bound the output.
+    if value > 2e9 {
+        // One `m` per thousand: past two million letters, stop.
         return Err(
             Fail::new("D3130").value_text(crate::error::json_string("roman numeral too large"))
         );
@@ -476,6 +481,10 @@ fn format_integer_with(value: f64, format: &IntFormat) -> R<String> {
             }
         }
         Primary::Words => {
+            if !value.is_finite() {
+                // jsonata.js recurses without end on NaN (a RangeError).
+                return Err(Fail::new("D1001").value(&Value::Number(value)));
+            }
             let w = number_to_words(value, format.ordinal);
             match format.case {
                 Case::Upper => w.to_uppercase(),
@@ -874,6 +883,9 @@ fn date_utc(y: f64, month0: f64, d: f64, h: f64, mi: f64, s: f64, ms: f64) -> f6
 
 #[derive(Clone, Copy)]
 struct DateParts {
+    /// An invalid date (from an unparseable timezone): every component is NaN, as in
+    /// JavaScript.
+    invalid: bool,
     millis: f64,
     year: i64,
     month0: i64,
@@ -892,6 +904,7 @@ fn date_parts(millis: f64) -> DateParts {
     let (y, m, d) = civil_from_days(days as i64);
     let rem = rem as i64;
     DateParts {
+        invalid: !millis.is_finite(),
         millis,
         year: y,
         month0: m - 1,
@@ -936,6 +949,14 @@ enum Fragment {
 }
 
 fn fragment(d: &DateParts, component: char) -> Fragment {
+    if d.invalid {
+        return match component {
+            'P' => Fragment::Text("am".into()),
+            'C' | 'E' => Fragment::Text("ISO".into()),
+            'Z' | 'z' => Fragment::None,
+            _ => Fragment::Num(f64::NAN),
+        };
+    }
     let utc =
         |y: i64, m: i64, day: i64| date_utc(y as f64, m as f64, day as f64, 0.0, 0.0, 0.0, 0.0);
     Fragment::Num(match component {
@@ -1021,9 +1042,12 @@ fn fragment(d: &DateParts, component: char) -> Fragment {
 
 fn format_date_time(millis: f64, picture: Option<&str>, timezone: Option<&str>) -> R<String> {
     let (mut offset_hours, mut offset_minutes) = (0i64, 0i64);
+    let mut invalid = false;
     if let Some(tz) = timezone {
         let offset = js_parse_int(tz);
-        if !offset.is_nan() {
+        if offset.is_nan() {
+            invalid = true;
+        } else {
             offset_hours = (offset / 100.0).floor() as i64;
             offset_minutes = (offset % 100.0) as i64;
         }
@@ -1032,7 +1056,11 @@ fn format_date_time(millis: f64, picture: Option<&str>, timezone: Option<&str>) 
         picture.unwrap_or("[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]"),
     )?;
     let offset_millis = ((60 * offset_hours + offset_minutes) * 60 * 1000) as f64;
-    let date = date_parts(millis + offset_millis);
+    let date = if invalid {
+        date_parts(f64::NAN)
+    } else {
+        date_parts(millis + offset_millis)
+    };
     let mut result = String::new();
     for part in &spec {
         match part {
@@ -1060,14 +1088,19 @@ fn format_component(
             v %= 10f64.powi(m.n as i32);
         }
         if let Some(names) = m.names {
-            let mut name = if m.component == 'M' || m.component == 'x' {
+            let mut name = if v.is_nan() {
+                "undefined".to_string()
+            } else if m.component == 'M' || m.component == 'x' {
                 MONTHS
                     .get((v as usize).wrapping_sub(1))
                     .copied()
                     .unwrap_or("")
                     .to_string()
             } else if m.component == 'F' {
-                DAYS.get(v as usize).copied().unwrap_or("").to_string()
+                DAYS.get(v as usize)
+                    .copied()
+                    .unwrap_or("undefined")
+                    .to_string()
             } else {
                 return Err(Fail::new("D3133")
                     .value_text(crate::error::json_string(&m.component.to_string())));

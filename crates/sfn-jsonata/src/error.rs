@@ -35,6 +35,20 @@ pub struct EvalError {
     code: &'static str,
     position: Option<usize>,
     message: String,
+    kind: EvalErrorKind,
+}
+
+/// What kind of evaluation failure an [`EvalError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EvalErrorKind {
+    /// jsonata raised an error (its code and message are those of jsonata.js), or a limit
+    /// was reached.
+    Jsonata,
+    /// The expression evaluated to a function, or to a value holding one, which JSON
+    /// cannot carry (Step Functions: "returned an unsupported result type"), e.g.
+    /// `$fn := function($x){$x}`. Its code is empty.
+    UnsupportedResult,
 }
 
 impl ParseError {
@@ -87,7 +101,22 @@ impl EvalError {
             code,
             position,
             message: render(code, f),
+            kind: EvalErrorKind::Jsonata,
         }
+    }
+
+    pub(crate) fn unsupported_result() -> Self {
+        EvalError {
+            code: "",
+            position: None,
+            message: "the expression returned a function, which JSON cannot hold".into(),
+            kind: EvalErrorKind::UnsupportedResult,
+        }
+    }
+
+    /// Whether jsonata raised this error or the result could not be written as JSON.
+    pub fn kind(&self) -> EvalErrorKind {
+        self.kind
     }
 
     /// jsonata's error code, e.g. `T1006`.
@@ -117,7 +146,10 @@ impl fmt::Display for EvalError {
     /// `T1006: Attempted to invoke a non-function`, the form Step Functions uses in the cause
     /// of `States.QueryEvaluationError`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
+        match self.kind {
+            EvalErrorKind::Jsonata => write!(f, "{}: {}", self.code, self.message),
+            EvalErrorKind::UnsupportedResult => f.write_str(&self.message),
+        }
     }
 }
 

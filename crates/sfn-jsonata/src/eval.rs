@@ -13,7 +13,8 @@ use crate::error::{EvalError, Fields, json_string};
 use crate::functions;
 use crate::parser::{self, Parsed, Slot};
 use crate::value::{
-    Flags, Func, Lambda, Map, Str, Value, deep_equal, js_str_cmp, message_json, truthy,
+    Budget, Flags, Func, JsonError, Lambda, Map, Str, Value, deep_equal, js_str_cmp, message_json,
+    reaches, truthy,
 };
 use crate::{Bindings, Limits, RandomSource};
 
@@ -422,12 +423,33 @@ impl<'a, 'x> Eval<'a, 'x> {
 
     /// jsonata's `fn.boolean` with its D1001 for infinite numbers.
     pub fn boolean(&self, v: &Value<'a>, position: usize) -> R<Option<bool>> {
-        check_finite_deep(v).map_err(|n| {
-            Fail::new("D1001")
-                .value_text(crate::number::js_number_to_string(n))
-                .at(position)
-        })?;
-        Ok(truthy(v))
+        truthy(v, &mut self.budget()).map_err(|e| self.walk_error(e).at(position))
+    }
+
+    /// The budget of one walk over a value (equality, truthiness, writing it out).
+    pub fn budget(&self) -> Budget {
+        Budget::new(
+            self.limits.max_depth,
+            usize::try_from(self.limits.max_steps).unwrap_or(usize::MAX),
+        )
+    }
+
+    /// The error for a walk that could not finish.
+    pub fn walk_error(&self, e: JsonError) -> Fail {
+        match e {
+            JsonError::NonFinite(n) => {
+                Fail::new("D1001").value_text(crate::number::js_number_to_string(n))
+            }
+            JsonError::TooDeep => Fail::new("D1011"),
+            JsonError::TooLarge | JsonError::Function => {
+                Fail::new("D2015").value_text(self.limits.max_steps.to_string())
+            }
+        }
+    }
+
+    /// jsonata's `isDeepEqual`, bounded.
+    pub fn deep_equal(&self, a: &Value<'a>, b: &Value<'a>) -> R<bool> {
+        deep_equal(a, b, &mut self.budget()).map_err(|e| self.walk_error(e))
     }
 
     // ---- paths ----------------------------------------------------------------------
@@ -471,9 +493,11 @@ impl<'a, 'x> Eval<'a, 'x> {
             } else {
                 result_sequence = self.eval_step(step, &input_sequence, env, ii == last)?;
             }
+            // jsonata tests `.length === 0`, which an empty string passes too.
             if !is_tuple_stream
                 && (result_sequence.is_undefined()
-                    || (result_sequence.is_array() && result_sequence.array_len() == 0))
+                    || (result_sequence.is_array() && result_sequence.array_len() == 0)
+                    || result_sequence.as_str() == Some(""))
             {
                 break;
             }
@@ -530,7 +554,11 @@ impl<'a, 'x> Eval<'a, 'x> {
             return Ok(result);
         }
         let mut results: Vec<Value<'a>> = Vec::new();
-        let items = input.array_items();
+        let items = match input {
+            // jsonata indexes whatever it is given: a string yields its characters.
+            Value::Str(s) => s.chars().map(|c| Value::string(c.to_string())).collect(),
+            other => other.array_items(),
+        };
         for item in &items {
             let mut res = self.eval(step, item, env)?;
             for stage in &step.stages {
@@ -853,7 +881,7 @@ impl<'a, 'x> Eval<'a, 'x> {
                 if l.is_undefined() || r.is_undefined() {
                     Value::Bool(false)
                 } else {
-                    let eq = deep_equal(&l, &r);
+                    let eq = self.deep_equal(&l, &r)?;
                     Value::Bool(if op == BinOp::Eq { eq } else { !eq })
                 }
             }
@@ -987,15 +1015,39 @@ impl<'a, 'x> Eval<'a, 'x> {
             input.entries().into_iter().map(|(_, v)| v).collect()
         } else if input.is_array() {
             input.array_items()
+        } else if let Value::Func(f) = &input
+            && !matches!(
+                **f,
+                Func::Regex(_) | Func::RegexNext { .. } | Func::Closure(_)
+            )
+        {
+            // jsonata.js's lambdas and built-ins are objects (`_jsonata_lambda: true`...);
+            // their other members are its internals, which are not reproduced.
+            vec![Value::Bool(true)]
         } else {
             Vec::new()
         };
         for value in values {
             if value.is_array() {
-                flatten(&value, &mut results, 0)?;
+                let mut budget =
+                    Budget::new(self.limits.max_depth, self.limits.max_sequence_length);
+                flatten(&value, &mut results, &mut budget, 0).map_err(|e| self.walk_error(e))?;
                 sequence = false;
             } else {
                 results.push(value);
+            }
+        }
+        // jsonata.js's flags are enumerable properties of its arrays, so `*` over a
+        // sequence also yields their `true` values.
+        if let Value::Array(a) = &input {
+            let flags = [
+                a.sequence,
+                a.keep_singleton.get(),
+                a.outer_wrapper,
+                a.tuple_stream,
+            ];
+            for _ in flags.iter().filter(|f| **f) {
+                results.push(Value::Bool(true));
             }
         }
         self.steps(results.len())?;
@@ -1013,7 +1065,8 @@ impl<'a, 'x> Eval<'a, 'x> {
             return Ok(Value::Undefined);
         }
         let mut results = Vec::new();
-        recurse_descendants(input, &mut results, 0, self.limits.max_depth)?;
+        let mut budget = Budget::new(self.limits.max_depth, self.limits.max_sequence_length);
+        recurse_descendants(input, &mut results, &mut budget, 0).map_err(|e| self.walk_error(e))?;
         self.steps(results.len())?;
         self.check_size(results.len())?;
         if results.len() == 1 {
@@ -1204,7 +1257,12 @@ impl<'a, 'x> Eval<'a, 'x> {
             args.push(ctx);
         }
         for arg in arguments {
-            args.push(self.eval(arg, input, env)?);
+            let v = self.eval(arg, input, env)?;
+            args.push(if v.is_function() {
+                Value::func(Func::Closure(v))
+            } else {
+                v
+            });
         }
         let name = Self::proc_name(procedure);
         self.apply(&proc, args, input).map_err(|mut f| {
@@ -1361,7 +1419,9 @@ impl<'a, 'x> Eval<'a, 'x> {
                         None => supplied.next().unwrap_or(Value::Undefined),
                     })
                     .collect();
-                let full = self.validate(builtin.signature(), full, &Value::Null)?;
+                let full = self
+                    .validate(builtin.signature(), full, &Value::Null)
+                    .map_err(|f| f.token(builtin.name))?;
                 (builtin.implementation)(self, full, &Value::Null)
             }
             Func::Regex(re) => {
@@ -1384,6 +1444,7 @@ impl<'a, 'x> Eval<'a, 'x> {
                     args.into_iter().next().unwrap_or(Value::Undefined),
                 )
             }
+            Func::Closure(inner) => self.apply(inner, args, &Value::Null),
         }
     }
 
@@ -1425,6 +1486,13 @@ impl<'a, 'x> Eval<'a, 'x> {
             f.fields.raw_token = Some(n.clone());
             return Err(f);
         }
+        let proc = match &proc {
+            Value::Func(f) => match &**f {
+                Func::Closure(inner) => inner.clone(),
+                _ => proc.clone(),
+            },
+            _ => proc,
+        };
         let Value::Func(f) = &proc else {
             let mut fail = Fail::new("T1008").at(node.position);
             if let Some(n) = Self::proc_name(procedure) {
@@ -1557,6 +1625,13 @@ impl<'a, 'x> Eval<'a, 'x> {
                 }
                 let entries = upd.entries();
                 if let Value::Object(o) = &m {
+                    // An object that contains itself has no JSON form (jsonata.js fails to
+                    // write it) and no end for a walk; refuse to build one.
+                    for (_, v) in &entries {
+                        if reaches(v, o, &mut self.budget()).map_err(|e| self.walk_error(e))? {
+                            return Err(Fail::new("D1011").at(update.position));
+                        }
+                    }
                     let mut o = o.borrow_mut();
                     for (k, v) in entries {
                         o.insert(k, v);
@@ -1597,41 +1672,25 @@ fn transform_signature() -> &'static crate::signature::Signature {
     })
 }
 
-/// The first infinite number in a value (jsonata's `isNumeric` throws D1001 on one).
-fn check_finite_deep(v: &Value<'_>) -> Result<(), f64> {
-    match v {
-        Value::Number(n) if n.is_infinite() => Err(*n),
-        Value::Array(a) => {
-            if a.items.len() == 1 {
-                check_finite_deep(&a.items[0])
-            } else {
-                for item in &a.items {
-                    check_finite_deep(item)?;
-                }
-                Ok(())
-            }
-        }
-        _ => Ok(()),
-    }
-}
-
-fn flatten<'a>(v: &Value<'a>, out: &mut Vec<Value<'a>>, depth: usize) -> R<()> {
-    if depth > 10_000 {
-        return Err(Fail::new("D1011"));
-    }
+fn flatten<'a>(
+    v: &Value<'a>,
+    out: &mut Vec<Value<'a>>,
+    budget: &mut Budget,
+    depth: usize,
+) -> Result<(), JsonError> {
     if v.is_array() {
-        let mut err = None;
-        v.for_each_item(|item| {
-            if err.is_none()
-                && let Err(e) = flatten(&item, out, depth + 1)
-            {
-                err = Some(e);
-            }
-        });
-        if let Some(e) = err {
-            return Err(e);
+        if depth > budget.max_depth {
+            return Err(JsonError::TooDeep);
+        }
+        for i in 0..v.array_len() {
+            let item = v.array_get(i);
+            stacker::maybe_grow(RED_ZONE, SEGMENT, || flatten(&item, out, budget, depth + 1))?;
         }
     } else {
+        if budget.nodes == 0 {
+            return Err(JsonError::TooLarge);
+        }
+        budget.nodes -= 1;
         out.push(v.clone());
     }
     Ok(())
@@ -1640,23 +1699,27 @@ fn flatten<'a>(v: &Value<'a>, out: &mut Vec<Value<'a>>, depth: usize) -> R<()> {
 fn recurse_descendants<'a>(
     v: &Value<'a>,
     out: &mut Vec<Value<'a>>,
+    budget: &mut Budget,
     depth: usize,
-    max: usize,
-) -> R<()> {
-    if depth > max {
-        return Err(Fail::new("D1011"));
+) -> Result<(), JsonError> {
+    if depth > budget.max_depth {
+        return Err(JsonError::TooDeep);
     }
+    if budget.nodes == 0 {
+        return Err(JsonError::TooLarge);
+    }
+    budget.nodes -= 1;
     stacker::maybe_grow(RED_ZONE, SEGMENT, || {
         if !v.is_array() {
             out.push(v.clone());
         }
         if v.is_array() {
             for item in v.array_items() {
-                recurse_descendants(&item, out, depth + 1, max)?;
+                recurse_descendants(&item, out, budget, depth + 1)?;
             }
         } else if v.is_object() {
             for (_, item) in v.entries() {
-                recurse_descendants(&item, out, depth + 1, max)?;
+                recurse_descendants(&item, out, budget, depth + 1)?;
             }
         }
         Ok(())

@@ -11,9 +11,7 @@ use crate::eval::{Eval, Fail, R, merge_sort};
 use crate::number::{js_number_to_string, to_radix};
 use crate::regex::JsRegex;
 use crate::signature::Signature;
-use crate::value::{
-    Flags, Func, Map, Str, Value, deep_equal, js_str_cmp, stringify, truthy, utf16_len,
-};
+use crate::value::{Flags, Func, Map, Str, Value, js_str_cmp, stringify, truthy, utf16_len};
 
 type Impl = for<'a, 'x> fn(&mut Eval<'a, 'x>, Vec<Value<'a>>, &Value<'a>) -> R<Value<'a>>;
 
@@ -218,10 +216,11 @@ pub(crate) fn string_of(me: &Eval<'_, '_>, v: &Value<'_>, pretty: bool) -> R<Str
         Value::Number(n) if !n.is_finite() => {
             return Err(Fail::new("D3001").value_text(js_number_to_string(*n)));
         }
-        other => stringify(other, pretty, me.limits.max_depth).map_err(|e| match e {
-            crate::value::JsonError::NonFinite(n) => infinite(n),
-            crate::value::JsonError::TooDeep => Fail::new("D1011"),
-        })?,
+        other => {
+            let mut budget = me.budget();
+            budget.nodes = budget.nodes.min(me.limits.max_string_bytes);
+            stringify(other, pretty, &mut budget).map_err(|e| me.walk_error(e))?
+        }
     };
     me.check_string(&s)?;
     Ok(s)
@@ -238,22 +237,8 @@ fn js_truthy(v: &Value<'_>) -> bool {
     }
 }
 
-fn boolean_of(v: &Value<'_>) -> R<Option<bool>> {
-    check_numbers(v)?;
-    Ok(truthy(v))
-}
-
-fn check_numbers(v: &Value<'_>) -> R<()> {
-    match v {
-        Value::Number(n) if n.is_infinite() => Err(infinite(*n)),
-        Value::Array(a) => {
-            for item in &a.items {
-                check_numbers(item)?;
-            }
-            Ok(())
-        }
-        _ => Ok(()),
-    }
+fn boolean_of<'a>(me: &Eval<'a, '_>, v: &Value<'a>) -> R<Option<bool>> {
+    truthy(v, &mut me.budget()).map_err(|e| me.walk_error(e))
 }
 
 // ---- aggregation ------------------------------------------------------------------------
@@ -1198,12 +1183,12 @@ fn random<'a>(me: &mut Eval<'a, '_>, args: Vec<Value<'a>>, _: &Value<'a>) -> R<V
 
 // ---- booleans ---------------------------------------------------------------------------
 
-fn boolean<'a>(_: &mut Eval<'a, '_>, args: Vec<Value<'a>>, _: &Value<'a>) -> R<Value<'a>> {
-    Ok(boolean_of(&arg(&args, 0))?.map_or(Value::Undefined, Value::Bool))
+fn boolean<'a>(me: &mut Eval<'a, '_>, args: Vec<Value<'a>>, _: &Value<'a>) -> R<Value<'a>> {
+    Ok(boolean_of(me, &arg(&args, 0))?.map_or(Value::Undefined, Value::Bool))
 }
 
-fn not<'a>(_: &mut Eval<'a, '_>, args: Vec<Value<'a>>, _: &Value<'a>) -> R<Value<'a>> {
-    Ok(boolean_of(&arg(&args, 0))?.map_or(Value::Undefined, |b| Value::Bool(!b)))
+fn not<'a>(me: &mut Eval<'a, '_>, args: Vec<Value<'a>>, _: &Value<'a>) -> R<Value<'a>> {
+    Ok(boolean_of(me, &arg(&args, 0))?.map_or(Value::Undefined, |b| Value::Bool(!b)))
 }
 
 // ---- higher-order functions -------------------------------------------------------------
@@ -1257,7 +1242,7 @@ fn filter<'a>(me: &mut Eval<'a, '_>, args: Vec<Value<'a>>, _: &Value<'a>) -> R<V
     for (i, item) in arr.array_items().into_iter().enumerate() {
         let a = hof_args(&f, item.clone(), Value::Number(i as f64), &arr);
         let res = me.apply(&f, a, &Value::Null)?;
-        if boolean_of(&res)? == Some(true) {
+        if boolean_of(me, &res)? == Some(true) {
             result.push(item);
         }
     }
@@ -1277,7 +1262,7 @@ fn single<'a>(me: &mut Eval<'a, '_>, args: Vec<Value<'a>>, _: &Value<'a>) -> R<V
         } else {
             let a = hof_args(&f, item.clone(), Value::Number(i as f64), &arr);
             let res = me.apply(&f, a, &Value::Null)?;
-            boolean_of(&res)? == Some(true)
+            boolean_of(me, &res)? == Some(true)
         };
         if positive {
             if found.is_some() {
@@ -1343,7 +1328,7 @@ fn sift<'a>(me: &mut Eval<'a, '_>, args: Vec<Value<'a>>, _: &Value<'a>) -> R<Val
     for (k, v) in obj.entries() {
         let a = hof_args(&f, v.clone(), Value::Str(Str::Owned(k.clone())), &obj);
         let res = me.apply(&f, a, &Value::Null)?;
-        if boolean_of(&res)? == Some(true) {
+        if boolean_of(me, &res)? == Some(true) {
             result.insert(k, v);
         }
     }
@@ -1369,24 +1354,27 @@ fn each<'a>(me: &mut Eval<'a, '_>, args: Vec<Value<'a>>, _: &Value<'a>) -> R<Val
 
 // ---- objects and arrays -----------------------------------------------------------------
 
-fn keys_of<'a>(v: &Value<'a>) -> Vec<Rc<str>> {
+fn keys_of<'a>(me: &Eval<'a, '_>, v: &Value<'a>, depth: usize) -> R<Vec<Rc<str>>> {
+    if depth > me.limits.max_depth {
+        return Err(Fail::new("D1011"));
+    }
     if v.is_array() {
         let mut merged: indexmap::IndexSet<Rc<str>> = indexmap::IndexSet::new();
-        v.for_each_item(|item| {
-            for k in keys_of(&item) {
-                merged.insert(k);
-            }
-        });
-        merged.into_iter().collect()
+        for item in v.array_items() {
+            let keys =
+                stacker::maybe_grow(64 * 1024, 1024 * 1024, || keys_of(me, &item, depth + 1))?;
+            merged.extend(keys);
+        }
+        Ok(merged.into_iter().collect())
     } else if v.is_object() {
-        v.keys()
+        Ok(v.keys())
     } else {
-        Vec::new()
+        Ok(Vec::new())
     }
 }
 
 fn keys<'a>(me: &mut Eval<'a, '_>, args: Vec<Value<'a>>, _: &Value<'a>) -> R<Value<'a>> {
-    let ks = keys_of(&arg(&args, 0));
+    let ks = keys_of(me, &arg(&args, 0), 0)?;
     me.steps(ks.len())?;
     Ok(Value::seq(
         ks.into_iter().map(|k| Value::Str(Str::Owned(k))).collect(),
@@ -1410,16 +1398,18 @@ fn exists<'a>(_: &mut Eval<'a, '_>, args: Vec<Value<'a>>, _: &Value<'a>) -> R<Va
     Ok(Value::Bool(!arg(&args, 0).is_undefined()))
 }
 
-fn spread<'a>(v: &Value<'a>) -> Value<'a> {
+fn spread<'a>(me: &mut Eval<'a, '_>, v: &Value<'a>, depth: usize) -> R<Value<'a>> {
+    if depth > me.limits.max_depth {
+        return Err(Fail::new("D1011"));
+    }
     if v.is_array() {
         let mut result = Value::seq(Vec::new());
-        v.for_each_item(|item| {
-            result = append(
-                std::mem::replace(&mut result, Value::Undefined),
-                spread(&item),
-            );
-        });
-        result
+        for item in v.array_items() {
+            let s = stacker::maybe_grow(64 * 1024, 1024 * 1024, || spread(me, &item, depth + 1))?;
+            result = append(result, s);
+            me.check_size(result.array_len())?;
+        }
+        Ok(result)
     } else if v.is_object() {
         let items = v
             .entries()
@@ -1430,14 +1420,14 @@ fn spread<'a>(v: &Value<'a>) -> Value<'a> {
                 Value::object(m)
             })
             .collect();
-        Value::seq(items)
+        Ok(Value::seq(items))
     } else {
-        v.clone()
+        Ok(v.clone())
     }
 }
 
-fn spread_fn<'a>(_: &mut Eval<'a, '_>, args: Vec<Value<'a>>, _: &Value<'a>) -> R<Value<'a>> {
-    Ok(spread(&arg(&args, 0)))
+fn spread_fn<'a>(me: &mut Eval<'a, '_>, args: Vec<Value<'a>>, _: &Value<'a>) -> R<Value<'a>> {
+    spread(me, &arg(&args, 0), 0)
 }
 
 fn merge<'a>(_: &mut Eval<'a, '_>, args: Vec<Value<'a>>, _: &Value<'a>) -> R<Value<'a>> {
@@ -1562,7 +1552,14 @@ fn distinct<'a>(me: &mut Eval<'a, '_>, args: Vec<Value<'a>>, _: &Value<'a>) -> R
     let mut results: Vec<Value<'a>> = Vec::new();
     for value in arr.array_items() {
         me.steps(results.len() + 1)?;
-        if !results.iter().any(|r| deep_equal(&value, r)) {
+        let mut seen = false;
+        for r in &results {
+            if me.deep_equal(&value, r)? {
+                seen = true;
+                break;
+            }
+        }
+        if !seen {
             results.push(value);
         }
     }

@@ -55,7 +55,7 @@ mod value;
 
 use serde_json::Value as Json;
 
-pub use error::{Error, EvalError, ParseError};
+pub use error::{Error, EvalError, EvalErrorKind, ParseError};
 
 /// A parsed JSONata expression, ready to be evaluated any number of times, from any
 /// thread.
@@ -262,7 +262,8 @@ impl Expression {
     /// "returned nothing").
     ///
     /// A result holding a number JSON cannot write (infinite, from `1/0`) is a `D1001`
-    /// error; functions inside the result are dropped as `JSON.stringify` drops them.
+    /// error; one that is or holds a function is an error of kind
+    /// [`EvalErrorKind::UnsupportedResult`].
     pub fn evaluate(
         &self,
         input: Option<&Json>,
@@ -296,11 +297,9 @@ impl Expression {
         let result = ev
             .eval(&self.parsed.root, &context, &root)
             .map_err(eval::Fail::into_error)?;
-        let json = value::to_json(&result, limits.max_depth).map_err(|e| match e {
-            value::JsonError::NonFinite(n) => eval::Fail::new("D1001")
-                .value_text(number::js_number_to_string(n))
-                .into_error(),
-            value::JsonError::TooDeep => eval::Fail::new("D1011").into_error(),
+        let json = value::to_json(&result, &mut ev.budget()).map_err(|e| match e {
+            value::JsonError::Function => EvalError::unsupported_result(),
+            e => ev.walk_error(e).into_error(),
         })?;
         drop(result);
         drop(root);

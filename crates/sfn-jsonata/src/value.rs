@@ -48,7 +48,62 @@ pub(crate) struct Array<'a> {
     pub tuple_stream: bool,
 }
 
-pub(crate) type Object<'a> = RefCell<Map<'a>>;
+/// An object built by the expression.
+#[derive(Debug)]
+pub(crate) struct Object<'a>(RefCell<Map<'a>>);
+
+impl<'a> std::ops::Deref for Object<'a> {
+    type Target = RefCell<Map<'a>>;
+    fn deref(&self) -> &RefCell<Map<'a>> {
+        &self.0
+    }
+}
+
+/// Values can nest as deep as the steps that built them (`$reduce` wrapping an array in
+/// an array each time); dropping them one level per call could exhaust the stack, so
+/// arrays and objects hand their children to a loop instead.
+fn drop_iteratively(mut pending: Vec<Value<'_>>) {
+    while let Some(v) = pending.pop() {
+        match v {
+            Value::Array(rc) => {
+                if let Ok(mut a) = Rc::try_unwrap(rc) {
+                    pending.append(&mut a.items);
+                }
+            }
+            Value::Object(rc) => {
+                if let Ok(o) = Rc::try_unwrap(rc) {
+                    let map = std::mem::take(&mut *o.0.borrow_mut());
+                    pending.extend(map.into_values());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Drop for Array<'_> {
+    fn drop(&mut self) {
+        if self
+            .items
+            .iter()
+            .any(|v| matches!(v, Value::Array(_) | Value::Object(_)))
+        {
+            drop_iteratively(std::mem::take(&mut self.items));
+        }
+    }
+}
+
+impl Drop for Object<'_> {
+    fn drop(&mut self) {
+        let map = self.0.get_mut();
+        if map
+            .values()
+            .any(|v| matches!(v, Value::Array(_) | Value::Object(_)))
+        {
+            drop_iteratively(std::mem::take(map).into_values().collect());
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub(crate) enum Value<'a> {
@@ -85,6 +140,10 @@ pub(crate) enum Func<'a> {
         node: &'a crate::ast::Node,
         env: Rc<crate::eval::Frame<'a>>,
     },
+    /// A function passed as an argument: jsonata.js wraps it in a JavaScript closure,
+    /// which is falsy (its lambdas and built-ins are truthy objects) and a new value each
+    /// time.
+    Closure(Value<'a>),
 }
 
 #[derive(Debug)]
@@ -109,6 +168,8 @@ impl<'a> Func<'a> {
             Func::Regex(_) => 2,
             Func::RegexNext { .. } => 0,
             Func::Transform { .. } => 1,
+            Func::Closure(Value::Func(f)) => f.arity(),
+            Func::Closure(_) => 0,
         }
     }
 }
@@ -167,7 +228,7 @@ impl<'a> Value<'a> {
     }
 
     pub fn object(map: Map<'a>) -> Value<'a> {
-        Value::Object(Rc::new(RefCell::new(map)))
+        Value::Object(Rc::new(Object(RefCell::new(map))))
     }
 
     pub fn func(f: Func<'a>) -> Value<'a> {
@@ -311,7 +372,10 @@ impl<'a> Value<'a> {
             (Value::JsonObject(a), Value::JsonObject(b)) => std::ptr::eq(*a, *b),
             (Value::Array(a), Value::Array(b)) => Rc::ptr_eq(a, b),
             (Value::Object(a), Value::Object(b)) => Rc::ptr_eq(a, b),
-            (Value::Func(a), Value::Func(b)) => Rc::ptr_eq(a, b),
+            (Value::Func(a), Value::Func(b)) => {
+                Rc::ptr_eq(a, b)
+                    || matches!((&**a, &**b), (Func::Builtin(x), Func::Builtin(y)) if std::ptr::eq(*x, *y))
+            }
             _ => false,
         }
     }
@@ -327,72 +391,177 @@ pub(crate) struct Flags {
     pub tuple_stream: bool,
 }
 
-/// jsonata's `isDeepEqual`.
-pub(crate) fn deep_equal<'a>(a: &Value<'a>, b: &Value<'a>) -> bool {
-    if a.strict_eq(b) {
-        return true;
+/// Bounds on a walk over a value: how deep it may go and how many nodes it may visit.
+/// Values are trees or, once shared, DAGs (`$x := {'a': $x, 'b': $x}`), so a walk can be
+/// exponentially longer than the steps that built the value; the budget keeps it finite.
+pub(crate) struct Budget {
+    pub max_depth: usize,
+    pub nodes: usize,
+}
+
+impl Budget {
+    pub fn new(max_depth: usize, nodes: usize) -> Budget {
+        Budget { max_depth, nodes }
     }
-    match (a, b) {
+
+    fn visit(&mut self, depth: usize) -> Result<(), JsonError> {
+        if depth > self.max_depth {
+            return Err(JsonError::TooDeep);
+        }
+        if self.nodes == 0 {
+            return Err(JsonError::TooLarge);
+        }
+        self.nodes -= 1;
+        Ok(())
+    }
+}
+
+/// Stack kept free before a walker recurses, and the segment it grows by.
+const RED_ZONE: usize = 64 * 1024;
+const SEGMENT: usize = 1024 * 1024;
+
+/// jsonata's `isDeepEqual`.
+pub(crate) fn deep_equal<'a>(
+    a: &Value<'a>,
+    b: &Value<'a>,
+    budget: &mut Budget,
+) -> Result<bool, JsonError> {
+    deep_equal_at(a, b, budget, 0)
+}
+
+fn deep_equal_at<'a>(
+    a: &Value<'a>,
+    b: &Value<'a>,
+    budget: &mut Budget,
+    depth: usize,
+) -> Result<bool, JsonError> {
+    if a.strict_eq(b) {
+        return Ok(true);
+    }
+    budget.visit(depth)?;
+    stacker::maybe_grow(RED_ZONE, SEGMENT, || match (a, b) {
         (x, y) if x.is_array() && y.is_array() => {
             let n = x.array_len();
             if n != y.array_len() {
-                return false;
+                return Ok(false);
             }
-            (0..n).all(|i| deep_equal(&x.array_get(i), &y.array_get(i)))
+            for i in 0..n {
+                if !deep_equal_at(&x.array_get(i), &y.array_get(i), budget, depth + 1)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
         }
-        (x, y)
-            if (x.is_object() || x.is_function() || x.is_array())
-                && (y.is_object() || y.is_function() || y.is_array()) =>
-        {
-            // Objects (or an array against an object, compared as objects by their keys,
-            // which jsonata does too).
-            if x.is_function() || y.is_function() || x.is_array() || y.is_array() {
-                return false;
-            }
+        (x, y) if x.is_object() && y.is_object() => {
             let mut ka = x.keys();
             let mut kb = y.keys();
             if ka.len() != kb.len() {
-                return false;
+                return Ok(false);
             }
             ka.sort();
             kb.sort();
             if ka != kb {
-                return false;
+                return Ok(false);
             }
-            ka.iter()
-                .all(|k| deep_equal(&x.get_prop(k), &y.get_prop(k)))
+            for k in &ka {
+                if !deep_equal_at(&x.get_prop(k), &y.get_prop(k), budget, depth + 1)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
         }
-        _ => false,
-    }
+        _ => Ok(false),
+    })
 }
 
-/// jsonata's `fn.boolean`: the effective boolean value, `None` for undefined.
-pub(crate) fn truthy(v: &Value<'_>) -> Option<bool> {
-    Some(match v {
-        Value::Undefined => return None,
+/// jsonata's `fn.boolean`: the effective boolean value, `None` for undefined. An infinite
+/// number is an error, as jsonata's `isNumeric` makes it.
+pub(crate) fn truthy(v: &Value<'_>, budget: &mut Budget) -> Result<Option<bool>, JsonError> {
+    truthy_at(v, budget, 0)
+}
+
+fn truthy_at(v: &Value<'_>, budget: &mut Budget, depth: usize) -> Result<Option<bool>, JsonError> {
+    Ok(Some(match v {
+        Value::Undefined => return Ok(None),
         Value::Null => false,
         Value::Bool(b) => *b,
+        Value::Number(n) if n.is_infinite() => return Err(JsonError::NonFinite(*n)),
         Value::Number(n) => !n.is_nan() && *n != 0.0,
         Value::Str(s) => !s.is_empty(),
         Value::Array(_) | Value::JsonArray(_) => {
+            budget.visit(depth)?;
             let n = v.array_len();
             if n == 1 {
-                truthy(&v.array_get(0)).unwrap_or(false)
-            } else if n > 1 {
-                let mut any = false;
-                v.for_each_item(|item| {
-                    if !any && truthy(&item) == Some(true) {
-                        any = true;
-                    }
-                });
-                any
+                stacker::maybe_grow(RED_ZONE, SEGMENT, || {
+                    truthy_at(&v.array_get(0), budget, depth + 1)
+                })?
+                .unwrap_or(false)
             } else {
-                false
+                // jsonata tests every item (and so meets every infinite number).
+                let mut any = false;
+                for i in 0..n {
+                    let t = stacker::maybe_grow(RED_ZONE, SEGMENT, || {
+                        truthy_at(&v.array_get(i), budget, depth + 1)
+                    })?;
+                    any |= t == Some(true);
+                }
+                any
             }
         }
         Value::Object(_) | Value::JsonObject(_) => v.object_len() > 0,
-        Value::Func(_) => false,
-    })
+        // jsonata.js's lambdas and built-ins are non-empty objects, so true; regex
+        // matchers and argument closures are JavaScript functions, so false.
+        Value::Func(f) => !matches!(
+            **f,
+            Func::Regex(_) | Func::RegexNext { .. } | Func::Closure(_)
+        ),
+    }))
+}
+
+/// Does `haystack` reach the object `needle` (by identity)? Used to refuse updates that
+/// would make an object contain itself.
+pub(crate) fn reaches(
+    haystack: &Value<'_>,
+    needle: &Rc<Object<'_>>,
+    budget: &mut Budget,
+) -> Result<bool, JsonError> {
+    fn go(
+        v: &Value<'_>,
+        needle: *const (),
+        budget: &mut Budget,
+        depth: usize,
+    ) -> Result<bool, JsonError> {
+        match v {
+            Value::Object(o) => {
+                if Rc::as_ptr(o) as *const () == needle {
+                    return Ok(true);
+                }
+                budget.visit(depth)?;
+                let values: Vec<Value<'_>> = o.borrow().values().cloned().collect();
+                for item in &values {
+                    if stacker::maybe_grow(RED_ZONE, SEGMENT, || {
+                        go(item, needle, budget, depth + 1)
+                    })? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            Value::Array(a) => {
+                budget.visit(depth)?;
+                for item in &a.items {
+                    if stacker::maybe_grow(RED_ZONE, SEGMENT, || {
+                        go(item, needle, budget, depth + 1)
+                    })? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            _ => Ok(false),
+        }
+    }
+    go(haystack, Rc::as_ptr(needle) as *const (), budget, 0)
 }
 
 /// Compares strings as JavaScript does: by UTF-16 code units.
@@ -418,17 +587,21 @@ pub(crate) enum JsonError {
     NonFinite(f64),
     /// Nesting deeper than the limit.
     TooDeep,
+    /// A function, which JSON cannot hold.
+    Function,
+    /// More nodes than the walk's budget.
+    TooLarge,
 }
 
 /// `JSON.stringify(value)` with jsonata's replacer (`fn.string`): numbers rounded to 15
-/// significant digits, functions written as `""`. `indent` pretty-prints with two spaces.
+/// significant digits, functions written as `""`. `pretty` indents with two spaces.
 pub(crate) fn stringify(
     v: &Value<'_>,
     pretty: bool,
-    max_depth: usize,
+    budget: &mut Budget,
 ) -> Result<String, JsonError> {
     let mut out = String::new();
-    write_json(&mut out, v, pretty, 0, max_depth, true)?;
+    write_json(&mut out, v, pretty, 0, budget, true)?;
     Ok(out)
 }
 
@@ -444,12 +617,10 @@ fn write_json(
     v: &Value<'_>,
     pretty: bool,
     level: usize,
-    max_depth: usize,
+    budget: &mut Budget,
     jsonata_numbers: bool,
 ) -> Result<bool, JsonError> {
-    if level > max_depth {
-        return Err(JsonError::TooDeep);
-    }
+    budget.visit(level)?;
     match v {
         Value::Undefined => return Ok(false),
         Value::Null => out.push_str("null"),
@@ -491,7 +662,10 @@ fn write_json(
                     write_indent(out, level + 1);
                 }
                 let item = v.array_get(i);
-                if !write_json(out, &item, pretty, level + 1, max_depth, jsonata_numbers)? {
+                let wrote = stacker::maybe_grow(RED_ZONE, SEGMENT, || {
+                    write_json(out, &item, pretty, level + 1, budget, jsonata_numbers)
+                })?;
+                if !wrote {
                     out.push_str("null");
                 }
             }
@@ -519,7 +693,10 @@ fn write_json(
                 if pretty {
                     out.push(' ');
                 }
-                if write_json(out, &item, pretty, level + 1, max_depth, jsonata_numbers)? {
+                let wrote = stacker::maybe_grow(RED_ZONE, SEGMENT, || {
+                    write_json(out, &item, pretty, level + 1, budget, jsonata_numbers)
+                })?;
+                if wrote {
                     first = false;
                 } else {
                     out.truncate(mark);
@@ -570,50 +747,56 @@ pub(crate) fn write_json_string(out: &mut String, s: &str) {
 /// JavaScript gives `undefined`.
 pub(crate) fn message_json(v: &Value<'_>) -> Option<String> {
     let mut out = String::new();
-    match write_json(&mut out, v, false, 0, 64, false) {
+    match write_json(&mut out, v, false, 0, &mut Budget::new(64, 10_000), false) {
         Ok(true) => Some(out),
         _ => None,
     }
 }
 
-/// The evaluation result as JSON: `None` for undefined. Array items that JSON cannot hold
-/// (undefined, functions) become `null` and such object members are dropped, as
-/// `JSON.stringify` does. A non-finite number is an error: JSON has no way to write it.
-pub(crate) fn to_json(v: &Value<'_>, max_depth: usize) -> Result<Option<Json>, JsonError> {
-    fn conv(v: &Value<'_>, depth: usize, max: usize) -> Result<Option<Json>, JsonError> {
-        if depth > max {
-            return Err(JsonError::TooDeep);
-        }
+/// The evaluation result as JSON: `None` for undefined. Undefined array items become
+/// `null` and undefined object members are dropped, as `JSON.stringify` does. A function
+/// or a non-finite number anywhere is an error: JSON has no way to write either.
+pub(crate) fn to_json(v: &Value<'_>, budget: &mut Budget) -> Result<Option<Json>, JsonError> {
+    fn conv(v: &Value<'_>, depth: usize, budget: &mut Budget) -> Result<Option<Json>, JsonError> {
+        budget.visit(depth)?;
         Ok(Some(match v {
-            Value::Undefined | Value::Func(_) => return Ok(None),
+            Value::Undefined => return Ok(None),
+            Value::Func(_) => return Err(JsonError::Function),
             Value::Null => Json::Null,
             Value::Bool(b) => Json::Bool(*b),
             Value::Number(n) => number_to_json(*n)?,
             Value::Str(s) => Json::String(s.to_string()),
-            Value::JsonArray(a) => Json::Array((*a).clone()),
-            Value::JsonObject(o) => Json::Object((*o).clone()),
+            Value::JsonArray(a) => {
+                // Input is a tree: its size is what copying it costs.
+                budget.nodes = budget.nodes.saturating_sub(a.len());
+                Json::Array((*a).clone())
+            }
+            Value::JsonObject(o) => {
+                budget.nodes = budget.nodes.saturating_sub(o.len());
+                Json::Object((*o).clone())
+            }
             Value::Array(_) => {
                 let v = unwrap_outer(v);
                 let mut out = Vec::with_capacity(v.array_len());
-                let mut err = None;
-                v.for_each_item(|item| {
-                    if err.is_some() {
-                        return;
-                    }
-                    match conv(&item, depth + 1, max) {
-                        Ok(j) => out.push(j.unwrap_or(Json::Null)),
-                        Err(e) => err = Some(e),
-                    }
-                });
-                if let Some(e) = err {
-                    return Err(e);
+                for i in 0..v.array_len() {
+                    let item = v.array_get(i);
+                    let j =
+                        stacker::maybe_grow(RED_ZONE, SEGMENT, || conv(&item, depth + 1, budget))?;
+                    out.push(j.unwrap_or(Json::Null));
                 }
                 Json::Array(out)
             }
             Value::Object(o) => {
+                let entries: Vec<(Rc<str>, Value<'_>)> = o
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
                 let mut out = serde_json::Map::new();
-                for (k, item) in o.borrow().iter() {
-                    if let Some(j) = conv(item, depth + 1, max)? {
+                for (k, item) in entries {
+                    let j =
+                        stacker::maybe_grow(RED_ZONE, SEGMENT, || conv(&item, depth + 1, budget))?;
+                    if let Some(j) = j {
                         out.insert(k.to_string(), j);
                     }
                 }
@@ -621,7 +804,7 @@ pub(crate) fn to_json(v: &Value<'_>, max_depth: usize) -> Result<Option<Json>, J
             }
         }))
     }
-    conv(v, 0, max_depth)
+    conv(v, 0, budget)
 }
 
 /// A number as JSON: integers as integers (as JavaScript writes them), others as floats.

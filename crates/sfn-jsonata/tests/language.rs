@@ -421,9 +421,12 @@ fn results_are_json() {
     // Object keys keep their insertion order.
     let got = eval("{'z': 1, 'a': 2}", &json!(null)).unwrap().unwrap();
     assert_eq!(serde_json::to_string(&got).unwrap(), r#"{"z":1,"a":2}"#);
-    // Functions in results are dropped, as JSON.stringify drops them.
-    let got = eval("{'f': $sum, 'a': [$sum]}", &json!(null))
-        .unwrap()
-        .unwrap();
-    assert_eq!(got, json!({"a": [null]}));
+    // A function is no JSON value, at the top or inside.
+    fails!("$sum", "null", "unsupported result");
+    fails!("{'f': $sum}", "null", "unsupported result");
+    fails!("[function($x){ $x }]", "null", "unsupported result");
+    fails!("$fn := function($x){$x}", "null", "unsupported result");
+    // A string is indexed by character after an array constructor, as in jsonata.
+    ok!("['ab'][0].$uppercase()", "null", r#"["A","B"]"#);
+    ok!("[''][0].x", "null", r#""""#);
 }
