@@ -658,18 +658,31 @@ fn parse_with(format: &IntFormat, value: &str) -> f64 {
     }
 }
 
-/// JavaScript's `parseInt(s)` (base 10).
+/// JavaScript's `parseInt(s)` without a radix: decimal, or hexadecimal after `0x`.
 fn js_parse_int(s: &str) -> f64 {
     let t = s.trim_start();
     let (neg, t) = match t.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, t.strip_prefix('+').unwrap_or(t)),
     };
-    let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
+    let (t, radix) = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(rest) => (rest, 16),
+        None => (t, 10),
+    };
+    let digits: Vec<u32> = t.chars().map_while(|c| c.to_digit(radix)).collect();
     if digits.is_empty() {
         return f64::NAN;
     }
-    let v: f64 = digits.parse().unwrap_or(f64::NAN);
+    let v = if radix == 10 {
+        digits
+            .iter()
+            .map(|d| char::from_digit(*d, 10).unwrap_or('0'))
+            .collect::<String>()
+            .parse()
+            .unwrap_or(f64::NAN)
+    } else {
+        digits.iter().fold(0.0, |acc, d| acc * 16.0 + f64::from(*d))
+    };
     if neg { -v } else { v }
 }
 

@@ -2,5 +2,6 @@
 //! and (on demand) jsonata's own test suite.
 
 mod common;
+mod corpus;
 mod language;
 mod suite;
