@@ -10,8 +10,8 @@
 // that is not a jsonata one). An absent "input" evaluates without input, as Step Functions does.
 //
 // With --bench ITERATIONS it instead times each expression of a {"name", "expr",
-// "input"} line (parsed once, evaluated ITERATIONS times) and writes {"name",
-// "ns_per_eval"}.
+// "input"?, "bindings"?} line (parsed once, evaluated ITERATIONS times) and writes
+// {"name", "ns_per_eval"}.
 'use strict';
 
 const path = require('path');
@@ -73,9 +73,10 @@ async function evaluate(c) {
 
 async function bench(c, iterations) {
   const expr = jsonata(c.expr);
-  for (let i = 0; i < Math.min(iterations, 1000); i++) await expr.evaluate(c.input);
+  const bindings = c.bindings || {};
+  for (let i = 0; i < Math.min(iterations, 1000); i++) await expr.evaluate(c.input, bindings);
   const start = process.hrtime.bigint();
-  for (let i = 0; i < iterations; i++) await expr.evaluate(c.input);
+  for (let i = 0; i < iterations; i++) await expr.evaluate(c.input, bindings);
   const elapsed = Number(process.hrtime.bigint() - start);
   return { name: c.name, ns_per_eval: elapsed / iterations };
 }

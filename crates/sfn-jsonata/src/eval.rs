@@ -312,7 +312,7 @@ impl<'a, 'x> Eval<'a, 'x> {
             Kind::Array(items) => self.eval_array(node, items, input, env)?,
             Kind::Object(pairs) => self.eval_group(pairs, node.position, input.clone(), env)?,
             Kind::Name(name) => functions::lookup_field(input, name),
-            Kind::String(s) => Value::Str(Str::Owned(Rc::from(&**s))),
+            Kind::String(s) => Value::Str(Str::Borrowed(s)),
             Kind::Number(n) => Value::Number(*n),
             Kind::Bool(b) => Value::Bool(*b),
             Kind::Null => Value::Null,
@@ -1021,9 +1021,15 @@ impl<'a, 'x> Eval<'a, 'x> {
                 Func::Regex(_) | Func::RegexNext { .. } | Func::Closure(_)
             )
         {
-            // jsonata.js's lambdas and built-ins are objects (`_jsonata_lambda: true`...);
-            // their other members are its internals, which are not reproduced.
-            vec![Value::Bool(true)]
+            // jsonata.js's lambdas and built-ins are objects: `_jsonata_lambda: true` and,
+            // for a lambda, the input it captured; their other members (environment, body)
+            // are internals, which are not reproduced.
+            match &**f {
+                Func::Lambda(l) if !l.input.is_undefined() => {
+                    vec![Value::Bool(true), l.input.clone()]
+                }
+                _ => vec![Value::Bool(true)],
+            }
         } else {
             Vec::new()
         };

@@ -136,7 +136,15 @@ builtins! {
 
 /// The built-in named `name` (without the `$`).
 pub(crate) fn lookup(name: &str) -> Option<&'static Builtin> {
-    table().iter().find(|b| b.name == name)
+    static INDEX: OnceLock<std::collections::HashMap<&'static str, usize>> = OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        table()
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.name, i))
+            .collect()
+    });
+    index.get(name).map(|&i| &table()[i])
 }
 
 /// Names of every built-in, for tests and the differential generator.
@@ -1421,6 +1429,20 @@ fn spread<'a>(me: &mut Eval<'a, '_>, v: &Value<'a>, depth: usize) -> R<Value<'a>
             })
             .collect();
         Ok(Value::seq(items))
+    } else if let Value::Func(f) = v
+        && matches!(**f, Func::Builtin(_) | Func::Transform { .. })
+    {
+        // jsonata.js spreads its built-in function objects into their members
+        // (`_jsonata_function`, the implementation, the signature): no longer a function
+        // itself, but holding one.
+        let mut flag = Map::new();
+        flag.insert(Rc::from("_jsonata_function"), Value::Bool(true));
+        let mut implementation = Map::new();
+        implementation.insert(Rc::from("implementation"), v.clone());
+        Ok(Value::seq(vec![
+            Value::object(flag),
+            Value::object(implementation),
+        ]))
     } else {
         Ok(v.clone())
     }

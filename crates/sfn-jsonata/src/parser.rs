@@ -11,9 +11,10 @@ use crate::lexer::{Lexer, RegexLiteral, Token, TokenValue};
 use crate::regex::JsRegex;
 use crate::signature::Signature;
 
-/// Deepest nesting the parser accepts: the parser recurses once per level, and a hostile
-/// expression of a million `(` must fail cleanly rather than overflow the stack.
-pub(crate) const MAX_PARSE_DEPTH: usize = 400;
+/// Deepest nesting the parser accepts (brackets, and operators chained in one expression):
+/// a hostile expression of a million `(` or `+` must fail cleanly, and the trees it builds
+/// stay shallow enough to walk and drop.
+pub(crate) const MAX_PARSE_DEPTH: usize = 1000;
 
 /// The raw parse tree (jsonata's nodes before `processAST`).
 #[derive(Debug)]
@@ -202,7 +203,21 @@ impl Parser {
         let t = self.node.clone();
         self.advance(None, true)?;
         let mut left = self.nud(t)?;
+        // Each operator in a chain (`a.b.c...`, `1 + 2 + 3...`) nests the tree one level
+        // deeper without recursing here, so count those levels too.
+        let mut chain = 0;
         while rbp < lbp(self.node.id) {
+            chain += 1;
+            if self.depth + chain > MAX_PARSE_DEPTH {
+                return Err(ParseError::with_fields(
+                    "S0201",
+                    self.node.position,
+                    Fields {
+                        token: Some(json_string("nesting too deep")),
+                        ..Fields::default()
+                    },
+                ));
+            }
             let t = self.node.clone();
             self.advance(None, false)?;
             left = self.led(t, left)?;

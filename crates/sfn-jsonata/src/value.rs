@@ -766,15 +766,7 @@ pub(crate) fn to_json(v: &Value<'_>, budget: &mut Budget) -> Result<Option<Json>
             Value::Bool(b) => Json::Bool(*b),
             Value::Number(n) => number_to_json(*n)?,
             Value::Str(s) => Json::String(s.to_string()),
-            Value::JsonArray(a) => {
-                // Input is a tree: its size is what copying it costs.
-                budget.nodes = budget.nodes.saturating_sub(a.len());
-                Json::Array((*a).clone())
-            }
-            Value::JsonObject(o) => {
-                budget.nodes = budget.nodes.saturating_sub(o.len());
-                Json::Object((*o).clone())
-            }
+            Value::JsonArray(_) | Value::JsonObject(_) => json_copy(v, depth, budget)?,
             Value::Array(_) => {
                 let v = unwrap_outer(v);
                 let mut out = Vec::with_capacity(v.array_len());
@@ -803,6 +795,56 @@ pub(crate) fn to_json(v: &Value<'_>, budget: &mut Budget) -> Result<Option<Json>
                 Json::Object(out)
             }
         }))
+    }
+    /// A copy of borrowed input, walked here rather than by `Clone` so that the budget and
+    /// the stack guard apply to input of any depth.
+    fn json_copy(v: &Value<'_>, depth: usize, budget: &mut Budget) -> Result<Json, JsonError> {
+        fn copy(j: &Json, depth: usize, budget: &mut Budget) -> Result<Json, JsonError> {
+            budget.visit(depth)?;
+            Ok(match j {
+                Json::Array(a) => {
+                    let mut out = Vec::with_capacity(a.len());
+                    for item in a {
+                        out.push(stacker::maybe_grow(RED_ZONE, SEGMENT, || {
+                            copy(item, depth + 1, budget)
+                        })?);
+                    }
+                    Json::Array(out)
+                }
+                Json::Object(o) => {
+                    let mut out = serde_json::Map::new();
+                    for (k, item) in o {
+                        let c = stacker::maybe_grow(RED_ZONE, SEGMENT, || {
+                            copy(item, depth + 1, budget)
+                        })?;
+                        out.insert(k.clone(), c);
+                    }
+                    Json::Object(out)
+                }
+                other => other.clone(),
+            })
+        }
+        match v {
+            Value::JsonArray(a) => {
+                let mut out = Vec::with_capacity(a.len());
+                for item in a.iter() {
+                    out.push(stacker::maybe_grow(RED_ZONE, SEGMENT, || {
+                        copy(item, depth + 1, budget)
+                    })?);
+                }
+                Ok(Json::Array(out))
+            }
+            Value::JsonObject(o) => {
+                let mut out = serde_json::Map::new();
+                for (k, item) in o.iter() {
+                    let c =
+                        stacker::maybe_grow(RED_ZONE, SEGMENT, || copy(item, depth + 1, budget))?;
+                    out.insert(k.clone(), c);
+                }
+                Ok(Json::Object(out))
+            }
+            _ => Ok(Json::Null),
+        }
     }
     conv(v, 0, budget)
 }

@@ -4,4 +4,5 @@
 mod common;
 mod corpus;
 mod language;
+mod properties;
 mod suite;
