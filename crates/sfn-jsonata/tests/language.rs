@@ -342,6 +342,7 @@ fn array_and_object_functions() {
     fails!("$reduce([1], function($a){ $a })", "null", "D3050");
     ok!("$exists(a)", r#"{"a": null}"#, "true");
     ok!("$exists(b)", r#"{"a": null}"#, "false");
+    ok!("$clone({'a': [1, 0.1]})", "null", r#"{"a":[1,0.1]}"#);
     ok!("$type([1])", "null", r#""array""#);
     ok!("$type($sum)", "null", r#""function""#);
     ok!("$boolean([0, ''])", "null", "false");
