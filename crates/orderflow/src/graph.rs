@@ -918,20 +918,16 @@ mod tests {
 
     // ---- the conformance corpus ------------------------------------------------------------
 
-    fn conformance_dir() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/cases/jsonpath")
-    }
-
     #[test]
     fn conformance_definitions_render_in_every_format() {
-        let dir = conformance_dir();
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            println!(
-                "note: {} is absent; conformance definitions not rendered",
-                dir.display()
-            );
+        let Some(corpus) =
+            test_prereqs::conformance_corpus("rendering the corpus's definitions as graphs")
+        else {
             return;
         };
+        let dir = corpus.join("cases/jsonpath");
+        let entries = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("no jsonpath cases at {}: {e}", dir.display()));
         let mut files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "json"))

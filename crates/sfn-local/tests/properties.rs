@@ -40,7 +40,10 @@ fn arb_json() -> impl Strategy<Value = Value> {
 
 #[test]
 fn no_input_panics_any_conformance_definition() {
-    let machines: Vec<StateMachine> = load_category("jsonpath")
+    let Some(cases) = load_category("jsonpath") else {
+        return;
+    };
+    let machines: Vec<StateMachine> = cases
         .iter()
         .filter_map(|c| StateMachine::from_value(&c.definition).ok())
         .collect();

@@ -2,18 +2,7 @@
 
 pub mod standins;
 
-use std::path::PathBuf;
-
 use serde_json::Value;
-
-/// The AWS-recorded conformance corpus: `ORDERFLOW_CONFORMANCE_DIR`, else `../shared/conformance`
-/// beside the repository.
-pub fn conformance_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("ORDERFLOW_CONFORMANCE_DIR") {
-        return PathBuf::from(dir);
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance")
-}
 
 /// One recorded case.
 pub struct Case {
@@ -24,16 +13,20 @@ pub struct Case {
     pub compare: String,
 }
 
-/// All cases of a category (`jsonpath`, `invalid`, …), sorted by name. Panics with a clear
-/// message when the corpus is missing: a silent pass would hide it.
-pub fn load_category(category: &str) -> Vec<Case> {
-    let dir = conformance_dir().join("cases").join(category);
-    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
-        panic!(
-            "conformance corpus not found at {} ({e}); set ORDERFLOW_CONFORMANCE_DIR to the directory holding cases/",
-            dir.display()
-        )
-    });
+/// What the corpus's absence skips, as the skip report names it.
+const CORPUS_TESTS: &str =
+    "the engine against the AWS-recorded conformance cases (jsonpath and invalid categories)";
+
+/// All cases of a category (`jsonpath`, `invalid`, …) of the AWS-recorded conformance corpus
+/// (`ORDERFLOW_CONFORMANCE_DIR`, else `../shared/conformance` beside the repository), sorted by
+/// name. `None` when the corpus is absent: `test_prereqs` reports the skip (or fails the test
+/// under `ORDERFLOW_REQUIRE_ALL`). Panics when the corpus is there but the category is not.
+pub fn load_category(category: &str) -> Option<Vec<Case>> {
+    let dir = test_prereqs::conformance_corpus(CORPUS_TESTS)?
+        .join("cases")
+        .join(category);
+    let entries = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("no category {category} at {}: {e}", dir.display()));
     let mut cases: Vec<Case> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
@@ -54,7 +47,7 @@ pub fn load_category(category: &str) -> Vec<Case> {
         .collect();
     cases.sort_by(|a, b| a.name.cmp(&b.name));
     assert!(!cases.is_empty(), "no cases in {}", dir.display());
-    cases
+    Some(cases)
 }
 
 /// Deep JSON equality with numbers compared by value (`1 == 1.0`).
