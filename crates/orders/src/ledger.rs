@@ -57,7 +57,8 @@ impl LedgerEntry {
     }
 
     /// Reads back [`LedgerEntry::to_json`] for `order_id`; an unreadable entry is
-    /// [`OrderError::Unavailable`], since the ledger, not the caller, is at fault.
+    /// [`OrderError::ServiceFault`]: the ledger, not the caller, is at fault, and reading it
+    /// again would give the same entry.
     pub fn from_json(order_id: &OrderId, record: &Value) -> Result<LedgerEntry, OrderError> {
         let text = |name: &str| record.get(name).and_then(Value::as_str);
         let outcome = match (text("outcome"), text("chargeId"), text("reason")) {
@@ -74,7 +75,7 @@ impl LedgerEntry {
                 token: token.to_owned(),
                 outcome,
             }),
-            _ => Err(OrderError::Unavailable {
+            _ => Err(OrderError::ServiceFault {
                 service: "payment ledger",
                 reason: format!("the ledger entry of order {order_id} is unreadable"),
             }),
@@ -257,6 +258,6 @@ mod tests {
             Ok(entry)
         );
         let bad = LedgerEntry::from_json(&order_id, &json!({"outcome": "charged"}));
-        assert_eq!(bad.map_err(|e| e.name()), Err("ServiceUnavailable"));
+        assert_eq!(bad.map_err(|e| e.name()), Err("ServiceFault"));
     }
 }

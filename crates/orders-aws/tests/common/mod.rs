@@ -1,5 +1,7 @@
 //! A fresh ledger table on the shared moto server, and a gateway that counts its charges.
 
+pub mod fake_dynamodb;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
