@@ -787,7 +787,11 @@ mod tests {
         assert_eq!(u.retries, 0.0);
         assert_eq!(u.child_executions, 0.0, "an inline Map starts no child");
         assert!(u.states_entered >= 10.0, "{u:?}");
-        assert_eq!(u.write_units, 2.0, "the order record and the ledger entry");
+        assert_eq!(
+            u.write_units, 3.0,
+            "the order record, its notified mark and the ledger entry"
+        );
+        assert_eq!(u.read_units, 2.0, "the look-up and the ledger's read");
         let b = bill(u, &p);
         assert!(b.express < b.standard, "{b:?}");
 

@@ -340,6 +340,7 @@ pub fn run_load(
         faults: config.faults,
         fault_counts: fault_counts.clone(),
         charges: Some(audit.clone()),
+        ..LocalOptions::default()
     };
     let flow = Arc::new(Workflow::local_with(
         store,
