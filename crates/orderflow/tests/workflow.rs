@@ -111,6 +111,14 @@ const ROUTES: &[Route] = &[
         error: Some("InvalidOrder"),
         state: "INVALID",
     },
+    // Paid with a token issued before the order was sent: no card number anywhere.
+    Route {
+        event: "events/workflow/tokenized.json",
+        exit: 0,
+        status: "SUCCEEDED",
+        error: None,
+        state: "PAYMENT_PROCESSED",
+    },
 ];
 
 #[test]

@@ -88,6 +88,15 @@ pub enum OrderError {
         /// The amount found, as text.
         value: String,
     },
+    /// Two fields that cannot be sent together: `paymentDetails` with both `paymentToken`
+    /// and `cardNumber`.
+    #[error("{field} and {other} exclude each other; send the token only")]
+    ExclusiveFields {
+        /// JSON path of the field kept.
+        field: String,
+        /// JSON path of the field that must go.
+        other: String,
+    },
     /// An order or stock check without items: `"items": []`.
     #[error("{field} must contain at least 1 item")]
     NoItems {
@@ -190,6 +199,7 @@ impl OrderError {
             | OrderError::NoItems { .. }
             | OrderError::TooManyItems { .. }
             | OrderError::TotalMismatch { .. }
+            | OrderError::ExclusiveFields { .. }
             | OrderError::UnknownToken
             | OrderError::IdempotencyConflict { .. } => "ValidationError",
         }

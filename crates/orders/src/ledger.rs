@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::{
     CardBrand, Charge, ChargeId, ChargeOutcome, Order, OrderError, OrderId, PaymentGateway,
-    Verification,
+    PaymentToken, PaymentVerification, Verification, YearMonth,
 };
 
 /// One ledger entry: the charge as requested and what the gateway answered.
@@ -141,6 +141,15 @@ fn answer(charge: &Charge, entry: LedgerEntry) -> Result<ChargeOutcome, OrderErr
 impl<G: PaymentGateway, L: ChargeLedger> PaymentGateway for LedgerGateway<G, L> {
     async fn verify(&self, order: &Order, brand: CardBrand) -> Result<Verification, OrderError> {
         self.inner.verify(order, brand).await
+    }
+
+    async fn verify_token(
+        &self,
+        order: &Order,
+        token: &PaymentToken,
+        today: YearMonth,
+    ) -> Result<PaymentVerification, OrderError> {
+        self.inner.verify_token(order, token, today).await
     }
 
     async fn charge(&self, charge: &Charge) -> Result<ChargeOutcome, OrderError> {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use orderflow_store::{ChargeOutcome as Recorded, Store, StoreError};
 use orders::{
     CardBrand, Charge, ChargeLedger, ChargeOutcome, LedgerEntry, Order, OrderError, OrderId,
-    PaymentGateway, Verification,
+    PaymentGateway, PaymentToken, PaymentVerification, Verification, YearMonth,
 };
 
 /// The store's ledger table as a [`ChargeLedger`].
@@ -133,6 +133,15 @@ impl<G> AuditedGateway<G> {
 impl<G: PaymentGateway> PaymentGateway for AuditedGateway<G> {
     async fn verify(&self, order: &Order, brand: CardBrand) -> Result<Verification, OrderError> {
         self.inner.verify(order, brand).await
+    }
+
+    async fn verify_token(
+        &self,
+        order: &Order,
+        token: &PaymentToken,
+        today: YearMonth,
+    ) -> Result<PaymentVerification, OrderError> {
+        self.inner.verify_token(order, token, today).await
     }
 
     async fn charge(&self, charge: &Charge) -> Result<ChargeOutcome, OrderError> {
