@@ -675,6 +675,93 @@ mod tests {
         assert!(worst > 150.0, "{worst}");
     }
 
+    /// Every error name `Retry` and `Catch` match, in both definitions, is one something can
+    /// raise: the domain's (`OrderError::name`), a Fail state's of processing, or one an
+    /// integration gives (`States.*`, `Lambda.*`, `DynamoDB.*`, `SNS.*`, `StepFunctions.*`).
+    #[test]
+    fn every_error_name_matched_is_one_that_can_be_raised() {
+        use orders::OrderError;
+
+        fn walk(value: &Value, names: &mut Vec<String>, fails: &mut Vec<String>) {
+            match value {
+                Value::Object(map) => {
+                    if let Some(list) = map.get("ErrorEquals").and_then(Value::as_array) {
+                        names.extend(list.iter().filter_map(Value::as_str).map(str::to_owned));
+                    }
+                    if map.get("Type").and_then(Value::as_str) == Some("Fail") {
+                        fails.extend(map.get("Error").and_then(Value::as_str).map(str::to_owned));
+                    }
+                    map.values().for_each(|v| walk(v, names, fails));
+                }
+                Value::Array(items) => items.iter().for_each(|v| walk(v, names, fails)),
+                _ => {}
+            }
+        }
+        let domain = [
+            OrderError::UnknownToken.name(),
+            OrderError::PaymentDeclined {
+                order_id: "o".into(),
+                reason: "r".into(),
+            }
+            .name(),
+            OrderError::Unavailable {
+                service: "s",
+                reason: "r".into(),
+            }
+            .name(),
+        ];
+        let mut names = Vec::new();
+        let mut fails = Vec::new();
+        for text in [DEFINITION, ENTRY_DEFINITION] {
+            let definition: Value = serde_json::from_str(text).expect("JSON");
+            walk(&definition, &mut names, &mut fails);
+        }
+        assert!(names.len() > 20, "{names:?}");
+        let services = ["States.", "Lambda.", "DynamoDB.", "SNS.", "StepFunctions."];
+        for name in &names {
+            let known = services.iter().any(|p| name.starts_with(p))
+                || domain.contains(&name.as_str())
+                || fails.contains(name);
+            assert!(known, "nothing raises {name}");
+        }
+    }
+
+    /// The rejections the entry ends with at once are exactly the outcomes processing records
+    /// in a final state and fails with, and its duplicate: an outcome added to one definition
+    /// must be added to the other.
+    #[test]
+    fn the_entry_knows_every_rejection_processing_ends_with() {
+        let processing: Value = serde_json::from_str(DEFINITION).expect("JSON");
+        let mut outcomes: Vec<String> = processing["States"]
+            .as_object()
+            .expect("states")
+            .values()
+            .filter_map(|state| state["Parameters"]["outcome"].as_str())
+            .filter(|o| *o != "OrderProcessed" && *o != "OrderProcessingError")
+            .map(str::to_owned)
+            .collect();
+        outcomes.push(
+            processing["States"]["Duplicate Order"]["Error"]
+                .as_str()
+                .expect("a name")
+                .to_owned(),
+        );
+        outcomes.sort();
+        outcomes.dedup();
+        let entry: Value = serde_json::from_str(ENTRY_DEFINITION).expect("JSON");
+        let rules = entry["States"]["Processing Outcome?"]["Choices"]
+            .as_array()
+            .expect("rules");
+        let mut rejections: Vec<String> = rules
+            .iter()
+            .filter(|rule| rule["Next"] == "Order Rejected")
+            .flat_map(|rule| rule["Or"].as_array().cloned().unwrap_or_default())
+            .filter_map(|r| r["StringEquals"].as_str().map(str::to_owned))
+            .collect();
+        rejections.sort();
+        assert_eq!(rejections, outcomes);
+    }
+
     #[test]
     fn every_placeholder_of_the_definition_has_a_local_value() {
         let text = substitute(DEFINITION, &substitutions("us-east-1", "123456789012"))
