@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use lambda_runtime_api::{FunctionProcess, RuntimeApi};
+use lambda_runtime_api::{FunctionProcess, RuntimeApi, secrets_in_logs};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -164,4 +164,29 @@ async fn charges_once_per_order_through_the_dynamodb_ledger() {
     assert_eq!(items.len(), 1, "{items:?}");
     assert_eq!(items[0]["ChargeId"]["S"], charged["chargeId"], "{items:?}");
     assert_eq!(items[0]["OrderId"]["S"], success["orderId"], "{items:?}");
+}
+
+/// Whatever log filter the environment sets, in `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`, no card
+/// number reaches the function's logs, not even through the runtime's raw-event record (#11).
+#[tokio::test]
+async fn no_log_filter_shows_a_card_number() {
+    let events = [
+        event(include_str!("../../../events/charge-payment/success.json")),
+        json!({"orderId": "4111111111111111", "customerId": "c-1", "amount": 1,
+               "paymentToken": "tok_sim_8b4638b6b035f3b3"}),
+    ];
+    let leaks = secrets_in_logs(
+        env!("CARGO_BIN_EXE_charge-payment"),
+        "charge-payment",
+        &events,
+        &[
+            "5555555555554444",
+            "4111111111111111",
+            "4111 1111 1111 1111",
+        ],
+        TIMEOUT,
+    )
+    .await
+    .expect("runs");
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
 }

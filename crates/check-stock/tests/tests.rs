@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use lambda_runtime_api::{FunctionProcess, RuntimeApi};
-use serde_json::Value;
+use lambda_runtime_api::{FunctionProcess, RuntimeApi, secrets_in_logs};
+use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 const BINARY: &str = env!("CARGO_BIN_EXE_check-stock");
@@ -157,4 +157,27 @@ async fn a_bad_setting_stops_the_start() {
         .find(|line| line["level"] == "ERROR")
         .expect("an error line");
     assert_eq!(error["error_type"], "ConfigurationError", "{error}");
+}
+
+/// Whatever log filter the environment sets, in `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`, no card
+/// number reaches the function's logs, not even through the runtime's raw-event record (#11).
+#[tokio::test]
+async fn no_log_filter_shows_a_card_number() {
+    let events = [json!({"items": [
+        {"itemId": "item-1", "price": 1, "itemDescription": "4111 1111 1111 1111"}
+    ]})];
+    let leaks = secrets_in_logs(
+        env!("CARGO_BIN_EXE_check-stock"),
+        "check-stock",
+        &events,
+        &[
+            "5555555555554444",
+            "4111111111111111",
+            "4111 1111 1111 1111",
+        ],
+        TIMEOUT,
+    )
+    .await
+    .expect("runs");
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
 }

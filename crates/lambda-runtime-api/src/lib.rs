@@ -28,11 +28,13 @@
 //! ```
 #![warn(missing_docs)]
 
+mod directives;
 mod process;
 mod server;
 
 use std::time::Duration;
 
+pub use directives::{LOG_LEVEL_VARIABLES, TRACE_DIRECTIVES, logs_of, secrets_in_logs};
 pub use process::{FunctionProcess, Logs};
 pub use server::{FunctionError, Outcome, RuntimeApi, RuntimeApiBuilder};
 
@@ -41,12 +43,12 @@ pub use server::{FunctionError, Outcome, RuntimeApi, RuntimeApiBuilder};
 #[non_exhaustive]
 pub enum RuntimeApiError {
     /// The listening socket could not be opened: the port is taken.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {reason}")]
     Bind {
         /// The address asked for.
         addr: std::net::SocketAddr,
-        /// The operating system's error.
-        source: std::io::Error,
+        /// The operating system's error, part of the message.
+        reason: std::io::Error,
     },
     /// Nothing arrived in time: a function that never polls, or never answers.
     #[error("timed out after {after:?} waiting for {what}")]
@@ -60,12 +62,12 @@ pub enum RuntimeApiError {
     #[error("the function failed to start: {0}")]
     InitFailed(FunctionError),
     /// The function binary could not be started: a wrong path.
-    #[error("cannot start {program}: {source}")]
+    #[error("cannot start {program}: {reason}")]
     Spawn {
         /// The program.
         program: String,
-        /// The operating system's error.
-        source: std::io::Error,
+        /// The operating system's error, part of the message.
+        reason: std::io::Error,
     },
     /// The function process could not be stopped or its output read.
     #[error("cannot stop the function process: {0}")]

@@ -86,9 +86,9 @@ impl FunctionProcess {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        let mut child = command.spawn().map_err(|source| RuntimeApiError::Spawn {
+        let mut child = command.spawn().map_err(|reason| RuntimeApiError::Spawn {
             program: program.display().to_string(),
-            source,
+            reason,
         })?;
         let stdout = collect(child.stdout.take());
         let stderr = collect(child.stderr.take());

@@ -174,15 +174,15 @@ impl RuntimeApiBuilder {
         let listener =
             TcpListener::bind(self.addr)
                 .await
-                .map_err(|source| RuntimeApiError::Bind {
+                .map_err(|reason| RuntimeApiError::Bind {
                     addr: self.addr,
-                    source,
+                    reason,
                 })?;
         let addr = listener
             .local_addr()
-            .map_err(|source| RuntimeApiError::Bind {
+            .map_err(|reason| RuntimeApiError::Bind {
                 addr: self.addr,
-                source,
+                reason,
             })?;
         let shared = Arc::new(Shared {
             function_arn: format!(

@@ -332,12 +332,12 @@ pub enum Error {
         seconds: u64,
     },
     /// A handler could not be registered on the engine.
-    #[error("cannot register a handler for `{pattern}`: {source}")]
+    #[error("cannot register a handler for `{pattern}`: {reason}")]
     Register {
         /// The resource pattern.
         pattern: String,
-        /// The engine's refusal.
-        source: sfn_local::Error,
+        /// The engine's refusal, part of the message.
+        reason: sfn_local::Error,
     },
 }
 

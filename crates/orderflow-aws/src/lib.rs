@@ -80,8 +80,8 @@ fn register(
     handlers
         .register_arc(pattern, handler)
         .map(drop)
-        .map_err(|source| Error::Register {
+        .map_err(|reason| Error::Register {
             pattern: pattern.to_owned(),
-            source,
+            reason,
         })
 }

@@ -114,9 +114,9 @@ pub(crate) struct Db {
 impl Db {
     /// Opens (creating if needed) and migrates the database file.
     pub(crate) fn open(file: &Path, options: &DbOptions) -> Result<Self> {
-        let open_err = |source| StoreError::Open {
+        let open_err = |reason| StoreError::Open {
             path: file.to_owned(),
-            source,
+            reason,
         };
         let writer = Connection::open(file).map_err(open_err)?;
         configure(&writer, options, false).map_err(open_err)?;
@@ -162,9 +162,9 @@ impl Db {
     /// A private in-memory database (one connection, gone when dropped).
     pub(crate) fn in_memory(options: &DbOptions) -> Result<Self> {
         let path = PathBuf::from(":memory:");
-        let open_err = |source| StoreError::Open {
+        let open_err = |reason| StoreError::Open {
             path: path.clone(),
-            source,
+            reason,
         };
         let conn = Connection::open_in_memory().map_err(open_err)?;
         configure(&conn, options, false).map_err(open_err)?;
@@ -395,9 +395,9 @@ fn configure(conn: &Connection, options: &DbOptions, read_only: bool) -> rusqlit
 
 /// Brings the schema up to [`SCHEMA_VERSION`], refusing files from a newer version.
 fn migrate(conn: &Connection, path: &Path) -> Result<()> {
-    let open_err = |source| StoreError::Open {
+    let open_err = |reason| StoreError::Open {
         path: path.to_owned(),
-        source,
+        reason,
     };
     // IMMEDIATE: two processes opening a fresh store at once must not both migrate.
     conn.execute_batch("BEGIN IMMEDIATE").map_err(open_err)?;

@@ -94,21 +94,22 @@ pub enum StoreError {
     },
 
     /// The store directory could not be created, e.g. because a file has its name.
-    #[error("cannot create store directory {path}: {source}")]
+    #[error("cannot create store directory {path}: {reason}")]
     CreateDir {
         /// The directory.
         path: PathBuf,
-        /// The operating system's reason.
-        source: std::io::Error,
+        /// The operating system's reason. It is part of the message, not a separate
+        /// `source()`, so a printed chain does not repeat it.
+        reason: std::io::Error,
     },
 
     /// The database file could not be opened or set up, e.g. it is not a SQLite database.
-    #[error("cannot open store at {path}: {source}")]
+    #[error("cannot open store at {path}: {reason}")]
     Open {
         /// The database file.
         path: PathBuf,
-        /// SQLite's reason.
-        source: rusqlite::Error,
+        /// SQLite's reason, part of the message (not a `source()`, which would repeat it).
+        reason: rusqlite::Error,
     },
 
     /// The database was written by a newer version of this program.
@@ -126,21 +127,21 @@ pub enum StoreError {
     },
 
     /// Another process held the database lock for longer than the busy timeout.
-    #[error("store is busy (locked by another writer): {source}")]
+    #[error("store is busy (locked by another writer): {reason}")]
     Busy {
         /// The service whose operation was refused.
         service: Service,
-        /// SQLite's error.
-        source: rusqlite::Error,
+        /// SQLite's error, part of the message (not a `source()`, which would repeat it).
+        reason: rusqlite::Error,
     },
 
     /// SQLite failed (disk full, I/O error…).
-    #[error("store database error: {source}")]
+    #[error("store database error: {reason}")]
     Database {
         /// The service whose operation failed.
         service: Service,
-        /// SQLite's error.
-        source: rusqlite::Error,
+        /// SQLite's error, part of the message (not a `source()`, which would repeat it).
+        reason: rusqlite::Error,
     },
 
     /// Data read back from the database is not what this code wrote, e.g. an item that is
@@ -207,15 +208,15 @@ impl StoreError {
     }
 
     /// Wraps a SQLite error, telling a lock timeout from other failures.
-    pub(crate) fn db(service: Service, source: rusqlite::Error) -> Self {
+    pub(crate) fn db(service: Service, reason: rusqlite::Error) -> Self {
         let busy = matches!(
-            source.sqlite_error_code(),
+            reason.sqlite_error_code(),
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
         );
         if busy {
-            Self::Busy { service, source }
+            Self::Busy { service, reason }
         } else {
-            Self::Database { service, source }
+            Self::Database { service, reason }
         }
     }
 }

@@ -207,9 +207,9 @@ impl StoreBuilder {
         let (db, file) = match &self.dir {
             None => (Db::in_memory(&options)?, None),
             Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                std::fs::create_dir_all(dir).map_err(|reason| StoreError::CreateDir {
                     path: dir.clone(),
-                    source,
+                    reason,
                 })?;
                 let file = dir.join(DATABASE_FILE);
                 (Db::open(&file, &options)?, Some(file))

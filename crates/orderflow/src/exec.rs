@@ -36,6 +36,11 @@ pub struct ExecArgs {
     /// Seed for States.UUID, States.MathRandom and retry jitter.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// The longest one execution may take in real time, in seconds. Virtual time makes waits
+    /// free, so this (with AWS's 25,000-event history limit) is what bounds a run; past it
+    /// the execution ends TIMED_OUT with a cause naming this limit.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    wall_clock_limit: f64,
 }
 
 fn read_input(arg: Option<&str>) -> anyhow::Result<Value> {
@@ -74,11 +79,18 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
         .and_then(|s| s.to_str())
         .map(|s| s.split('.').next().unwrap_or(s).to_owned())
         .unwrap_or_else(|| "StateMachine".into());
+    let Ok(wall_clock_limit) = std::time::Duration::try_from_secs_f64(args.wall_clock_limit) else {
+        bail!(
+            "--wall-clock-limit must be a number of seconds, 0 or more, not {}",
+            args.wall_clock_limit
+        );
+    };
     let options = ExecuteOptions::new()
         .handlers(handlers)
         .virtual_start(system_millis())
         .seed(args.seed)
-        .state_machine_name(name);
+        .state_machine_name(name)
+        .wall_clock_limit(wall_clock_limit);
 
     let execution = futures::executor::block_on(machine.execute(input.clone(), &options));
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use orderflow_store::Store;
+use orderflow_store::{ExecutionStatus, Store};
 use serde_json::{Value, json};
 use sfn_local::{MAX_PAYLOAD_BYTES, Status};
 
@@ -389,18 +389,18 @@ pub fn run_load(
     let elapsed = started.elapsed();
     bar.finish_and_clear();
     let mut violations = lost;
-    violations.extend(check(flow.store(), &orders, &finished, &audit)?);
-    Ok(Summary {
-        json: summarise(
-            &orders,
-            &finished,
-            elapsed,
-            &fault_counts,
-            &violations,
-            config,
-        ),
-        violations,
-    })
+    let (found, interrupted) = check(flow.store(), &orders, &finished, &audit)?;
+    violations.extend(found);
+    let mut json = summarise(
+        &orders,
+        &finished,
+        elapsed,
+        &fault_counts,
+        &violations,
+        config,
+    );
+    json["interrupted"] = json!(interrupted);
+    Ok(Summary { json, violations })
 }
 
 async fn run_pass(
@@ -461,13 +461,15 @@ fn count(history: &[Value], kind: &str) -> usize {
     history.iter().filter(|e| e["type"] == kind).count()
 }
 
-/// Checks the invariants over what the store holds for this run's orders.
+/// Checks the invariants over what the store holds for this run's orders, and over every
+/// record in it for the interrupted executions; returns the violations and how many
+/// executions in the store are still RUNNING (left so by a crash).
 fn check(
     store: &Store,
     orders: &[LoadOrder],
     finished: &[Finished],
     audit: &ChargeAudit,
-) -> anyhow::Result<Vec<Violation>> {
+) -> anyhow::Result<(Vec<Violation>, usize)> {
     let mut violations = Vec::new();
     let mut violation = |invariant: &'static str, subject: &str, detail: String| {
         violations.push(Violation {
@@ -497,6 +499,29 @@ fn check(
         .map(|c| (c.order_id, c.record))
         .collect();
     let gateway = audit.counts();
+    // Over the whole store, not only this run: a crash leaves executions RUNNING, and the
+    // records they wrote are accounted for by no finished execution.
+    let statuses: HashMap<String, ExecutionStatus> = store
+        .list_executions()?
+        .into_iter()
+        .map(|e| (e.execution_arn, e.status))
+        .collect();
+    let interrupted = statuses
+        .values()
+        .filter(|s| **s == ExecutionStatus::Running)
+        .count();
+    for (order_id, found) in &records {
+        for record in found {
+            let writer = record["ExecutionId"].as_str().unwrap_or_default();
+            if statuses.get(writer) == Some(&ExecutionStatus::Running) {
+                violation(
+                    "no record without a finished execution",
+                    order_id,
+                    format!("written by {writer}, which is still RUNNING: it was interrupted"),
+                );
+            }
+        }
+    }
     let mut by_order: BTreeMap<&str, Vec<&Finished>> = BTreeMap::new();
     for done in finished {
         match &done.order_id {
@@ -621,7 +646,7 @@ fn check(
             (false, None) => {}
         }
     }
-    Ok(violations)
+    Ok((violations, interrupted))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -695,6 +720,7 @@ pub const INVARIANTS: &[&str] = &[
     "charges equal successful records",
     "no duplicate charge",
     "no record without an execution",
+    "no record without a finished execution",
     "no execution without a record",
     "a resubmitted order is a duplicate",
     "the expected outcome",
@@ -746,6 +772,13 @@ pub fn print_summary(summary: &Value) {
         ),
     );
     line("retries absorbed", summary["retriesAbsorbed"].to_string());
+    line(
+        "interrupted",
+        format!(
+            "{} executions left RUNNING in the store",
+            summary["interrupted"]
+        ),
+    );
     let inv = &summary["invariants"];
     line(
         "invariants",

@@ -3,10 +3,11 @@
 //! its last four digits.
 //!
 //! Two rules, so neither a renamed field nor free text lets one through: the value of any
-//! `cardNumber` field is masked whatever it holds, and in every string any run of 12 to 19
-//! digits (single spaces or dashes between them allowed) that passes the Luhn check is
-//! masked. JSON held inside strings (history inputs and outputs are JSON text) is parsed and
-//! redacted the same way.
+//! `cardNumber` field is masked whatever it holds, and every string or number holding a card
+//! number in any form the domain's detector finds ([`orders::mask_card_numbers`]: grouped by
+//! spaces, dashes, dots or colons, in full-width digits, glued to letters) is masked, a number
+//! becoming a string. JSON held inside strings (history inputs and outputs are JSON text) is
+//! parsed and redacted the same way.
 
 use serde_json::Value;
 
@@ -29,6 +30,13 @@ fn masked(value: &mut Value) -> bool {
             }
             None => false,
         },
+        Value::Number(number) => match orders::mask_card_numbers(&number.to_string()) {
+            Some(masked) => {
+                *value = Value::String(masked);
+                true
+            }
+            None => false,
+        },
         Value::Array(values) => values
             .iter_mut()
             .fold(false, |changed, v| masked(v) | changed),
@@ -40,7 +48,7 @@ fn masked(value: &mut Value) -> bool {
             };
             this | changed
         }),
-        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+        Value::Null | Value::Bool(_) => false,
     }
 }
 
@@ -69,11 +77,11 @@ fn mask_field(value: &mut Value) -> bool {
 
 /// The text with card numbers masked, or `None` when it has none.
 fn redact_text(text: &str) -> Option<String> {
-    let digits_masked = mask_digit_runs(text);
+    let digits_masked = orders::mask_card_numbers(text);
     let trimmed = text.trim_start();
     // JSON text is parsed only when it can hold something to mask: a `cardNumber` field, a
-    // card-like run of digits, or `\u` escapes that could spell either. Most of a history's
-    // JSON holds none, and parsing it was most of the cost of masking.
+    // card number, or `\u` escapes that could spell either. Most of a history's JSON holds
+    // none, and parsing it was most of the cost of masking.
     let worth_parsing =
         digits_masked.is_some() || text.contains(CARD_FIELD) || text.contains("\\u");
     if worth_parsing && (trimmed.starts_with('{') || trimmed.starts_with('[')) {
@@ -82,94 +90,6 @@ fn redact_text(text: &str) -> Option<String> {
         }
     }
     digits_masked
-}
-
-/// Masks Luhn-valid runs of 12–19 digits, keeping separators and the last four digits. A run
-/// is card-like when it stands alone (no letter or digit touches either end: an identifier
-/// such as the UUID `6ff16230-6993-476a-…` holds digit runs that are not card numbers) and,
-/// when written in groups, its groups are of 3 to 6 digits, as printed cards group them.
-fn mask_digit_runs(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out: Option<String> = None;
-    let mut copied = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        if !bytes[i].is_ascii_digit() || (i > 0 && bytes[i - 1].is_ascii_digit()) {
-            i += 1;
-            continue;
-        }
-        // A run: digits, with single separators between digits.
-        let start = i;
-        let mut end = i;
-        // Only a run of at most 19 digits can be a card number: the rest are counted only.
-        let mut buffer = [0u8; 19];
-        let mut count = 0;
-        let (mut group, mut groups, mut grouped_like_a_card) = (0, 1, true);
-        let mut j = i;
-        while j < bytes.len() {
-            if bytes[j].is_ascii_digit() {
-                if let Some(slot) = buffer.get_mut(count) {
-                    *slot = bytes[j] - b'0';
-                }
-                count += 1;
-                group += 1;
-                end = j + 1;
-                j += 1;
-            } else if (bytes[j] == b' ' || bytes[j] == b'-')
-                && j + 1 < bytes.len()
-                && bytes[j + 1].is_ascii_digit()
-            {
-                grouped_like_a_card &= (3..=6).contains(&group);
-                groups += 1;
-                group = 0;
-                j += 1;
-            } else {
-                break;
-            }
-        }
-        grouped_like_a_card &= groups == 1 || (3..=6).contains(&group);
-        let touches = |at: Option<&u8>| at.is_some_and(u8::is_ascii_alphanumeric);
-        let alone =
-            !touches(start.checked_sub(1).and_then(|k| bytes.get(k))) && !touches(bytes.get(end));
-        let digits = &buffer[..count.min(buffer.len())];
-        if (12..=19).contains(&count) && alone && grouped_like_a_card && luhn(digits) {
-            let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
-            out.push_str(&text[copied..start]);
-            let keep_from = digits.len() - 4;
-            let mut seen = 0;
-            for &b in &bytes[start..end] {
-                if b.is_ascii_digit() {
-                    out.push(if seen < keep_from { '*' } else { char::from(b) });
-                    seen += 1;
-                } else {
-                    out.push(char::from(b));
-                }
-            }
-            copied = end;
-        }
-        i = end.max(i + 1);
-    }
-    out.map(|mut out| {
-        out.push_str(&text[copied..]);
-        out
-    })
-}
-
-fn luhn(digits: &[u8]) -> bool {
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &d)| {
-            let d = u32::from(d);
-            if i % 2 == 1 {
-                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum % 10 == 0
 }
 
 #[cfg(test)]
@@ -221,12 +141,31 @@ mod tests {
         // its dashes, digits glued to letters, groups no card prints.
         for id in [
             "6ff16230-6993-476a-abf3-ed55f13ddbf3",
-            "ref4111111111111111",
-            "4111111111111111x",
             "41-1111111-1111111",
+            "1732479542123",
         ] {
             redacted(json!(id), json!(id));
         }
+        // Glued to letters, dotted, in full-width digits, as a number: still a card (#11).
+        redacted(json!("ref4111111111111111"), json!("ref************1111"));
+        redacted(json!("4111.1111.1111.1111"), json!("****.****.****.1111"));
+        redacted(json!("4111:1111:1111:1111"), json!("****:****:****:1111"));
+        redacted(
+            json!("4111\u{a0}1111\u{a0}1111\u{a0}1111"),
+            json!("****\u{a0}****\u{a0}****\u{a0}1111"),
+        );
+        redacted(
+            json!("４１１１１１１１１１１１１１１１"),
+            json!("************１１１１"),
+        );
+        redacted(
+            json!({"total": 4111111111111111u64}),
+            json!({"total": "************1111"}),
+        );
+        redacted(
+            json!({"when": 1732479542123u64}),
+            json!({"when": 1732479542123u64}),
+        );
         redacted(
             json!("Amex 3782 822463 10005, Visa (4111111111111111)"),
             json!("Amex **** ****** *0005, Visa (************1111)"),
@@ -260,11 +199,11 @@ mod tests {
             json!(r#"{"card\u004eumber":"4242"}"#),
             text(json!({"cardNumber": "****4242"})),
         );
-        // A card-like JSON number outside a cardNumber field stays a number: the text stays
-        // valid JSON.
+        // A card number as a JSON number outside a cardNumber field becomes a masked string:
+        // the text stays valid JSON.
         redacted(
             json!(r#"{"total":4111111111111111}"#),
-            json!(r#"{"total":4111111111111111}"#),
+            text(json!({"total": "************1111"})),
         );
         // Nothing to mask: the text is returned as it was, spacing included.
         redacted(

@@ -420,6 +420,24 @@ impl Workflow {
                 "ExecutionAlreadyExists: an execution named {name} already ran ({execution_arn})"
             );
         }
+        // Recorded as RUNNING before the first step, so that an execution a crash interrupts
+        // stays visible, as it would be on AWS, instead of leaving records and charges that no
+        // execution accounts for.
+        let mut masked_input = input.clone();
+        redact(&mut masked_input);
+        let started = ExecutionRecord {
+            execution_arn: execution_arn.clone(),
+            state_machine_name: self.name.to_owned(),
+            name: name.to_owned(),
+            status: ExecutionStatus::Running,
+            start_date: SystemTime::now(),
+            stop_date: None,
+            input: masked_input,
+            output: None,
+            error: None,
+            cause: None,
+        };
+        self.store.record_execution(&started, &[])?;
         let mut options = ExecuteOptions::new()
             .handlers(self.handlers.clone())
             .seed(seed)
@@ -429,11 +447,9 @@ impl Workflow {
         if self.time == Time::Real {
             options = options.clock(real_clock());
         }
-        let mut execution = self.machine.execute(input.clone(), &options).await;
-        // The input and the history carry the card number as the client sent it; nothing
-        // is recorded or shown before it is masked.
-        let mut input = input;
-        redact(&mut input);
+        let mut execution = self.machine.execute(input, &options).await;
+        // The history carries the card number as the client sent it; nothing is recorded or
+        // shown before it is masked.
         let mut history: Vec<Value> = execution
             .history
             .iter()
@@ -463,7 +479,7 @@ impl Workflow {
             },
             start_date: system_time(execution.start_millis),
             stop_date: Some(system_time(execution.stop_millis)),
-            input,
+            input: started.input,
             output: execution.output.clone(),
             error: execution.error.clone(),
             cause: execution.cause.clone(),

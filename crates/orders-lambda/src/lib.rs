@@ -46,7 +46,7 @@ use lambda_runtime::Diagnostic;
 use orders::OrderError;
 
 pub use handlers::{charge_payment, check_stock, verify_payment};
-pub use logging::{configured, env_filter, init_tracing, subscriber};
+pub use logging::{configured, env_filter, init_tracing, is_raw_payload, subscriber};
 
 /// A handler's failure: a domain error, reported to Lambda under the domain error's name.
 ///

@@ -3,19 +3,19 @@
 use std::env;
 
 use orders::{OrderError, Simulation};
-use tracing::Subscriber;
+use tracing::{Level, Metadata, Subscriber};
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::filter::Directive;
+use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::prelude::*;
 
 use crate::HandlerError;
 
-/// The runtime logs every raw event at TRACE level under this target; events hold card
-/// numbers, so this target is capped below TRACE whatever level is asked for.
-const RAW_EVENT_TARGET_CAP: &str = "lambda_runtime::layers::api_response=debug";
-
 /// The log filter: `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's advanced logging controls), else
-/// `RUST_LOG`, else `info`; never the runtime's raw-event trace.
+/// `RUST_LOG`, else `info`.
+///
+/// The filter decides levels only: whatever it enables, [`subscriber`] never writes the
+/// runtime's raw events (see [`is_raw_payload`]).
 pub fn env_filter() -> EnvFilter {
     let wanted = env::var("AWS_LAMBDA_LOG_LEVEL")
         .ok()
@@ -30,29 +30,43 @@ fn filter_for(wanted: Option<&str>) -> EnvFilter {
         Some(level) if level.eq_ignore_ascii_case("fatal") => "error",
         Some(directives) => directives,
     };
-    let filter = EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info"));
-    match RAW_EVENT_TARGET_CAP.parse::<Directive>() {
-        Ok(cap) => filter.add_directive(cap),
-        Err(_) => filter,
-    }
+    EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info"))
+}
+
+/// Whether a log call site may carry an invocation's payload: lambda_runtime logs each raw
+/// event (`body`, at TRACE, "raw JSON event received from Lambda") and each streamed
+/// response's prelude; events hold card numbers. A directive cannot be trusted to keep them
+/// out: span and field directives (`[{requestId}]=trace`, `[Lambda runtime invoke]=trace`,
+/// `lambda_runtime::layers::api_response[{body}]=trace`) enable them past any target cap.
+/// So they are dropped by a filter of this crate's, below every directive, whatever level the
+/// environment asks for.
+pub fn is_raw_payload(metadata: &Metadata<'_>) -> bool {
+    let runtime = metadata.target().starts_with("lambda_runtime");
+    let carries_data = metadata.fields().iter().any(|field| {
+        matches!(
+            field.name(),
+            "body" | "payload" | "event" | "metadata_prelude"
+        )
+    });
+    runtime && (carries_data || *metadata.level() == Level::TRACE)
 }
 
 /// A subscriber writing one JSON object per line to `writer`: no colours, event fields at the
 /// top level (`"order_id"`, `"outcome"`), and the runtime's invocation span with its
-/// `requestId`.
+/// `requestId`. `filter` chooses the levels; the runtime's raw payloads are never written.
 pub fn subscriber<W>(filter: EnvFilter, writer: W) -> impl Subscriber + Send + Sync + 'static
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    tracing_subscriber::fmt()
+    let lines = tracing_subscriber::fmt::layer()
         .json()
         .flatten_event(true)
         .with_current_span(true)
         .with_span_list(false)
         .with_ansi(false)
-        .with_env_filter(filter)
         .with_writer(writer)
-        .finish()
+        .with_filter(filter_fn(|metadata| !is_raw_payload(metadata)));
+    tracing_subscriber::registry().with(filter).with(lines)
 }
 
 /// Installs the JSON subscriber on standard output, where Lambda collects logs. Returns
@@ -93,22 +107,16 @@ mod tests {
 
     #[test]
     fn levels_come_from_lambda_or_rust_log() {
-        filter(None, "lambda_runtime::layers::api_response=debug,info");
-        filter(
-            Some("DEBUG"),
-            "lambda_runtime::layers::api_response=debug,debug",
+        filter(None, "info");
+        filter(Some("DEBUG"), "debug");
+        filter(Some("FATAL"), "error");
+        filter(Some("trace"), "trace");
+        // Span directives are kept as given (EnvFilter lists them among its dynamic ones).
+        assert!(
+            filter_for(Some("[{requestId}]=trace"))
+                .to_string()
+                .contains("[{requestId}]=trace")
         );
-        filter(
-            Some("FATAL"),
-            "lambda_runtime::layers::api_response=debug,error",
-        );
-        filter(
-            Some("trace"),
-            "lambda_runtime::layers::api_response=debug,trace",
-        );
-        filter(
-            Some("not a level=="),
-            "lambda_runtime::layers::api_response=debug,info",
-        );
+        filter(Some("not a level=="), "info");
     }
 }

@@ -140,3 +140,76 @@ fn starting_logs_the_seed() {
     );
     assert_eq!(lines[1]["level"], "ERROR");
 }
+
+/// The runtime's raw-event record, emitted as lambda_runtime emits it: inside the invocation
+/// span, at TRACE, under its own target, with the payload as the `body` field.
+fn emit_raw_event(payload: &str) {
+    let span = tracing::info_span!(
+        target: "lambda_runtime::layers::trace",
+        "Lambda runtime invoke",
+        requestId = "r-1"
+    );
+    let _entered = span.enter();
+    tracing::trace!(
+        target: "lambda_runtime::layers::api_response",
+        body = payload,
+        "raw JSON event received from Lambda"
+    );
+    tracing::info!(target: "verify_payment", outcome = "verified", "handled");
+}
+
+/// Span, field and target directives enable the runtime's raw-event record past any level
+/// cap; the functions' subscriber drops it whatever the directive (#11).
+#[test]
+fn no_log_directive_writes_the_raw_event() {
+    let payload = r#"{"paymentDetails":{"cardNumber":"5555555555554444"}}"#;
+    let mut enabled_by_plain_filter = 0;
+    for directive in lambda_runtime_api::TRACE_DIRECTIVES {
+        // The same directive on a plain subscriber: what the record would do without ours.
+        let plain = Captured::default();
+        {
+            let subscriber = tracing_subscriber::fmt()
+                .json()
+                .with_env_filter(EnvFilter::new(directive))
+                .with_writer(plain.clone())
+                .finish();
+            let _guard = tracing::subscriber::set_default(subscriber);
+            emit_raw_event(payload);
+        }
+        if plain.text().contains("5555555555554444") {
+            enabled_by_plain_filter += 1;
+        } else {
+            eprintln!("not enabled on a plain subscriber: {directive}");
+        }
+
+        let ours = Captured::default();
+        {
+            let _guard = tracing::subscriber::set_default(orders_lambda::subscriber(
+                EnvFilter::new(directive),
+                ours.clone(),
+            ));
+            emit_raw_event(payload);
+        }
+        let text = ours.text();
+        assert!(
+            !text.contains("5555555555554444"),
+            "{directive}: the raw event was written:\n{text}"
+        );
+        // A directive with a plain level enables the function's own line, which is kept.
+        let global = directive
+            .split(',')
+            .any(|d| !d.contains('=') && !d.eq_ignore_ascii_case("off"));
+        if global {
+            assert!(
+                text.contains("\"outcome\":\"verified\""),
+                "{directive}: the function's own line is kept:\n{text}"
+            );
+        }
+    }
+    // Without the subscriber's own filter, every form but the one capping the target below
+    // TRACE would have written the card.
+    assert!(
+        enabled_by_plain_filter == lambda_runtime_api::TRACE_DIRECTIVES.len() - 1,
+        "only {enabled_by_plain_filter} directives enable the record on a plain subscriber"
+    );
+}

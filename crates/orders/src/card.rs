@@ -82,27 +82,15 @@ impl fmt::Display for CardBrand {
 /// Whether `digits` pass the Luhn (mod 10) check. Anything but ASCII digits fails, as does
 /// the empty string.
 pub fn luhn_valid(digits: &str) -> bool {
-    if digits.is_empty() {
-        return false;
-    }
-    let mut sum = 0_u32;
-    for (position, c) in digits.bytes().rev().enumerate() {
-        if !c.is_ascii_digit() {
-            return false;
-        }
-        let digit = u32::from(c - b'0');
-        sum += if position % 2 == 1 {
-            let doubled = digit * 2;
-            if doubled > 9 { doubled - 9 } else { doubled }
-        } else {
-            digit
-        };
-    }
-    sum % 10 == 0
+    let values: Option<Vec<u8>> = digits
+        .bytes()
+        .map(|c| c.is_ascii_digit().then(|| c - b'0'))
+        .collect();
+    values.is_some_and(|values| crate::pan::luhn(&values))
 }
 
-/// Why a payment was not verified. Each reads as a sentence for the `reason` field; none
-/// contains the card number.
+/// Why a payment was not verified. Each reads as a sentence for the `reason` field, which is
+/// recorded and published: none repeats a value of the payment details.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NotVerified {
@@ -115,26 +103,17 @@ pub enum NotVerified {
     },
     /// `"5192 7402 9672 1055"`, the reference number.
     FailsLuhn,
-    /// `"cardType": "DINERS"`.
-    UnknownCardType {
-        /// The `cardType` given.
-        card_type: String,
-    },
+    /// `"cardType": "DINERS"`. Like every reason, it does not repeat the value given.
+    UnknownCardType,
     /// `"cardType": "VISA"` with a Mastercard number.
     TypeMismatch {
         /// The brand `cardType` named.
         brand: CardBrand,
     },
     /// `"expiration": "13/30"` or `"2030-01"`.
-    InvalidExpiration {
-        /// The `expiration` given.
-        expiration: String,
-    },
+    InvalidExpiration,
     /// `"expiration": "08/26"` after August 2026.
-    Expired {
-        /// The `expiration` given.
-        expiration: String,
-    },
+    Expired,
     /// The payment gateway refused the card.
     Refused {
         /// The gateway's reason.
@@ -152,24 +131,16 @@ impl fmt::Display for NotVerified {
                 write!(f, "card number must have 12 to 19 digits, found {digits}")
             }
             NotVerified::FailsLuhn => f.write_str("card number fails the Luhn check"),
-            NotVerified::UnknownCardType { card_type } => {
-                write!(
-                    f,
-                    "card type {card_type:?} is not accepted; use VISA, MASTERCARD, AMEX or DISCOVER"
-                )
+            NotVerified::UnknownCardType => {
+                f.write_str("card type is not accepted; use VISA, MASTERCARD, AMEX or DISCOVER")
             }
             NotVerified::TypeMismatch { brand } => {
                 write!(f, "card number does not match card type {brand}")
             }
-            NotVerified::InvalidExpiration { expiration } => {
-                write!(
-                    f,
-                    "expiration {expiration:?} must be MM/YY with a month from 01 to 12"
-                )
+            NotVerified::InvalidExpiration => {
+                f.write_str("expiration must be MM/YY with a month from 01 to 12")
             }
-            NotVerified::Expired { expiration } => {
-                write!(f, "card expired at the end of {expiration}")
-            }
+            NotVerified::Expired => f.write_str("card expired: its expiration month has passed"),
             NotVerified::Refused { reason } => f.write_str(reason),
         }
     }
@@ -206,22 +177,14 @@ pub fn check_card(details: &PaymentDetails, today: YearMonth) -> Result<CardBran
     if !luhn_valid(&digits) {
         return Err(NotVerified::FailsLuhn);
     }
-    let brand = CardBrand::from_card_type(details.card_type()).ok_or_else(|| {
-        NotVerified::UnknownCardType {
-            card_type: details.card_type().to_owned(),
-        }
-    })?;
+    let brand =
+        CardBrand::from_card_type(details.card_type()).ok_or(NotVerified::UnknownCardType)?;
     if !brand.matches(&digits) {
         return Err(NotVerified::TypeMismatch { brand });
     }
-    let expiration = details.expiration();
-    let expires = parse_expiration(expiration).ok_or_else(|| NotVerified::InvalidExpiration {
-        expiration: expiration.to_owned(),
-    })?;
+    let expires = parse_expiration(details.expiration()).ok_or(NotVerified::InvalidExpiration)?;
     if expires < today {
-        return Err(NotVerified::Expired {
-            expiration: expiration.to_owned(),
-        });
+        return Err(NotVerified::Expired);
     }
     Ok(brand)
 }

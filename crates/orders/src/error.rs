@@ -60,6 +60,16 @@ pub enum OrderError {
         /// What the field may contain.
         allowed: &'static str,
     },
+    /// A field other than `paymentDetails.cardNumber` holds a card number, in any of the forms
+    /// [`crate::contains_card_number`] finds: `"customerId": "4111 1111 1111 1111"`. The value
+    /// is not repeated.
+    #[error(
+        "{field} must not contain a card number; send the card number in paymentDetails.cardNumber only"
+    )]
+    CardNumber {
+        /// JSON path of the field.
+        field: String,
+    },
     /// An amount is zero or negative: `"price": 0`.
     #[error("{field} must be greater than 0, found {value}")]
     NotPositive {
@@ -193,6 +203,7 @@ impl OrderError {
             | OrderError::Empty { .. }
             | OrderError::TooLong { .. }
             | OrderError::ForbiddenCharacter { .. }
+            | OrderError::CardNumber { .. }
             | OrderError::NotPositive { .. }
             | OrderError::TooPrecise { .. }
             | OrderError::TooLarge { .. }

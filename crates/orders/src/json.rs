@@ -123,8 +123,8 @@ pub(crate) enum Charset {
     Identifier,
 }
 
-/// Checks a text field: not blank, at most `max` characters, only characters of `charset`.
-/// Messages report lengths and the first bad character, never the whole text.
+/// Checks a text field: not blank, at most `max` characters, only characters of `charset`,
+/// no card number. Messages report lengths and the first bad character, never the whole text.
 pub(crate) fn check_text(
     field: &str,
     text: &str,
@@ -151,14 +151,25 @@ pub(crate) fn check_text(
             |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'),
         ),
     };
-    match text.chars().find(|&c| !ok(c)) {
-        Some(found) => Err(OrderError::ForbiddenCharacter {
+    if let Some(found) = text.chars().find(|&c| !ok(c)) {
+        return Err(OrderError::ForbiddenCharacter {
             field: field.to_owned(),
             found,
             allowed,
-        }),
-        None => Ok(()),
+        });
     }
+    check_no_card_number(field, text)
+}
+
+/// Rejects a card number in a field that is not `cardNumber`: it would be recorded, published
+/// and logged as the field's value.
+pub(crate) fn check_no_card_number(field: &str, text: &str) -> Result<(), OrderError> {
+    if crate::contains_card_number(text) {
+        return Err(OrderError::CardNumber {
+            field: field.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

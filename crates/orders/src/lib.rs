@@ -55,6 +55,7 @@ mod json;
 mod ledger;
 mod money;
 mod order;
+mod pan;
 mod ports;
 mod service;
 pub mod simulated;
@@ -69,6 +70,7 @@ pub use order::{
     CardNumber, Item, MAX_ITEMS, Order, OrderRequest, Payment, PaymentDetails, StockRequest,
     TokenizedPayment,
 };
+pub use pan::{contains_card_number, mask_card_numbers};
 pub use ports::{
     Charge, ChargeId, ChargeOutcome, ChargeRequest, Inventory, PaymentGateway, PaymentToken,
     Verification,

@@ -49,7 +49,7 @@ impl Money {
         let too_large = || OrderError::TooLarge {
             field: field.to_owned(),
             max: Money::MAX,
-            value: text.clone(),
+            value: shown(&text),
         };
         let decimal = parsed.map_err(|_| too_large())?.normalize();
         if decimal.abs() > Money::MAX.0 {
@@ -59,7 +59,7 @@ impl Money {
             return Err(OrderError::TooPrecise {
                 field: field.to_owned(),
                 max: Money::MAX_DECIMAL_PLACES,
-                value: text,
+                value: shown(&text),
             });
         }
         Ok(Money(decimal))
@@ -71,7 +71,7 @@ impl Money {
         if money.0 <= Decimal::ZERO {
             return Err(OrderError::NotPositive {
                 field: field.to_owned(),
-                value: number.to_string(),
+                value: shown(&number.to_string()),
             });
         }
         Ok(money)
@@ -150,6 +150,12 @@ impl Serialize for Money {
             ))),
         }
     }
+}
+
+/// An amount's text as an error message may repeat it: a card number sent as an amount is
+/// masked to its last four digits.
+fn shown(text: &str) -> String {
+    crate::mask_card_numbers(text).unwrap_or_else(|| text.to_owned())
 }
 
 #[cfg(test)]

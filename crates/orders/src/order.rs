@@ -5,7 +5,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::json::{Charset, Object, as_str, check_text};
+use crate::json::{Charset, Object, as_str, check_no_card_number, check_text};
 use crate::{CustomerId, ItemId, Money, OrderError, OrderId, PaymentToken};
 
 /// The most items one order (or one stock check) may hold.
@@ -269,6 +269,7 @@ pub(crate) fn parse_items(values: &[Value], path: &str) -> Result<Vec<Item>, Ord
                     len,
                 });
             }
+            check_no_card_number(&item.path_of("itemDescription"), description)?;
             Ok(Item {
                 item_id,
                 price,
@@ -339,6 +340,7 @@ impl PaymentDetails {
             card_type,
             Self::MAX_CARD_TYPE_LEN,
         )?;
+        check_no_card_number("paymentDetails.cardType", card_type)?;
         check_len(
             "paymentDetails.cardNumber",
             card_number.expose(),
@@ -349,6 +351,7 @@ impl PaymentDetails {
             expiration,
             Self::MAX_EXPIRATION_LEN,
         )?;
+        check_no_card_number("paymentDetails.expiration", expiration)?;
         Ok(PaymentDetails {
             name: name.to_owned(),
             card_type: card_type.to_owned(),

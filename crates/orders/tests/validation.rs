@@ -277,3 +277,79 @@ fn reads_the_reference_amounts_exactly() {
     assert_eq!(prices, ["19.99", "0.01"]);
     assert_eq!(order.total().to_string(), "20");
 }
+
+/// A card number in any field but `cardNumber` is refused, whatever its form, and the message
+/// names the field without repeating the value (#11).
+#[test]
+fn card_numbers_outside_the_card_number_field() {
+    let forms = [
+        "4111111111111111",
+        "4111 1111 1111 1111",
+        "4111-1111-1111-1111",
+        "4111.1111.1111.1111",
+        "4111:1111:1111:1111",
+        "4111\u{a0}1111\u{a0}1111\u{a0}1111",
+        "４１１１１１１１１１１１１１１１",
+        "ref4111111111111111",
+        "paid with 4111 1111 1111 1111, thanks",
+    ];
+    let fields = [
+        ("/orderId", "orderId"),
+        ("/customerId", "customerId"),
+        (
+            "/orderContents/items/1/itemId",
+            "orderContents.items[1].itemId",
+        ),
+        (
+            "/orderContents/items/2/itemDescription",
+            "orderContents.items[2].itemDescription",
+        ),
+        ("/paymentDetails/name", "paymentDetails.name"),
+        ("/paymentDetails/cardType", "paymentDetails.cardType"),
+        ("/paymentDetails/expiration", "paymentDetails.expiration"),
+    ];
+    for (pointer, field) in fields {
+        for form in forms {
+            let mut input = order();
+            if pointer == "/orderId" {
+                input["orderId"] = json!(form);
+            } else {
+                *input.pointer_mut(pointer).expect("in the sample") = json!(form);
+            }
+            let error = Order::try_from(OrderRequest::new(input)).expect_err(form);
+            let message = error.to_string();
+            assert!(
+                !message.contains("4111") && !message.contains("１１１１"),
+                "{form:?} in {field}: the message repeats it: {message}"
+            );
+            // A shorter rule may refuse it first (the identifier charset of orderId, the
+            // length of cardType); the card-number rule refuses everything else.
+            let other_rule =
+                message.contains("must not contain '") || message.contains("characters long");
+            if !other_rule {
+                assert_eq!(
+                    message,
+                    format!(
+                        "{field} must not contain a card number; send the card number in paymentDetails.cardNumber only"
+                    ),
+                    "{form:?} in {field}"
+                );
+            }
+            assert!(message.starts_with(field), "{message}");
+            assert_eq!(error.name(), "ValidationError");
+        }
+    }
+}
+
+/// An amount that is a card number is refused, and the message shows only its last four.
+#[test]
+fn card_number_amounts_are_not_repeated() {
+    invalid(
+        order_with("/orderTotal", json!(4111111111111111_u64)),
+        "orderTotal must be at most 1000000000000, found ************1111",
+    );
+    invalid(
+        order_with("/orderContents/items/0/price", json!(-4111111111111111_i64)),
+        "orderContents.items[0].price must be at most 1000000000000, found -************1111",
+    );
+}

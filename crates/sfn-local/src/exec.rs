@@ -19,8 +19,22 @@ use crate::task::{Handlers, TaskRequest};
 use crate::template::{Template, TemplateError};
 use crate::{StateMachine, timestamp};
 
-/// The largest state result Step Functions accepts: 256 KiB.
+/// The largest input, output or result of a state or an execution Step Functions accepts:
+/// 256 KiB (<https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html>).
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+
+/// The most events one execution's history may hold; the event that would be one more ends
+/// the execution instead, as AWS's hard quota does
+/// (<https://docs.aws.amazon.com/step-functions/latest/dg/bp-history-limit.html>).
+pub const MAX_HISTORY_EVENTS: u64 = 25_000;
+
+/// The most levels of nesting a state's input, output or result may have. Serialising,
+/// copying and dropping a JSON value recurse once per level, so without a bound a document
+/// built up over many states (a loop wrapping its input, a `ResultPath` of many steps) would
+/// exhaust the stack; and every value the engine holds must be readable again as JSON text
+/// (a recorded history is), which serde_json's parser stops at 128 levels. AWS documents no
+/// such limit; a value nested deeper fails its state with `States.Runtime`.
+pub const MAX_DEPTH: usize = 100;
 
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
@@ -60,6 +74,8 @@ pub struct ExecuteOptions {
     name: Option<String>,
     execution_arn: Option<String>,
     state_machine_name: String,
+    max_history_events: u64,
+    wall_clock_limit: Option<std::time::Duration>,
 }
 
 impl Default for ExecuteOptions {
@@ -73,6 +89,8 @@ impl Default for ExecuteOptions {
             name: None,
             execution_arn: None,
             state_machine_name: "StateMachine".into(),
+            max_history_events: MAX_HISTORY_EVENTS,
+            wall_clock_limit: None,
         }
     }
 }
@@ -134,6 +152,22 @@ impl ExecuteOptions {
     /// The state machine name (`$$.StateMachine.Name`).
     pub fn state_machine_name(mut self, name: impl Into<String>) -> Self {
         self.state_machine_name = name.into();
+        self
+    }
+    /// The most events the history may hold before the execution fails with
+    /// `States.Runtime`; [`MAX_HISTORY_EVENTS`] by default, as on AWS. Events are counted
+    /// whether or not the history is kept.
+    pub fn max_history_events(mut self, events: u64) -> Self {
+        self.max_history_events = events.max(2);
+        self
+    }
+    /// The longest the execution may take in real time, whatever its clock says: past it the
+    /// execution ends `TIMED_OUT`, with a cause naming this limit. On a virtual clock nothing
+    /// else bounds the real time a long computation takes (the history limit bounds its
+    /// steps). The state machine's own `TimeoutSeconds` is applied in real time as well as on
+    /// the execution's clock.
+    pub fn wall_clock_limit(mut self, limit: std::time::Duration) -> Self {
+        self.wall_clock_limit = Some(limit);
         self
     }
 }
@@ -200,6 +234,19 @@ impl Execution {
 pub(crate) struct Failure {
     error: Option<String>,
     cause: Option<String>,
+    /// Set when the execution itself must end: no Retry or Catch sees it.
+    halt: Option<Halt>,
+}
+
+/// Why an execution stops wherever it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Halt {
+    /// The history reached [`ExecuteOptions::max_history_events`].
+    HistoryLimit(u64),
+    /// The real time of [`ExecuteOptions::wall_clock_limit`] has passed.
+    WallClock(std::time::Duration),
+    /// The state machine's `TimeoutSeconds` has passed in real time.
+    Timeout,
 }
 
 impl Failure {
@@ -207,7 +254,44 @@ impl Failure {
         Failure {
             error: Some(error.to_owned()),
             cause: Some(cause.into()),
+            halt: None,
         }
+    }
+
+    fn of(error: Option<String>, cause: Option<String>) -> Self {
+        Failure {
+            error,
+            cause,
+            halt: None,
+        }
+    }
+
+    fn halted(halt: Halt) -> Self {
+        let (error, cause) = match halt {
+            // The error and cause AWS records for this quota.
+            Halt::HistoryLimit(events) => (
+                "States.Runtime",
+                format!("The execution reached the maximum number of history events ({events})."),
+            ),
+            Halt::WallClock(limit) => (
+                "States.Timeout",
+                format!(
+                    "The execution ran for more than {} seconds of real time, the wall-clock limit this engine was given.",
+                    limit.as_secs_f64()
+                ),
+            ),
+            Halt::Timeout => ("States.Timeout", String::new()),
+        };
+        Failure {
+            error: Some(error.to_owned()),
+            cause: Some(cause),
+            halt: Some(halt),
+        }
+    }
+
+    /// Whether a Retry or Catch may handle this failure.
+    fn catchable(&self) -> bool {
+        self.halt.is_none()
     }
 
     fn error_name(&self) -> &str {
@@ -237,14 +321,40 @@ enum Flow {
 struct Recorder {
     next_id: AtomicU64,
     events: Option<Mutex<Vec<HistoryEvent>>>,
+    /// The id no event but the execution's closing one may have.
+    limit: u64,
+    /// Set once an event was refused at the limit.
+    full: std::sync::atomic::AtomicBool,
 }
 
 impl Recorder {
-    fn new(keep: bool) -> Self {
+    fn new(keep: bool, limit: u64) -> Self {
         Recorder {
             next_id: AtomicU64::new(1),
             events: keep.then(|| Mutex::new(Vec::with_capacity(64))),
+            limit,
+            full: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// The next event id, unless it would be the limit's.
+    fn claim(&self) -> Option<u64> {
+        let claimed = self
+            .next_id
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |id| {
+                (id < self.limit).then_some(id + 1)
+            });
+        match claimed {
+            Ok(id) => Some(id),
+            Err(_) => {
+                self.full.store(true, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.full.load(Ordering::Relaxed)
     }
 
     fn take(self) -> Vec<HistoryEvent> {
@@ -267,6 +377,8 @@ struct Run<'a> {
     /// `$$.Execution` and `$$.StateMachine`, built only if some state reads the context.
     context_base: Option<Map<String, Value>>,
     execution_arn: String,
+    /// When the execution must stop in real time, and why.
+    deadline: Option<(std::time::Instant, Halt)>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -317,40 +429,45 @@ fn shown(v: &Value) -> String {
     }
 }
 
-/// An upper bound of `v`'s serialized size (every character escaped as `\uXXXX`), stopping
-/// once it passes `limit`.
-fn size_bound(v: &Value, limit: usize, acc: &mut usize) {
-    if *acc > limit {
-        return;
-    }
-    match v {
-        Value::Null | Value::Bool(_) => *acc += 5,
-        Value::Number(_) => *acc += 24,
-        Value::String(s) => *acc += s.len() * 6 + 2,
-        Value::Array(items) => {
-            *acc += 2;
-            for item in items {
-                *acc += 1;
-                size_bound(item, limit, acc);
-            }
-        }
-        Value::Object(map) => {
-            *acc += 2;
-            for (k, item) in map {
-                *acc += k.len() * 6 + 4;
-                size_bound(item, limit, acc);
-            }
-        }
-    }
+/// What makes a value too large for a state to hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Oversize {
+    /// It serialises to more than the byte limit.
+    Bytes,
+    /// It nests more than [`MAX_DEPTH`] levels.
+    Depth,
 }
 
-/// Whether `v` serializes to more than `limit` bytes. A cheap bound settles almost every
-/// case; only values near the limit are serialized (stopping as soon as they pass it).
-pub(crate) fn exceeds(v: &Value, limit: usize) -> bool {
-    let mut bound = 0;
-    size_bound(v, limit, &mut bound);
+/// Checks that `v` nests at most [`MAX_DEPTH`] levels and serialises to at most `limit`
+/// bytes. One walk, without recursion, settles the depth and bounds the size (every character
+/// counted as if escaped as `\uXXXX`); only values whose bound passes the limit are
+/// serialised, stopping as soon as they pass it.
+pub(crate) fn check_limits(v: &Value, limit: usize) -> Result<(), Oversize> {
+    let mut bound = 0usize;
+    let mut pending: Vec<(&Value, usize)> = vec![(v, 1)];
+    while let Some((v, depth)) = pending.pop() {
+        if depth > MAX_DEPTH {
+            return Err(Oversize::Depth);
+        }
+        match v {
+            Value::Null | Value::Bool(_) => bound += 5,
+            Value::Number(_) => bound += 24,
+            Value::String(s) => bound += s.len() * 6 + 2,
+            Value::Array(items) => {
+                bound += 2 + items.len();
+                pending.extend(items.iter().map(|item| (item, depth + 1)));
+            }
+            Value::Object(map) => {
+                bound += 2;
+                for (k, item) in map {
+                    bound += k.len() * 6 + 4;
+                    pending.push((item, depth + 1));
+                }
+            }
+        }
+    }
     if bound <= limit {
-        return false;
+        return Ok(());
     }
     struct Counter {
         n: usize,
@@ -368,7 +485,10 @@ pub(crate) fn exceeds(v: &Value, limit: usize) -> bool {
             Ok(())
         }
     }
-    serde_json::to_writer(&mut Counter { n: 0, limit }, v).is_err()
+    match serde_json::to_writer(&mut Counter { n: 0, limit }, v) {
+        Ok(()) => Ok(()),
+        Err(_) => Err(Oversize::Bytes),
+    }
 }
 
 impl StateMachine {
@@ -414,28 +534,51 @@ impl StateMachine {
             );
             m
         });
+        let now = std::time::Instant::now();
+        let wall_clock = options
+            .wall_clock_limit
+            .map(|limit| (now + limit, Halt::WallClock(limit)));
+        let own_timeout = self
+            .timeout_seconds
+            .map(|t| (now + std::time::Duration::from_secs(t), Halt::Timeout));
+        let deadline = match (wall_clock, own_timeout) {
+            (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
+            (a, b) => a.or(b),
+        };
         let run = Run {
             handlers: &options.handlers,
             clock: Arc::clone(&clock),
             rng: Mutex::new(rng),
             context_base,
             execution_arn,
+            deadline,
         };
-        let rec = Recorder::new(options.history);
+        let rec = Recorder::new(options.history, options.max_history_events);
         let mut track = Track { rec: &rec, prev: 0 };
         run.record(&mut track, || EventDetails::ExecutionStarted {
             input: input.clone(),
             role_arn: role_arn.clone(),
         });
-        let oversized = exceeds(&input, MAX_PAYLOAD_BYTES);
+        let oversized = check_limits(&input, MAX_PAYLOAD_BYTES);
         let outcome = {
             let prev = track.prev;
             let body = async {
-                if oversized {
-                    return Err(Failure::new(
-                        "States.DataLimitExceeded",
-                        "The execution input exceeds the maximum number of bytes service limit.",
-                    ));
+                match oversized {
+                    Ok(()) => {}
+                    Err(Oversize::Bytes) => {
+                        return Err(Failure::new(
+                            "States.DataLimitExceeded",
+                            "The execution input exceeds the maximum number of bytes service limit.",
+                        ));
+                    }
+                    Err(Oversize::Depth) => {
+                        return Err(Failure::new(
+                            "States.Runtime",
+                            format!(
+                                "The execution input is nested more than {MAX_DEPTH} levels deep, more than this engine reads."
+                            ),
+                        ));
+                    }
                 }
                 run.graph(&self.root, input, &rec, prev).await
             };
@@ -460,27 +603,49 @@ impl StateMachine {
         };
         // The closing event follows whatever happened last (a failing branch included).
         track.prev = rec.next_id.load(Ordering::Relaxed).saturating_sub(1);
+        let timed_out = match &outcome {
+            None => true,
+            Some(Err(f)) => matches!(f.halt, Some(Halt::Timeout)),
+            Some(Ok(_)) => false,
+        };
         let (status, output, error, cause) = match outcome {
-            Some(Ok((out, _))) => {
-                run.record(&mut track, || EventDetails::ExecutionSucceeded {
-                    output: out.clone(),
-                });
-                (Status::Succeeded, Some(out), None, None)
-            }
-            Some(Err(f)) => {
-                run.record(&mut track, || EventDetails::ExecutionFailed {
+            // The limit refused an event after the last state: that event, not the success,
+            // would have been the last one the history holds.
+            Some(Ok(_)) if rec.is_full() => {
+                let f = Failure::halted(Halt::HistoryLimit(rec.limit));
+                run.record_closing(&mut track, || EventDetails::ExecutionFailed {
                     error: f.error.clone(),
                     cause: f.cause.clone(),
                 });
                 (Status::Failed, None, f.error, f.cause)
             }
-            None => {
+            Some(Ok((out, _))) => {
+                run.record_closing(&mut track, || EventDetails::ExecutionSucceeded {
+                    output: out.clone(),
+                });
+                (Status::Succeeded, Some(out), None, None)
+            }
+            Some(Err(f)) if matches!(f.halt, Some(Halt::WallClock(_))) => {
+                run.record_closing(&mut track, || EventDetails::ExecutionTimedOut {
+                    error: f.error.clone(),
+                    cause: f.cause.clone(),
+                });
+                (Status::TimedOut, None, f.error, f.cause)
+            }
+            Some(Err(f)) if !timed_out => {
+                run.record_closing(&mut track, || EventDetails::ExecutionFailed {
+                    error: f.error.clone(),
+                    cause: f.cause.clone(),
+                });
+                (Status::Failed, None, f.error, f.cause)
+            }
+            _ => {
                 let error = Some("States.Timeout".to_owned());
                 let cause = Some(format!(
                     "The execution timed out after {} seconds.",
                     self.timeout_seconds.unwrap_or_default()
                 ));
-                run.record(&mut track, || EventDetails::ExecutionTimedOut {
+                run.record_closing(&mut track, || EventDetails::ExecutionTimedOut {
                     error: error.clone(),
                     cause: cause.clone(),
                 });
@@ -501,8 +666,23 @@ impl StateMachine {
 }
 
 impl<'a> Run<'a> {
+    /// Records an event after the track's last one and returns its id. At the history limit
+    /// nothing is recorded and the track's last id is returned: the execution halts at its
+    /// next step (see [`Run::halt`]).
     fn record(&self, track: &mut Track<'_>, details: impl FnOnce() -> EventDetails) -> u64 {
+        let Some(id) = track.rec.claim() else {
+            return track.prev;
+        };
+        self.push(track, id, details)
+    }
+
+    /// Records the execution's closing event, which may take the history's last id.
+    fn record_closing(&self, track: &mut Track<'_>, details: impl FnOnce() -> EventDetails) -> u64 {
         let id = track.rec.next_id.fetch_add(1, Ordering::Relaxed);
+        self.push(track, id, details)
+    }
+
+    fn push(&self, track: &mut Track<'_>, id: u64, details: impl FnOnce() -> EventDetails) -> u64 {
         if let Some(events) = &track.rec.events {
             let event = HistoryEvent {
                 id,
@@ -514,6 +694,18 @@ impl<'a> Run<'a> {
         }
         track.prev = id;
         id
+    }
+
+    /// Why the execution must stop now, if it must: its history is full, or its time in the
+    /// real world is up.
+    fn halt(&self, rec: &Recorder) -> Option<Failure> {
+        if rec.is_full() {
+            return Some(Failure::halted(Halt::HistoryLimit(rec.limit)));
+        }
+        match self.deadline {
+            Some((at, why)) if std::time::Instant::now() >= at => Some(Failure::halted(why)),
+            _ => None,
+        }
     }
 
     fn runtime(&self, st: &State, entered: u64, message: impl std::fmt::Display) -> Failure {
@@ -566,13 +758,13 @@ impl<'a> Run<'a> {
                 entered,
                 format!("The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{input}'"),
             ),
-            TemplateError::Intrinsic { error, message } => Failure {
-                error: Some(error),
-                cause: Some(format!(
+            TemplateError::Intrinsic { error, message } => Failure::new(
+                &error,
+                format!(
                     "An error occurred while executing the state '{}' (entered at the event id #{entered}). {message}",
                     st.name
-                )),
-            },
+                ),
+            ),
         })
     }
 
@@ -624,7 +816,11 @@ impl<'a> Run<'a> {
             ResultPath::Path(p) => {
                 let mut doc = raw;
                 match p.path.set(&mut doc, result) {
-                    Ok(()) => Ok(doc),
+                    Ok(()) => {
+                        // Input and result each fit; together they may not.
+                        self.check_size(&doc, st)?;
+                        Ok(doc)
+                    }
                     Err(_) => Err(Failure::new(
                         "States.ResultPathMatchFailure",
                         format!(
@@ -637,17 +833,26 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn check_size(&self, result: &Value, st: &State) -> Result<(), Failure> {
-        if exceeds(result, MAX_PAYLOAD_BYTES) {
-            return Err(Failure::new(
+    /// Checks a state's result, effective input or output against the payload quota (AWS's
+    /// error and cause) and against [`MAX_DEPTH`].
+    fn check_size(&self, value: &Value, st: &State) -> Result<(), Failure> {
+        match check_limits(value, MAX_PAYLOAD_BYTES) {
+            Ok(()) => Ok(()),
+            Err(Oversize::Bytes) => Err(Failure::new(
                 "States.DataLimitExceeded",
                 format!(
                     "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
                     st.name
                 ),
-            ));
+            )),
+            Err(Oversize::Depth) => Err(Failure::new(
+                "States.Runtime",
+                format!(
+                    "The state '{}' produced a value nested more than {MAX_DEPTH} levels deep, more than this engine holds.",
+                    st.name
+                ),
+            )),
         }
-        Ok(())
     }
 
     fn exit(&self, st: &State, output: Value, track: &mut Track<'_>, next: Option<usize>) -> Flow {
@@ -675,6 +880,9 @@ impl<'a> Run<'a> {
             let mut index = graph.start;
             let mut input = input;
             loop {
+                if let Some(halted) = self.halt(rec) {
+                    return Err(halted);
+                }
                 let Some(st) = graph.states.get(index) else {
                     return Err(Failure::new(
                         "States.Runtime",
@@ -757,6 +965,9 @@ impl<'a> Run<'a> {
             Kind::Wait(wait) => {
                 let eff = self.select_owned(&st.input_path, input, &ctx, st, entered)?;
                 let deadline = self.wait_deadline(wait, &eff, &ctx, st, entered, entered_millis)?;
+                if let Some(halted) = self.halt(track.rec) {
+                    return Err(halted);
+                }
                 self.clock.sleep_until(deadline).await;
                 let out = self.select_owned(&st.output_path, eff, &ctx, st, entered)?;
                 Ok(self.exit(st, out, track, st.next))
@@ -769,7 +980,7 @@ impl<'a> Run<'a> {
             Kind::Fail { error, cause } => {
                 let error = self.fail_field(error.as_ref(), &input, &ctx, st, entered)?;
                 let cause = self.fail_field(cause.as_ref(), &input, &ctx, st, entered)?;
-                Err(Failure { error, cause })
+                Err(Failure::of(error, cause))
             }
             Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_) => {
                 self.retrying(st, input, ctx, entered, entered_millis, track)
@@ -795,13 +1006,15 @@ impl<'a> Run<'a> {
                 .into_owned(),
             Some(Source::Intrinsic(f)) => {
                 let mut rng = lock(&self.rng);
-                f.eval(input, ctx, &mut *rng).map_err(|e| Failure {
-                    error: Some(e.error_name().to_string()),
-                    cause: Some(format!(
-                        "An error occurred while executing the state '{}' (entered at the event id #{entered}). {}",
-                        st.name,
-                        e.cause()
-                    )),
+                f.eval(input, ctx, &mut *rng).map_err(|e| {
+                    Failure::new(
+                        e.error_name(),
+                        format!(
+                            "An error occurred while executing the state '{}' (entered at the event id #{entered}). {}",
+                            st.name,
+                            e.cause()
+                        ),
+                    )
                 })?
             }
         };
@@ -899,6 +1112,9 @@ impl<'a> Run<'a> {
         let mut counts = vec![0u64; st.retry.len()];
         let mut attempt: u32 = 0;
         let outcome = loop {
+            if let Some(halted) = self.halt(track.rec) {
+                break Err(halted);
+            }
             attempt += 1;
             // The effective input: InputPath, then Parameters (a Map reads its own Parameters
             // per item instead). Built afresh for each attempt, so nothing is copied for a
@@ -906,7 +1122,11 @@ impl<'a> Run<'a> {
             let this_input = {
                 let eff = self.select(&st.input_path, &input, &ctx, st, entered)?;
                 match &st.parameters {
-                    Some(p) => self.fill(p, &eff, &ctx, st, entered)?,
+                    Some(p) => {
+                        let filled = self.fill(p, &eff, &ctx, st, entered)?;
+                        self.check_size(&filled, st)?;
+                        filled
+                    }
                     None => eff.into_owned(),
                 }
             };
@@ -941,6 +1161,7 @@ impl<'a> Run<'a> {
             });
             match result {
                 Ok(r) => break Ok(r),
+                Err(f) if !f.catchable() => break Err(f),
                 Err(f) => {
                     let name = f.error_name();
                     let retrier = st.retry.iter().position(|r| r.errors.matches(name));
@@ -990,7 +1211,7 @@ impl<'a> Run<'a> {
         let Some(c) = st
             .catch
             .iter()
-            .find(|c| c.errors.matches(failure.error_name()))
+            .find(|c| failure.catchable() && c.errors.matches(failure.error_name()))
         else {
             return Err(failure);
         };
@@ -1050,6 +1271,9 @@ impl<'a> Run<'a> {
                 resource: rname(),
             });
         }
+        if let Some(halted) = self.halt(track.rec) {
+            return Err(halted);
+        }
         let outcome = match self.handlers.find(&task.resource) {
             None => Err((false, self.unknown_resource(st, task, &input, entered))),
             Some(handler) => {
@@ -1079,20 +1303,8 @@ impl<'a> Run<'a> {
                 };
                 match answer {
                     Some(Ok(v)) => Ok(v),
-                    Some(Err(f)) => Err((
-                        false,
-                        Failure {
-                            error: Some(f.error),
-                            cause: f.cause,
-                        },
-                    )),
-                    None => Err((
-                        true,
-                        Failure {
-                            error: Some("States.Timeout".into()),
-                            cause: None,
-                        },
-                    )),
+                    Some(Err(f)) => Err((false, Failure::of(Some(f.error), f.cause))),
+                    None => Err((true, Failure::of(Some("States.Timeout".into()), None))),
                 }
             }
         };
@@ -1354,7 +1566,7 @@ impl<'a> Run<'a> {
             .map(|(index, item)| async move {
                 if distributed {
                     // Each item is a child execution with its own history.
-                    let child = Recorder::new(false);
+                    let child = Recorder::new(false, MAX_HISTORY_EVENTS);
                     let _ = child.next_id.fetch_add(1, Ordering::Relaxed);
                     let r = self.graph(processor, item, &child, 1).await;
                     (index, r.map(|(v, _)| v))
@@ -1418,7 +1630,7 @@ impl<'a> Run<'a> {
                             cause: cause.clone(),
                         });
                         self.record(track, || EventDetails::MapStateFailed);
-                        return Err(Failure { error, cause });
+                        return Err(Failure::of(error, cause));
                     }
                     if let Some(slot) = results.get_mut(index) {
                         *slot = f.to_value();
@@ -1556,7 +1768,16 @@ mod tests {
 
     #[test]
     fn size_limit() {
-        assert!(!exceeds(&json!({"a": "b"}), 9));
-        assert!(exceeds(&json!({"a": "bc"}), 9));
+        assert_eq!(check_limits(&json!({"a": "b"}), 9), Ok(()));
+        assert_eq!(check_limits(&json!({"a": "bc"}), 9), Err(Oversize::Bytes));
+        let mut deep = json!(1);
+        for _ in 0..MAX_DEPTH - 1 {
+            deep = json!([deep]);
+        }
+        assert_eq!(check_limits(&deep, usize::MAX), Ok(()));
+        let deeper = json!([deep]);
+        assert_eq!(check_limits(&deeper, usize::MAX), Err(Oversize::Depth));
+        // Dropping stays within the stack: the value is only MAX_DEPTH levels deep.
+        drop(deeper);
     }
 }

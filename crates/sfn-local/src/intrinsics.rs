@@ -675,9 +675,15 @@ impl<'a> Env<'a> {
             Func::ArrayLength => Ok(Value::from(self.array(func, arg(0))?.len())),
             Func::ArrayUnique => {
                 let items = self.array(func, arg(0))?;
+                // Items are bucketed by a hash that agrees with JSON equality, so only equal
+                // candidates are compared: linear in the array, not quadratic.
+                let mut seen: std::collections::HashMap<u64, Vec<usize>> =
+                    std::collections::HashMap::with_capacity(items.len());
                 let mut unique: Vec<Value> = Vec::with_capacity(items.len());
                 for item in items {
-                    if !unique.contains(item) {
+                    let bucket = seen.entry(value_hash(item)).or_default();
+                    if !bucket.iter().any(|&i| unique.get(i) == Some(item)) {
+                        bucket.push(unique.len());
                         unique.push(item.clone());
                     }
                 }
@@ -765,7 +771,18 @@ impl<'a> Env<'a> {
             Func::MathAdd => {
                 let a = self.rounded_int(func, arg(0), "the first argument")?;
                 let b = self.rounded_int(func, arg(1), "the second argument")?;
-                Ok(Value::from(i64::from(a) + i64::from(b)))
+                // The sum is held in the same Java int range as the operands; AWS documents
+                // only the operands' range, and a wrapped sum would be silently wrong.
+                let sum = i64::from(a) + i64::from(b);
+                if i32::try_from(sum).is_err() {
+                    return Err(self.fail(
+                        func,
+                        format!(
+                            "the sum {sum} is outside the integer range -2147483648 to 2147483647"
+                        ),
+                    ));
+                }
+                Ok(Value::from(sum))
             }
             Func::StringSplit => {
                 let s = self.string(func, arg(0), "the string to split")?;
@@ -1136,6 +1153,46 @@ fn write_java_number(out: &mut String, n: &Number) {
     }
 }
 
+/// A hash of a JSON value that equal values share (`==` on [`Value`]): object members are
+/// combined without regard to their order, numbers by their written form (`1` and `1.0` are
+/// different values). Values reach it at most [`crate::MAX_DEPTH`] levels deep.
+fn value_hash(value: &Value) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    fn feed(value: &Value, h: &mut DefaultHasher) {
+        match value {
+            Value::Null => 0u8.hash(h),
+            Value::Bool(b) => (1u8, b).hash(h),
+            // -0.0 == 0.0, as JSON equality has it.
+            Value::Number(n) => {
+                if n.is_f64() && n.as_f64() == Some(0.0) {
+                    (2u8, "0.0").hash(h);
+                } else {
+                    (2u8, n.to_string()).hash(h);
+                }
+            }
+            Value::String(s) => (3u8, s).hash(h),
+            Value::Array(items) => {
+                (4u8, items.len()).hash(h);
+                for item in items {
+                    feed(item, h);
+                }
+            }
+            Value::Object(map) => {
+                let members = map.iter().fold(0u64, |acc, (k, v)| {
+                    let mut member = DefaultHasher::new();
+                    k.hash(&mut member);
+                    feed(v, &mut member);
+                    acc.wrapping_add(member.finish())
+                });
+                (5u8, map.len(), members).hash(h);
+            }
+        }
+    }
+    let mut h = DefaultHasher::new();
+    feed(value, &mut h);
+    h.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1414,6 +1471,18 @@ mod tests {
                    [], [], [null], [null], {"a": 1, "b": 2}, {"b": 2, "a": 1}, {"a": 1, "b": 1}]},
             [null, true, false, 1, 1.1, 0, "HelloWorld", [], [null], {"a": 1, "b": 2}, {"a": 1, "b": 1}]);
         fails!("States.ArrayUnique($.v)", {"v": 1}, "States.IntrinsicFailure");
+        // Large arrays (#11: this was quadratic): 20,000 items, half of them repeats,
+        // objects repeated with their members in another order.
+        let items: Vec<Value> = (0..20_000)
+            .map(|i| match i % 4 {
+                0 => json!(i / 2),
+                1 => json!({"a": i / 4, "b": "x"}),
+                2 => json!(i / 2 - 1),
+                _ => json!({"b": "x", "a": i / 4}),
+            })
+            .collect();
+        let unique = run("States.ArrayUnique($.v)", &json!({ "v": items })).expect("unique");
+        assert_eq!(unique.as_array().map(Vec::len), Some(10_000));
     }
 
     #[test]
@@ -1515,8 +1584,19 @@ mod tests {
         fin!("MathAdd", (-0.5), 0, 0);
         fin!("MathAdd", (-2.5), 0, (-2));
         fin!("MathAdd", (-3.5), 0, (-3));
-        fin!("MathAdd", 2147483647, 2147483647, 4294967294_i64);
         gives!("States.MathAdd($.Iterations, -1)", {"Iterations": 1}, 0);
+        gives!("States.MathAdd(2147483646, 1)", {}, 2147483647);
+        // The sum stays in the operands' range (#11).
+        fails!(
+            "States.MathAdd(2147483647, 1)",
+            {},
+            "States.IntrinsicFailure"
+        );
+        fails!(
+            "States.MathAdd(-2147483648, -1)",
+            {},
+            "States.IntrinsicFailure"
+        );
         fails!(
             "States.MathAdd(2147483648, 0)",
             {},

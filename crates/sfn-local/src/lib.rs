@@ -48,7 +48,10 @@ use serde_json::Value;
 
 pub use clock::{Clock, RealClock, VirtualClock, system_millis};
 pub use error::Error;
-pub use exec::{ExecuteOptions, Execution, MAX_PAYLOAD_BYTES, SeededRandom, Status};
+pub use exec::{
+    ExecuteOptions, Execution, MAX_DEPTH, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, SeededRandom,
+    Status,
+};
 pub use history::{EventDetails, HistoryEvent};
 pub use task::{Handlers, TaskFailure, TaskHandler, TaskRequest};
 
@@ -69,6 +72,14 @@ impl StateMachine {
 
     /// Validates a definition already parsed as JSON.
     pub fn from_value(definition: &Value) -> Result<Self, Error> {
+        // Loading walks the definition recursively; text parsed by serde_json is at most 128
+        // levels deep, but a value built in code may be deeper.
+        if exec::check_limits(definition, usize::MAX) == Err(exec::Oversize::Depth) {
+            return Err(Error::invalid(
+                "/",
+                format!("the definition is nested more than {MAX_DEPTH} levels deep"),
+            ));
+        }
         let loaded = load::load(definition)?;
         Ok(StateMachine {
             root: loaded.root,

@@ -6,8 +6,9 @@
 //! FUZZ_SECONDS=600 cargo test --release -p sfn-local --test tests fuzz::jsonpath -- --ignored --nocapture
 //! ```
 //!
-//! (targets: `fuzz::jsonpath`, `fuzz::intrinsics`, `fuzz::definitions`). `FUZZ_SEED` picks
-//! the first round's seed; a failure prints the seed that reproduces it.
+//! (targets: `fuzz::jsonpath`, `fuzz::intrinsics`, `fuzz::definitions`, `fuzz::limits`).
+//! `FUZZ_SEED` picks the first round's seed; a failure prints the seed that reproduces it.
+//! Each prints the process's peak resident memory when it ends.
 
 use std::time::{Duration, Instant};
 
@@ -57,8 +58,22 @@ where
         round += 1;
     }
     println!(
-        "fuzz target {name}: {cases} cases in {seconds} s, first seed {first_seed}, no failure"
+        "fuzz target {name}: {cases} cases in {seconds} s, first seed {first_seed}, no failure; peak RSS {}",
+        peak_rss()
     );
+}
+
+/// The process's peak resident set size, as Linux reports it (`VmHWM`).
+fn peak_rss() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .map(|v| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 fn json_value() -> impl Strategy<Value = Value> {
@@ -307,6 +322,67 @@ fn intrinsics() {
     fuzz("intrinsics", strategy, |(text, input, ctx, seed)| {
         if let Ok(function) = Intrinsic::parse(&text) {
             let _ = function.eval(&input, &ctx, &mut Counter(seed));
+        }
+        Ok(())
+    });
+}
+
+/// Definitions that grow without bound unless the engine bounds them: loops that wrap their
+/// input deeper every round, result paths thousands of steps long, Maps over up to 100,000
+/// items, retries that never run out, Parallels nested in loops.
+fn limits_case() -> impl Strategy<Value = (Value, Value)> {
+    let deep_path = (0usize..2_000).prop_map(|n| format!("${}", ".a".repeat(n)));
+    let looping = (any::<bool>(), any::<bool>(), deep_path.clone()).prop_map(|(wrap, via_choice, path)| {
+        let mut pass = json!({"Type": "Pass", "Next": if via_choice { "Back" } else { "Loop" }});
+        if wrap {
+            pass["Parameters"] = json!({"inner.$": "$", "n": 1});
+        } else {
+            pass["ResultPath"] = json!(path);
+        }
+        json!({"StartAt": "Loop", "States": {
+            "Loop": pass,
+            "Back": {"Type": "Choice", "Choices": [{"Variable": "$", "IsPresent": true, "Next": "Loop"}],
+                     "Default": "Loop"}}})
+    });
+    let deep = deep_path.prop_map(|path| {
+        json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"x": 1}, "ResultPath": path, "End": true}}})
+    });
+    let map = (0usize..4, any::<bool>()).prop_map(|(concurrency, inner_loop)| {
+        let inner = if inner_loop {
+            json!({"StartAt": "I", "States": {"I": {"Type": "Pass", "Next": "I"}}})
+        } else {
+            json!({"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}})
+        };
+        json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items",
+            "MaxConcurrency": concurrency, "ItemProcessor": inner, "End": true}}})
+    });
+    let retrying = (1u64..100_000_000).prop_map(|attempts| {
+        json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::fail:always",
+            "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": attempts, "BackoffRate": 1.0}],
+            "End": true}}})
+    });
+    let parallel = (1usize..6).prop_map(|branches| {
+        let branch = json!({"StartAt": "B", "States": {"B": {"Type": "Pass", "Parameters": {"w.$": "$"}, "End": true}}});
+        json!({"StartAt": "Par", "States": {"Par": {"Type": "Parallel",
+            "Branches": vec![branch; branches], "Next": "Par"}}})
+    });
+    let definition = prop_oneof![looping, deep, map, retrying, parallel];
+    let items = (0usize..100_000).prop_map(|n| json!({"items": vec![json!(0); n]}));
+    (definition, items)
+}
+
+#[test]
+#[ignore = "a time-bounded fuzz run; see the module doc"]
+fn limits() {
+    let mut handlers = Handlers::new();
+    let _ = handlers.register("arn:aws:states:::fail:always", |_: TaskRequest| {
+        async { Err(TaskFailure::new("Always", "fails")) }.boxed()
+    });
+    let options = ExecuteOptions::new().handlers(handlers).virtual_start(0);
+    fuzz("limits", limits_case(), |(definition, input)| {
+        if let Ok(machine) = StateMachine::from_value(&definition) {
+            let execution = futures::executor::block_on(machine.execute(input, &options));
+            prop_assert!(execution.history.len() as u64 <= sfn_local::MAX_HISTORY_EVENTS);
         }
         Ok(())
     });

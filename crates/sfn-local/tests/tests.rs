@@ -3,5 +3,6 @@
 mod common;
 mod conformance;
 mod fuzz;
+mod limits;
 mod properties;
 mod workflow;

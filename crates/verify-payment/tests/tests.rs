@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use lambda_runtime_api::{FunctionProcess, RuntimeApi};
+use lambda_runtime_api::{FunctionProcess, RuntimeApi, secrets_in_logs};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -141,4 +141,28 @@ async fn answers_the_sample_events_through_the_runtime_api() {
             logs.stderr
         );
     }
+}
+
+/// Whatever log filter the environment sets, in `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`, no card
+/// number reaches the function's logs, not even through the runtime's raw-event record (#11).
+#[tokio::test]
+async fn no_log_filter_shows_a_card_number() {
+    let events = [
+        event(include_str!("../../../events/order.json")),
+        json!({"orderId": "o-1", "customerId": "4111 1111 1111 1111"}),
+    ];
+    let leaks = secrets_in_logs(
+        env!("CARGO_BIN_EXE_verify-payment"),
+        "verify-payment",
+        &events,
+        &[
+            "5555555555554444",
+            "4111111111111111",
+            "4111 1111 1111 1111",
+        ],
+        TIMEOUT,
+    )
+    .await
+    .expect("runs");
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
 }

@@ -8,6 +8,10 @@ use super::{Root, Segment};
 
 /// Deepest nesting of filters and parentheses, so hostile input cannot exhaust the stack.
 const MAX_NESTING: usize = 32;
+/// The most steps a path may have: a `ResultPath` nests its result one level per step, and no
+/// value may be nested deeper than `MAX_DEPTH` (100) anyway. AWS documents no such limit; a
+/// definition needing more steps than this is refused at load.
+pub(crate) const MAX_SEGMENTS: usize = 128;
 
 /// A position in the text being parsed.
 pub(super) struct Cursor<'s> {
@@ -123,6 +127,11 @@ pub(super) fn parse_path(src: &str) -> Result<(Root, Vec<Segment>), String> {
 pub(super) fn parse_segments(c: &mut Cursor<'_>, mode: Mode) -> Result<Vec<Segment>, String> {
     let mut segments = Vec::new();
     loop {
+        if segments.len() > MAX_SEGMENTS {
+            return Err(format!(
+                "more than {MAX_SEGMENTS} steps; this engine reads paths of at most {MAX_SEGMENTS}"
+            ));
+        }
         match c.peek() {
             None => break,
             Some(b'.') if c.peek_at(1) == Some(b'.') => {
