@@ -9,8 +9,8 @@ use std::cmp::Ordering;
 use serde_json::{Number, Value};
 
 use crate::Error;
-use crate::model::PathExpr;
 use crate::path::Path;
+use crate::path::PathExpr;
 use crate::timestamp::{self, Nanos};
 
 #[derive(Debug)]

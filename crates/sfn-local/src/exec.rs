@@ -15,6 +15,8 @@ use crate::clock::{Clock, VirtualClock, system_millis};
 use crate::history::{EventDetails, HistoryEvent};
 use crate::intrinsics::RandomSource;
 use crate::model::*;
+use crate::show::bare;
+use crate::states_error::StatesError;
 use crate::task::{Handlers, TaskRequest};
 use crate::template::{Template, TemplateError};
 use crate::{StateMachine, timestamp};
@@ -269,17 +271,17 @@ impl Failure {
         let (error, cause) = match halt {
             // The error and cause AWS records for this quota.
             Halt::HistoryLimit(events) => (
-                "States.Runtime",
+                StatesError::Runtime.name(),
                 format!("The execution reached the maximum number of history events ({events})."),
             ),
             Halt::WallClock(limit) => (
-                "States.Timeout",
+                StatesError::Timeout.name(),
                 format!(
                     "The execution ran for more than {} seconds of real time, the wall-clock limit this engine was given.",
                     limit.as_secs_f64()
                 ),
             ),
-            Halt::Timeout => ("States.Timeout", String::new()),
+            Halt::Timeout => (StatesError::Timeout.name(), String::new()),
         };
         Failure {
             error: Some(error.to_owned()),
@@ -420,14 +422,6 @@ fn uuid(rng: &mut SeededRandom) -> String {
     )
 }
 
-/// Text of a value in AWS messages: strings bare, anything else as JSON.
-fn shown(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// What makes a value too large for a state to hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Oversize {
@@ -566,13 +560,13 @@ impl StateMachine {
                     Ok(()) => {}
                     Err(Oversize::Bytes) => {
                         return Err(Failure::new(
-                            "States.DataLimitExceeded",
+                            StatesError::DataLimitExceeded.name(),
                             "The execution input exceeds the maximum number of bytes service limit.",
                         ));
                     }
                     Err(Oversize::Depth) => {
                         return Err(Failure::new(
-                            "States.Runtime",
+                            StatesError::Runtime.name(),
                             format!(
                                 "The execution input is nested more than {MAX_DEPTH} levels deep, more than this engine reads."
                             ),
@@ -639,7 +633,7 @@ impl StateMachine {
                 (Status::Failed, None, f.error, f.cause)
             }
             _ => {
-                let error = Some("States.Timeout".to_owned());
+                let error = Some(StatesError::Timeout.name().to_owned());
                 let cause = Some(format!(
                     "The execution timed out after {} seconds.",
                     self.timeout_seconds.unwrap_or_default()
@@ -709,7 +703,7 @@ impl<'a> Run<'a> {
 
     fn runtime(&self, st: &State, entered: u64, message: impl std::fmt::Display) -> Failure {
         Failure::new(
-            "States.Runtime",
+            StatesError::Runtime.name(),
             format!(
                 "An error occurred while executing the state '{}' (entered at the event id #{entered}). {message}",
                 st.name
@@ -821,7 +815,7 @@ impl<'a> Run<'a> {
                         Ok(doc)
                     }
                     Err(_) => Err(Failure::new(
-                        "States.ResultPathMatchFailure",
+                        StatesError::ResultPathMatchFailure.name(),
                         format!(
                             "Unable to apply ReferencePath {} to input {}. (state '{}')",
                             p.text, doc, st.name
@@ -838,14 +832,14 @@ impl<'a> Run<'a> {
         match check_limits(value, MAX_PAYLOAD_BYTES) {
             Ok(()) => Ok(()),
             Err(Oversize::Bytes) => Err(Failure::new(
-                "States.DataLimitExceeded",
+                StatesError::DataLimitExceeded.name(),
                 format!(
                     "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
                     st.name
                 ),
             )),
             Err(Oversize::Depth) => Err(Failure::new(
-                "States.Runtime",
+                StatesError::Runtime.name(),
                 format!(
                     "The state '{}' produced a value nested more than {MAX_DEPTH} levels deep, more than this engine holds.",
                     st.name
@@ -856,7 +850,7 @@ impl<'a> Run<'a> {
 
     fn exit(&self, st: &State, output: Value, track: &mut Track<'_>, next: Option<usize>) -> Flow {
         self.record(track, || EventDetails::StateExited {
-            state_type: st.kind.type_name(),
+            state_type: st.kind.state_type(),
             name: Arc::clone(&st.name),
             output: output.clone(),
         });
@@ -884,7 +878,7 @@ impl<'a> Run<'a> {
                 }
                 let Some(st) = graph.states.get(index) else {
                     return Err(Failure::new(
-                        "States.Runtime",
+                        StatesError::Runtime.name(),
                         format!("no state at index {index}"),
                     ));
                 };
@@ -906,7 +900,7 @@ impl<'a> Run<'a> {
         track: &mut Track<'_>,
     ) -> Result<Flow, Failure> {
         let entered = self.record(track, || EventDetails::StateEntered {
-            state_type: st.kind.type_name(),
+            state_type: st.kind.state_type(),
             name: Arc::clone(&st.name),
             input: input.clone(),
         });
@@ -951,7 +945,7 @@ impl<'a> Run<'a> {
                 }
                 let Some(next) = chosen.or(*default) else {
                     return Err(Failure::new(
-                        "States.NoChoiceMatched",
+                        StatesError::NoChoiceMatched.name(),
                         format!(
                             "An error occurred while executing the state '{}' (entered at the event id #{entered}). Failed to transition out of the state. The state does not point to a next state.",
                             st.name
@@ -1060,13 +1054,13 @@ impl<'a> Run<'a> {
                             format!(
                                 "The SecondsPath parameter references a negative value: {} == {}",
                                 p.text,
-                                shown(&v)
+                                bare(&v)
                             ),
                         ));
                     }
                     Some(s) => now.saturating_add(s.saturating_mul(1000)),
                     None => {
-                        return Err(self.runtime(st, entered, format!("The SecondsPath parameter cannot be parsed as a long value: {} == {}", p.text, shown(&v))));
+                        return Err(self.runtime(st, entered, format!("The SecondsPath parameter cannot be parsed as a long value: {} == {}", p.text, bare(&v))));
                     }
                 }
             }
@@ -1081,7 +1075,7 @@ impl<'a> Run<'a> {
                             format!(
                                 "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
                                 p.text,
-                                shown(&v)
+                                bare(&v)
                             ),
                         ));
                     }
@@ -1146,7 +1140,7 @@ impl<'a> Run<'a> {
                 Kind::Parallel { branches } => self.parallel(branches, this_input, track).await,
                 Kind::Map(spec) => self.map(st, spec, this_input, &ctx, entered, track).await,
                 _ => Err(Failure::new(
-                    "States.Runtime",
+                    StatesError::Runtime.name(),
                     "not a task, parallel or map state",
                 )),
             };
@@ -1240,7 +1234,7 @@ impl<'a> Run<'a> {
                         .map_err(|_| self.runtime(st, entered, p.not_found(&input, ctx)))?;
                     match v.as_u64() {
                         Some(n) if n > 0 => Ok(Some(n)),
-                        _ => Err(self.runtime(st, entered, format!("The {field}Path field refers to value \"{}\" which is not a valid positive integer: {}", shown(&v), p.text))),
+                        _ => Err(self.runtime(st, entered, format!("The {field}Path field refers to value \"{}\" which is not a valid positive integer: {}", bare(&v), p.text))),
                     }
                 }
                 Some(Source::Intrinsic(_)) => Ok(None),
@@ -1303,7 +1297,10 @@ impl<'a> Run<'a> {
                 match answer {
                     Some(Ok(v)) => Ok(v),
                     Some(Err(f)) => Err((false, Failure::of(Some(f.error), f.cause))),
-                    None => Err((true, Failure::of(Some("States.Timeout".into()), None))),
+                    None => Err((
+                        true,
+                        Failure::of(Some(StatesError::Timeout.name().into()), None),
+                    )),
                 }
             }
         };
@@ -1435,7 +1432,7 @@ impl<'a> Run<'a> {
                     None => Err(self.runtime(
                         st,
                         entered,
-                        format!("The {field}Path field refers to value \"{}\" which is not a valid integer: {}", shown(&v), p.text),
+                        format!("The {field}Path field refers to value \"{}\" which is not a valid integer: {}", bare(&v), p.text),
                     )),
                 }
             }
@@ -1513,7 +1510,7 @@ impl<'a> Run<'a> {
                         return Err(self.runtime(
                             st,
                             entered,
-                            format!("The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: {}", shown(&v), p.text),
+                            format!("The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: {}", bare(&v), p.text),
                         ));
                     }
                 }
@@ -1620,7 +1617,11 @@ impl<'a> Run<'a> {
                     };
                     if !tolerated {
                         drop(stream);
-                        let error = Some("States.ExceedToleratedFailureThreshold".to_owned());
+                        let error = Some(
+                            StatesError::ExceedToleratedFailureThreshold
+                                .name()
+                                .to_owned(),
+                        );
                         let cause = Some(
                             "The specified tolerated failure threshold was exceeded".to_owned(),
                         );
@@ -1714,7 +1715,7 @@ impl<'a> Run<'a> {
             None => Value::Object(Map::new()),
         };
         let max_items = self.map_number(&reader.max_items, "MaxItems", input, ctx, st, entered)?;
-        let failed = |cause: String| Failure::new("States.ItemReaderFailed", cause);
+        let failed = |cause: String| Failure::new(StatesError::ItemReaderFailed.name(), cause);
         let Some(handler) = self.handlers.find(&reader.resource) else {
             return Err(failed(format!(
                 "no handler is registered for the ItemReader resource '{}'",

@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::Error;
 use crate::choice::load_rule;
 use crate::intrinsics::Intrinsic;
 use crate::model::*;
 use crate::path::Path;
 use crate::template::Template;
 use crate::timestamp;
+use crate::{Error, StatesError};
 
 /// The limit AWS puts on state names.
 const MAX_NAME_LEN: usize = 80;
@@ -487,6 +487,7 @@ impl Loader {
             retry,
             catch,
             uses_context,
+            source: value.clone(),
         })
     }
 
@@ -1055,7 +1056,7 @@ fn error_equals(obj: &Map<String, Value>, loc: &str, last: bool) -> Result<Error
                 format!("error names must be strings, not {v}"),
             ));
         };
-        if name == "States.ALL" {
+        if name == StatesError::All.name() {
             if list.len() != 1 {
                 return Err(Error::invalid(
                     format!("{loc}/ErrorEquals"),
