@@ -33,9 +33,10 @@ pub const MAX_HISTORY_EVENTS: u64 = 25_000;
 /// The most levels of nesting a state's input, output or result may have. Serialising,
 /// copying and dropping a JSON value recurse once per level, so without a bound a document
 /// built up over many states (a loop wrapping its input, a `ResultPath` of many steps) would
-/// exhaust the stack. AWS documents no such limit; this engine's is far above what a
-/// definition needs, and a value nested deeper fails its state with `States.Runtime`.
-pub const MAX_DEPTH: usize = 512;
+/// exhaust the stack; and every value the engine holds must be readable again as JSON text
+/// (a recorded history is), which serde_json's parser stops at 128 levels. AWS documents no
+/// such limit; a value nested deeper fails its state with `States.Runtime`.
+pub const MAX_DEPTH: usize = 100;
 
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
