@@ -485,6 +485,22 @@ pub(crate) fn check_limits(v: &Value, limit: usize) -> Result<(), Oversize> {
     }
 }
 
+/// When an execution must stop in real time: after `wall_clock_limit`, or after the state
+/// machine's own `TimeoutSeconds`, whichever comes first.
+fn real_deadline(
+    wall_clock_limit: Option<std::time::Duration>,
+    timeout_seconds: Option<u64>,
+) -> Option<(std::time::Instant, Halt)> {
+    let now = std::time::Instant::now();
+    let wall_clock = wall_clock_limit.map(|limit| (now + limit, Halt::WallClock(limit)));
+    let own_timeout =
+        timeout_seconds.map(|t| (now + std::time::Duration::from_secs(t), Halt::Timeout));
+    match (wall_clock, own_timeout) {
+        (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
 impl StateMachine {
     /// Runs one execution to its end. Never panics on any input; every failure is reported
     /// in the returned [`Execution`].
@@ -528,17 +544,7 @@ impl StateMachine {
             );
             m
         });
-        let now = std::time::Instant::now();
-        let wall_clock = options
-            .wall_clock_limit
-            .map(|limit| (now + limit, Halt::WallClock(limit)));
-        let own_timeout = self
-            .timeout_seconds
-            .map(|t| (now + std::time::Duration::from_secs(t), Halt::Timeout));
-        let deadline = match (wall_clock, own_timeout) {
-            (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
-            (a, b) => a.or(b),
-        };
+        let deadline = real_deadline(options.wall_clock_limit, self.timeout_seconds);
         let run = Run {
             handlers: &options.handlers,
             clock: Arc::clone(&clock),
@@ -597,55 +603,8 @@ impl StateMachine {
         };
         // The closing event follows whatever happened last (a failing branch included).
         track.prev = rec.next_id.load(Ordering::Relaxed).saturating_sub(1);
-        let timed_out = match &outcome {
-            None => true,
-            Some(Err(f)) => matches!(f.halt, Some(Halt::Timeout)),
-            Some(Ok(_)) => false,
-        };
-        let (status, output, error, cause) = match outcome {
-            // The limit refused an event after the last state: that event, not the success,
-            // would have been the last one the history holds.
-            Some(Ok(_)) if rec.is_full() => {
-                let f = Failure::halted(Halt::HistoryLimit(rec.limit));
-                run.record_closing(&mut track, || EventDetails::ExecutionFailed {
-                    error: f.error.clone(),
-                    cause: f.cause.clone(),
-                });
-                (Status::Failed, None, f.error, f.cause)
-            }
-            Some(Ok((out, _))) => {
-                run.record_closing(&mut track, || EventDetails::ExecutionSucceeded {
-                    output: out.clone(),
-                });
-                (Status::Succeeded, Some(out), None, None)
-            }
-            Some(Err(f)) if matches!(f.halt, Some(Halt::WallClock(_))) => {
-                run.record_closing(&mut track, || EventDetails::ExecutionTimedOut {
-                    error: f.error.clone(),
-                    cause: f.cause.clone(),
-                });
-                (Status::TimedOut, None, f.error, f.cause)
-            }
-            Some(Err(f)) if !timed_out => {
-                run.record_closing(&mut track, || EventDetails::ExecutionFailed {
-                    error: f.error.clone(),
-                    cause: f.cause.clone(),
-                });
-                (Status::Failed, None, f.error, f.cause)
-            }
-            _ => {
-                let error = Some(StatesError::Timeout.name().to_owned());
-                let cause = Some(format!(
-                    "The execution timed out after {} seconds.",
-                    self.timeout_seconds.unwrap_or_default()
-                ));
-                run.record_closing(&mut track, || EventDetails::ExecutionTimedOut {
-                    error: error.clone(),
-                    cause: cause.clone(),
-                });
-                (Status::TimedOut, None, error, cause)
-            }
-        };
+        let (status, output, error, cause) =
+            run.close(&mut track, &rec, outcome, self.timeout_seconds);
         let stop_millis = clock.now_millis();
         Execution {
             status,
@@ -660,6 +619,66 @@ impl StateMachine {
 }
 
 impl<'a> Run<'a> {
+    /// Records the execution's closing event for how it ended: `None` when its
+    /// `TimeoutSeconds` passed on its clock.
+    fn close(
+        &self,
+        track: &mut Track<'_>,
+        rec: &Recorder,
+        outcome: Option<Result<(Value, u64), Failure>>,
+        timeout_seconds: Option<u64>,
+    ) -> (Status, Option<Value>, Option<String>, Option<String>) {
+        let timed_out = match &outcome {
+            None => true,
+            Some(Err(f)) => matches!(f.halt, Some(Halt::Timeout)),
+            Some(Ok(_)) => false,
+        };
+        match outcome {
+            // The limit refused an event after the last state: that event, not the success,
+            // would have been the last one the history holds.
+            Some(Ok(_)) if rec.is_full() => {
+                let f = Failure::halted(Halt::HistoryLimit(rec.limit));
+                self.record_closing(track, || EventDetails::ExecutionFailed {
+                    error: f.error.clone(),
+                    cause: f.cause.clone(),
+                });
+                (Status::Failed, None, f.error, f.cause)
+            }
+            Some(Ok((out, _))) => {
+                self.record_closing(track, || EventDetails::ExecutionSucceeded {
+                    output: out.clone(),
+                });
+                (Status::Succeeded, Some(out), None, None)
+            }
+            Some(Err(f)) if matches!(f.halt, Some(Halt::WallClock(_))) => {
+                self.record_closing(track, || EventDetails::ExecutionTimedOut {
+                    error: f.error.clone(),
+                    cause: f.cause.clone(),
+                });
+                (Status::TimedOut, None, f.error, f.cause)
+            }
+            Some(Err(f)) if !timed_out => {
+                self.record_closing(track, || EventDetails::ExecutionFailed {
+                    error: f.error.clone(),
+                    cause: f.cause.clone(),
+                });
+                (Status::Failed, None, f.error, f.cause)
+            }
+            _ => {
+                let error = Some(StatesError::Timeout.name().to_owned());
+                let cause = Some(format!(
+                    "The execution timed out after {} seconds.",
+                    timeout_seconds.unwrap_or_default()
+                ));
+                self.record_closing(track, || EventDetails::ExecutionTimedOut {
+                    error: error.clone(),
+                    cause: cause.clone(),
+                });
+                (Status::TimedOut, None, error, cause)
+            }
+        }
+    }
+
     /// Records an event after the track's last one and returns its id. At the history limit
     /// nothing is recorded and the track's last id is returned: the execution halts at its
     /// next step (see [`Run::halt`]).
@@ -1213,6 +1232,40 @@ impl<'a> Run<'a> {
         Ok(self.exit(st, out, track, Some(c.next)))
     }
 
+    /// `TaskScheduled` and `TaskStarted`, or their `LambdaFunction…` forms for a function
+    /// ARN used as the resource.
+    fn record_scheduled(
+        &self,
+        task: &Task,
+        input: &Value,
+        timeout: Option<u64>,
+        heartbeat: Option<u64>,
+        track: &mut Track<'_>,
+    ) {
+        let rtype = || task.resource_type.to_string();
+        let rname = || task.resource_name.to_string();
+        if task.direct_lambda {
+            self.record(track, || EventDetails::LambdaFunctionScheduled {
+                resource: task.resource.to_string(),
+                input: input.clone(),
+                timeout_seconds: timeout,
+            });
+            self.record(track, || EventDetails::LambdaFunctionStarted);
+        } else {
+            self.record(track, || EventDetails::TaskScheduled {
+                resource_type: rtype(),
+                resource: rname(),
+                parameters: input.clone(),
+                timeout_seconds: timeout,
+                heartbeat_seconds: heartbeat,
+            });
+            self.record(track, || EventDetails::TaskStarted {
+                resource_type: rtype(),
+                resource: rname(),
+            });
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn task(
         &self,
@@ -1245,26 +1298,7 @@ impl<'a> Run<'a> {
         let heartbeat = resolve(&task.heartbeat, "HeartbeatSeconds")?;
         let rtype = || task.resource_type.to_string();
         let rname = || task.resource_name.to_string();
-        if task.direct_lambda {
-            self.record(track, || EventDetails::LambdaFunctionScheduled {
-                resource: task.resource.to_string(),
-                input: input.clone(),
-                timeout_seconds: timeout,
-            });
-            self.record(track, || EventDetails::LambdaFunctionStarted);
-        } else {
-            self.record(track, || EventDetails::TaskScheduled {
-                resource_type: rtype(),
-                resource: rname(),
-                parameters: input.clone(),
-                timeout_seconds: timeout,
-                heartbeat_seconds: heartbeat,
-            });
-            self.record(track, || EventDetails::TaskStarted {
-                resource_type: rtype(),
-                resource: rname(),
-            });
-        }
+        self.record_scheduled(task, &input, timeout, heartbeat, track);
         if let Some(halted) = self.halt(track.rec) {
             return Err(halted);
         }
@@ -1441,23 +1475,23 @@ impl<'a> Run<'a> {
         }
     }
 
-    async fn map(
+    /// The items a Map iterates over: from its `ItemReader`, else what `ItemsPath` selects.
+    async fn map_items(
         &self,
         st: &State,
         spec: &MapSpec,
-        input: Value,
+        input: &Value,
         ctx: &Value,
         entered: u64,
-        track: &mut Track<'_>,
-    ) -> Result<Value, Failure> {
-        let items: Vec<Value> = match &spec.reader {
-            Some(reader) => self.read_items(st, reader, &input, ctx, entered).await?,
+    ) -> Result<Vec<Value>, Failure> {
+        Ok(match &spec.reader {
+            Some(reader) => self.read_items(st, reader, input, ctx, entered).await?,
             None => {
                 let selected = match &spec.items_path {
-                    None => Cow::Borrowed(&input),
+                    None => Cow::Borrowed(input),
                     Some(p) => p
-                        .eval(&input, ctx)
-                        .map_err(|_| self.runtime(st, entered, p.not_found(&input, ctx)))?,
+                        .eval(input, ctx)
+                        .map_err(|_| self.runtime(st, entered, p.not_found(input, ctx)))?,
                 };
                 match selected {
                     Cow::Borrowed(Value::Array(a)) => a.clone(),
@@ -1474,30 +1508,25 @@ impl<'a> Run<'a> {
                     }
                 }
             }
-        };
-        let max_concurrency = self.map_number(
-            &spec.max_concurrency,
-            "MaxConcurrency",
-            &input,
-            ctx,
-            st,
-            entered,
-        )?;
-        let tolerated_count = self.map_number(
-            &spec.tolerated_count,
-            "ToleratedFailureCount",
-            &input,
-            ctx,
-            st,
-            entered,
-        )?;
-        let tolerated_percentage = match &spec.tolerated_percentage {
+        })
+    }
+
+    /// `ToleratedFailurePercentage`, or the value its `…Path` selects.
+    fn tolerated_percentage(
+        &self,
+        st: &State,
+        spec: &MapSpec,
+        input: &Value,
+        ctx: &Value,
+        entered: u64,
+    ) -> Result<Option<f64>, Failure> {
+        Ok(match &spec.tolerated_percentage {
             None => None,
             Some(Source::Literal(p)) => Some(*p),
             Some(Source::Path(p)) => {
                 let v = p
-                    .eval(&input, ctx)
-                    .map_err(|_| self.runtime(st, entered, p.not_found(&input, ctx)))?;
+                    .eval(input, ctx)
+                    .map_err(|_| self.runtime(st, entered, p.not_found(input, ctx)))?;
                 match v.as_f64() {
                     Some(x) if (0.0..=100.0).contains(&x) => Some(x),
                     Some(_) => {
@@ -1517,9 +1546,19 @@ impl<'a> Run<'a> {
                 }
             }
             Some(Source::Intrinsic(_)) => None,
-        };
+        })
+    }
 
-        // Iteration inputs: ItemSelector per item (with $$.Map.Item), then batches.
+    /// Each iteration's input: `ItemSelector` per item (with `$$.Map.Item`), then batches.
+    fn iteration_inputs(
+        &self,
+        st: &State,
+        spec: &MapSpec,
+        items: Vec<Value>,
+        input: &Value,
+        ctx: &Value,
+        entered: u64,
+    ) -> Result<Vec<Value>, Failure> {
         let mut inputs = Vec::with_capacity(items.len());
         for (index, item) in items.into_iter().enumerate() {
             match &spec.item_selector {
@@ -1531,14 +1570,47 @@ impl<'a> Run<'a> {
                         0,
                         Some(("Map", json!({"Item": {"Index": index, "Value": item}}))),
                     );
-                    inputs.push(self.fill(t, &input, &ctx, st, entered)?);
+                    inputs.push(self.fill(t, input, &ctx, st, entered)?);
                 }
             }
         }
         if let Some(b) = &spec.batcher {
-            inputs = self.batch(st, b, inputs, &input, ctx, entered)?;
+            inputs = self.batch(st, b, inputs, input, ctx, entered)?;
         }
+        Ok(inputs)
+    }
 
+    // Long because starting the iterations and collecting their results share the stream
+    // and the tolerance bookkeeping; the parts before it (items, numbers, inputs) are apart.
+    async fn map(
+        &self,
+        st: &State,
+        spec: &MapSpec,
+        input: Value,
+        ctx: &Value,
+        entered: u64,
+        track: &mut Track<'_>,
+    ) -> Result<Value, Failure> {
+        let items = self.map_items(st, spec, &input, ctx, entered).await?;
+        let max_concurrency = self.map_number(
+            &spec.max_concurrency,
+            "MaxConcurrency",
+            &input,
+            ctx,
+            st,
+            entered,
+        )?;
+        let tolerated_count = self.map_number(
+            &spec.tolerated_count,
+            "ToleratedFailureCount",
+            &input,
+            ctx,
+            st,
+            entered,
+        )?;
+        let tolerated_percentage = self.tolerated_percentage(st, spec, &input, ctx, entered)?;
+
+        let inputs = self.iteration_inputs(st, spec, items, &input, ctx, entered)?;
         let distributed = spec.mode == MapMode::Distributed;
         let total = inputs.len();
         let started = self.record(track, || EventDetails::MapStateStarted { length: total });

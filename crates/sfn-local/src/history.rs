@@ -261,6 +261,7 @@ impl EventDetails {
     }
 
     /// The `*EventDetails` key and object, if this event type has one.
+    // One arm per event type: the long match is the table of AWS's event shapes.
     fn details_json(&self) -> Option<(Cow<'static, str>, Value)> {
         use EventDetails::*;
         let text = |v: &Value| Value::String(v.to_string());
@@ -478,6 +479,8 @@ impl HistoryEvent {
 
 impl EventDetails {
     /// The details of an event of `event_type` from the event's JSON object.
+    // One arm per event type: the long match is the table of AWS's event shapes, read the
+    // way `details_json` writes them.
     fn from_json(event_type: &str, obj: &Map<String, Value>) -> Result<EventDetails, HistoryError> {
         use EventDetails::*;
         let details = |key: &str| obj.get(key).unwrap_or(&Value::Null);

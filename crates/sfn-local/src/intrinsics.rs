@@ -605,6 +605,8 @@ impl<'a> Env<'a> {
         }
     }
 
+    // One arm per intrinsic function, as AWS lists them: the long match is the table of
+    // functions, and splitting it would scatter that table.
     fn call(&self, call: &Call, rng: &mut dyn RandomSource) -> Result<Value, IntrinsicError> {
         let func = call.func;
         if func == Func::Format {
