@@ -41,9 +41,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
+use aws_emulator::Store;
 use orderflow::standins::stand_ins;
 use orderflow::workflow::{DEFINITION, ENTRY_DEFINITION, Time, Workflow};
-use orderflow_store::Store;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use sfn_local::{ExecuteOptions, HistoryEvent, StateMachine};

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use orderflow_store::{ExecutionRecord, Store};
+use aws_emulator::{ExecutionRecord, Store};
 use serde_json::{Value, json};
 
 use crate::run::{BadInput, message_json};
@@ -63,7 +63,7 @@ pub fn orders(args: ListArgs, store: &Path) -> anyhow::Result<ExitCode> {
     };
     let mut orders = items
         .iter()
-        .map(orderflow_store::unmarshal)
+        .map(aws_emulator::unmarshal)
         .collect::<Result<Vec<_>, _>>()?;
     orders.sort_by(|a, b| text(&a["RecordedAt"]).cmp(text(&b["RecordedAt"])));
     if args.json {

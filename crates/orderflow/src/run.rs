@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use orderflow_aws::AwsClients;
-use orderflow_store::{Store, StoredMessage};
+use aws_emulator::{Store, StoredMessage};
 use serde_json::{Value, json};
+use sfn_aws::AwsClients;
 use sfn_local::{MAX_PAYLOAD_BYTES, Status};
 
 use orderflow::integrations::inject::Injection;
@@ -205,7 +205,7 @@ async fn remote_record(aws: &AwsClients, order_id: Option<&str>) -> anyhow::Resu
         .into_iter()
         .find(|item| item[TABLE_KEY]["S"] == order_id);
     Ok(match item {
-        Some(item) => Some(orderflow_store::unmarshal(&item)?),
+        Some(item) => Some(aws_emulator::unmarshal(&item)?),
         None => None,
     })
 }
@@ -232,7 +232,7 @@ pub fn order_record(store: &Store, order_id: Option<&str>) -> anyhow::Result<Opt
     let got =
         store.get_item(&json!({"TableName": TABLE_NAME, "Key": {TABLE_KEY: {"S": order_id}}}))?;
     Ok(match got.get("Item") {
-        Some(item) => Some(orderflow_store::unmarshal(item)?),
+        Some(item) => Some(aws_emulator::unmarshal(item)?),
         None => None,
     })
 }

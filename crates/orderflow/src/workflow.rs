@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
 use std::time::{Duration, SystemTime};
 
+use aws_emulator::{ExecutionRecord, ExecutionStatus, KeySchema, KeyType, Store};
 use futures::future::BoxFuture;
-use orderflow_aws::AwsClients;
-use orderflow_store::{ExecutionRecord, ExecutionStatus, KeySchema, KeyType, Store};
 use orders::{SimulatedGateway, SimulatedInventory, SystemClock};
 use serde_json::Value;
+use sfn_aws::AwsClients;
 use sfn_local::{
     Clock, ExecuteOptions, Execution, Handlers, HistoryEvent, RealClock, StateMachine, Status,
     TaskHandler,

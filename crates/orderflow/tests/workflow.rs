@@ -305,7 +305,7 @@ fn the_same_order_twice_is_recorded_and_charged_once() {
             .map(Vec::len),
         Some(2)
     );
-    let charges = orderflow_store::Store::open(&store)
+    let charges = aws_emulator::Store::open(&store)
         .expect("the store")
         .charges()
         .expect("the ledger");
@@ -385,8 +385,8 @@ fn graph_colours_an_execution() {
 
 #[test]
 fn a_function_failing_after_its_retries_ends_as_an_error_record_and_notification() {
+    use aws_emulator::Store;
     use orderflow::workflow::{DEFINITION, Time, Workflow};
-    use orderflow_store::Store;
 
     // A loopback port nothing listens on: every invocation fails with
     // Lambda.SdkClientException, which the definition retries and then catches.
@@ -400,7 +400,7 @@ fn a_function_failing_after_its_retries_ends_as_an_error_record_and_notification
         .expect("a runtime");
     let store = Store::in_memory().expect("a store");
     let run = runtime.block_on(async {
-        let lambda = orderflow_aws::AwsClients::builder()
+        let lambda = sfn_aws::AwsClients::builder()
             .endpoint_url(format!("http://127.0.0.1:{port}"))
             .region("us-east-1")
             .connect_timeout(std::time::Duration::from_secs(1))
@@ -512,7 +512,7 @@ fn kept(store: &Path, order_id: &str) -> Kept {
                 .to_owned()
         })
         .collect();
-    let charges = orderflow_store::Store::open(store)
+    let charges = aws_emulator::Store::open(store)
         .expect("the store")
         .charges()
         .expect("the ledger")
@@ -572,7 +572,7 @@ fn attempts(history: &[Value], state: &str) -> Vec<Option<String>> {
 }
 
 fn history_of(store: &Path, execution: &str) -> Vec<Value> {
-    orderflow_store::Store::open(store)
+    aws_emulator::Store::open(store)
         .expect("the store")
         .execution_history(execution)
         .expect("its history")

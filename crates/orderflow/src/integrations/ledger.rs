@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use orderflow_store::{ChargeOutcome as Recorded, Store, StoreError};
+use aws_emulator::{ChargeOutcome as Recorded, Store, StoreError};
 use orders::{
     CardBrand, Charge, ChargeLedger, ChargeOutcome, LedgerEntry, Order, OrderError, OrderId,
     PaymentGateway, PaymentToken, PaymentVerification, Verification, YearMonth,

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use orderflow_store::{KeySchema, KeyType, Store, StoreError};
+use aws_emulator::{KeySchema, KeyType, Store, StoreError};
 use serde_json::{Value, json};
 
 /// A directory under the system temp dir, removed on drop.
@@ -13,10 +13,8 @@ impl TempDir {
     pub fn new(label: &str) -> Self {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!(
-            "orderflow-store-{label}-{}-{n}",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("aws-emulator-{label}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         Self(path)
     }

@@ -1,7 +1,7 @@
 //! The DynamoDB item operations against `moto_server`.
 
-use orderflow_aws::{AwsClients, DynamoDbTask};
 use serde_json::{Value, json};
+use sfn_aws::{AwsClients, DynamoDbTask};
 use sfn_local::TaskFailure;
 
 use crate::common::moto::Moto;

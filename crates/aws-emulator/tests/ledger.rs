@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Barrier};
 
-use orderflow_store::{ChargeOutcome, Store};
+use aws_emulator::{ChargeOutcome, Store};
 use serde_json::json;
 
 use crate::common::TempDir;

@@ -8,10 +8,10 @@
 //! and processes.
 //!
 //! ```
-//! use orderflow_store::{KeySchema, KeyType, Store};
+//! use aws_emulator::{KeySchema, KeyType, Store};
 //! use serde_json::json;
 //!
-//! # fn main() -> Result<(), orderflow_store::StoreError> {
+//! # fn main() -> Result<(), aws_emulator::StoreError> {
 //! let store = Store::in_memory()?; // Store::open(".orderflow") for the durable store
 //! store.create_table("Orders", &KeySchema::new("orderId", KeyType::S))?;
 //!

@@ -1,7 +1,7 @@
 //! Property tests: no input panics the expression parsers or the item validation, and valid
 //! items round-trip.
 
-use orderflow_store::Store;
+use aws_emulator::Store;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 

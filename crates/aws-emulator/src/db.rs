@@ -351,7 +351,7 @@ impl Checkpointer {
         conn.busy_timeout(options.busy_timeout)?;
         let (stop, stopped) = mpsc::channel::<()>();
         let handle = std::thread::Builder::new()
-            .name("orderflow-store-checkpoint".into())
+            .name("aws-emulator-checkpoint".into())
             .spawn(move || {
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_INTERVAL)
                 {
@@ -491,7 +491,7 @@ mod tests {
     /// even though it inserted before failing.
     #[test]
     fn group_commit_isolates_failures() {
-        let dir = std::env::temp_dir().join(format!("orderflow-store-db-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("aws-emulator-db-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let db = Arc::new(Db::open(&dir.join("t.sqlite3"), &options()).unwrap());

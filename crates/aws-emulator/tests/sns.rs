@@ -1,6 +1,6 @@
 //! SNS: topics, publish validation, message storage, FIFO deduplication.
 
-use orderflow_store::Store;
+use aws_emulator::Store;
 use serde_json::{Value, json};
 
 use crate::common::{TempDir, assert_error};

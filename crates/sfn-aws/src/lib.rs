@@ -9,7 +9,7 @@
 //! endpoint is AWS itself or a local stand-in such as `moto_server` or `cargo lambda watch`.
 //!
 //! ```no_run
-//! use orderflow_aws::AwsClients;
+//! use sfn_aws::AwsClients;
 //! use serde_json::json;
 //! use sfn_local::{ExecuteOptions, Handlers, StateMachine};
 //!

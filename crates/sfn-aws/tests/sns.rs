@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use orderflow_aws::{AwsClients, SNS_PUBLISH};
 use serde_json::{Value, json};
+use sfn_aws::{AwsClients, SNS_PUBLISH};
 use sfn_local::TaskFailure;
 
 use crate::common::moto::Moto;

@@ -6,8 +6,8 @@ pub mod moto;
 use std::future::Future;
 use std::time::Duration;
 
-use orderflow_aws::AwsClients;
 use serde_json::Value;
+use sfn_aws::AwsClients;
 use sfn_local::TaskRequest;
 
 /// Runs `test`, failing it if it takes longer than `seconds`: no test may hang.

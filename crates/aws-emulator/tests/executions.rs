@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use orderflow_store::{ExecutionRecord, ExecutionStatus, Store};
+use aws_emulator::{ExecutionRecord, ExecutionStatus, Store};
 use serde_json::json;
 
 use crate::common::TempDir;
@@ -107,7 +107,7 @@ fn histories_are_stored_compressed_and_older_text_histories_still_read() {
         s.record_execution(&first, &history).unwrap();
         s.record_execution(&second, &history).unwrap();
     }
-    let file = dir.path().join(orderflow_store::DATABASE_FILE);
+    let file = dir.path().join(aws_emulator::DATABASE_FILE);
     let conn = rusqlite::Connection::open(&file).unwrap();
     let (kind, stored): (String, i64) = conn
         .query_row(

@@ -2,13 +2,13 @@
 //! SNS publish of its notification and the execution record with its history, each in its
 //! own transaction as the workflow makes them. Throughput is reported in orders per second.
 //!
-//! `cargo bench -p orderflow-store --bench store`
+//! `cargo bench -p aws-emulator --bench store`
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+use aws_emulator::{ExecutionRecord, ExecutionStatus, KeySchema, KeyType, Store};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use orderflow_store::{ExecutionRecord, ExecutionStatus, KeySchema, KeyType, Store};
 use serde_json::{Value, json};
 
 static NEXT_ORDER: AtomicU64 = AtomicU64::new(0);
@@ -107,7 +107,7 @@ fn process_order(store: &Store, topic: &str) {
 }
 
 fn bench(c: &mut Criterion) {
-    let dir = std::env::temp_dir().join(format!("orderflow-store-bench-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("aws-emulator-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let file_store = Store::open(&dir).expect("open");
     let file_topic = setup(&file_store);

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Barrier};
 
-use orderflow_store::{KeySchema, KeyType, Store, StoreError};
+use aws_emulator::{KeySchema, KeyType, Store, StoreError};
 use serde_json::{Value, json};
 
 use crate::common::{TempDir, assert_error, key, order_put, setup, store, with};

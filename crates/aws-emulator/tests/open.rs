@@ -1,6 +1,6 @@
 //! Opening stores: directory creation, errors naming the path, schema versions.
 
-use orderflow_store::{Store, StoreBuilder, StoreError};
+use aws_emulator::{Store, StoreBuilder, StoreError};
 
 use crate::common::TempDir;
 

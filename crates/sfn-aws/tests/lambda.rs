@@ -1,7 +1,7 @@
 //! `lambda:invoke` and function ARNs over the Invoke API.
 
-use orderflow_aws::{FUNCTION_ARNS, LAMBDA_INVOKE, LambdaInvoke};
 use serde_json::{Value, json};
+use sfn_aws::{FUNCTION_ARNS, LAMBDA_INVOKE, LambdaInvoke};
 use sfn_local::{Handlers, TaskFailure};
 
 use crate::common::fake_lambda::FakeLambda;
