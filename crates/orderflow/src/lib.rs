@@ -18,10 +18,8 @@
 
 #![warn(missing_docs)]
 
-pub mod graph;
 pub mod integrations;
 pub mod load;
 pub mod redact;
 pub mod standins;
-pub mod trace;
 pub mod workflow;

@@ -12,8 +12,8 @@ use sfn_local::{MAX_PAYLOAD_BYTES, Status};
 
 use orderflow::integrations::inject::Injection;
 use orderflow::integrations::nested::fnv1a;
-use orderflow::trace;
 use orderflow::workflow::{self, LocalOptions, Run, TABLE_KEY, TABLE_NAME, Time, Workflow};
+use sfn_view::table;
 
 /// The sample order `orderflow run` processes when given no file.
 pub const DEFAULT_EVENT: &str = "events/order.json";
@@ -292,12 +292,20 @@ fn print_run(run: &Run, record: Option<&Value>, notifications: &[Value], io: boo
     let execution = &run.execution;
     println!("execution    {}", run.execution_arn);
     println!();
-    println!("{}", trace::table(&trace::rows(&run.history), io));
+    let rows = table::rows(
+        &crate::inspect::typed(&run.history).unwrap_or_default(),
+        None,
+    );
+    println!("{}", table::table(&rows, io));
     println!();
     for nested in &run.nested {
         println!("nested       {}", nested.execution_arn);
         println!();
-        println!("{}", trace::table(&trace::rows(&nested.history), io));
+        let rows = table::rows(
+            &crate::inspect::typed(&nested.history).unwrap_or_default(),
+            None,
+        );
+        println!("{}", table::table(&rows, io));
         println!();
     }
     println!(

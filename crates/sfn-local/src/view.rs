@@ -21,12 +21,18 @@ use serde_json::Value;
 
 use crate::StateMachine;
 use crate::history::StateType;
-use crate::model::{Graph, Kind, State};
+use crate::model::{Graph, Kind, Source, State};
 
 impl StateMachine {
     /// The top-level states, as loaded.
     pub fn definition(&self) -> Scope<'_> {
         Scope { graph: &self.root }
+    }
+
+    /// The state with this name in any scope: the top level, a branch or an item processor
+    /// (the first found, depth first, in definition order).
+    pub fn find_state(&self, name: &str) -> Option<StateView<'_>> {
+        self.definition().find(name)
     }
 }
 
@@ -52,6 +58,19 @@ impl<'a> Scope<'a> {
     /// The state with this name.
     pub fn get(&self, name: &str) -> Option<StateView<'a>> {
         self.states().find(|s| s.name() == name)
+    }
+
+    /// The state with this name here or in a nested scope.
+    pub fn find(&self, name: &str) -> Option<StateView<'a>> {
+        self.states().find_map(|s| {
+            if s.name() == name {
+                return Some(s);
+            }
+            s.branches()
+                .into_iter()
+                .chain(s.item_processor())
+                .find_map(|inner| inner.find(name))
+        })
     }
 
     fn at(&self, index: usize) -> StateView<'a> {
@@ -187,6 +206,17 @@ impl<'a> StateView<'a> {
     pub fn resource(&self) -> Option<&'a str> {
         match &self.state().kind {
             Kind::Task(task) => Some(&task.resource),
+            _ => None,
+        }
+    }
+
+    /// The error a Fail state gives, when it names it literally (`Error`, not `ErrorPath`).
+    pub fn fail_error(&self) -> Option<&'a str> {
+        match &self.state().kind {
+            Kind::Fail {
+                error: Some(Source::Literal(error)),
+                ..
+            } => Some(error),
             _ => None,
         }
     }
@@ -415,7 +445,7 @@ mod tests {
             Some(&json!("${VerifyPaymentFunctionArn}"))
         );
         assert!(verify.is_end());
-        assert_eq!(verify.retriers().len(), 2);
+        assert_eq!(verify.retriers().len(), 3);
         let catches: Vec<String> = parallel
             .transitions()
             .iter()

@@ -1,9 +1,8 @@
-//! An execution's path through the state machine, read from its history events in the format
-//! `GetExecutionHistory` returns.
+//! An execution's path through the state machine, read from its typed history events.
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use sfn_local::{EventDetails, HistoryEvent, StateType};
 
 /// How one visit of a state ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -131,18 +130,66 @@ enum Owner {
 }
 
 impl Owner {
-    fn accepts(self, state_type: &str) -> bool {
+    fn accepts(self, state_type: StateType) -> bool {
         match self {
-            Owner::Task => state_type == "Task",
-            Owner::Parallel => state_type == "Parallel",
-            Owner::Map => state_type == "Map",
-            Owner::Wait => state_type == "Wait",
+            Owner::Task => state_type == StateType::Task,
+            Owner::Parallel => state_type == StateType::Parallel,
+            Owner::Map => state_type == StateType::Map,
+            Owner::Wait => state_type == StateType::Wait,
             Owner::Any => true,
         }
     }
 }
 
-/// Events that mean the state emitting them failed (it may still be retried or caught).
+/// What an event means for the path.
+enum Meaning<'e> {
+    Entered(StateType, &'e str),
+    Exited(&'e str),
+    /// The state emitting it failed (it may still be retried or caught).
+    Failed(Owner),
+    /// The state's work succeeded, clearing an earlier failure a retry recovered from.
+    Recovered(Owner),
+    ExecutionSucceeded,
+    /// Failed, timed out or aborted.
+    ExecutionEnded,
+    Nothing,
+}
+
+fn meaning(event: &HistoryEvent) -> Meaning<'_> {
+    use EventDetails as E;
+    match &event.details {
+        E::StateEntered {
+            state_type, name, ..
+        } => Meaning::Entered(*state_type, name),
+        E::StateExited { name, .. } => Meaning::Exited(name),
+        E::TaskFailed { .. }
+        | E::TaskTimedOut { .. }
+        | E::LambdaFunctionFailed { .. }
+        | E::LambdaFunctionTimedOut { .. } => Meaning::Failed(Owner::Task),
+        E::ParallelStateFailed => Meaning::Failed(Owner::Parallel),
+        E::MapStateFailed | E::MapRunFailed { .. } | E::MapIterationFailed { .. } => {
+            Meaning::Failed(Owner::Map)
+        }
+        E::TaskSucceeded { .. } | E::LambdaFunctionSucceeded { .. } => {
+            Meaning::Recovered(Owner::Task)
+        }
+        E::ParallelStateSucceeded => Meaning::Recovered(Owner::Parallel),
+        E::MapStateSucceeded | E::MapRunSucceeded => Meaning::Recovered(Owner::Map),
+        E::ExecutionSucceeded { .. } => Meaning::ExecutionSucceeded,
+        E::ExecutionFailed { .. } | E::ExecutionTimedOut { .. } => Meaning::ExecutionEnded,
+        // Event types the engine does not record (activities, aborts, JSONata evaluation),
+        // read from a history recorded elsewhere.
+        E::Other { event_type, .. } => match failure_owner(event_type) {
+            Some(owner) => Meaning::Failed(owner),
+            None if event_type == "ActivitySucceeded" => Meaning::Recovered(Owner::Task),
+            None if event_type == "ExecutionAborted" => Meaning::ExecutionEnded,
+            None => Meaning::Nothing,
+        },
+        _ => Meaning::Nothing,
+    }
+}
+
+/// Event types the engine does not record that mean the state emitting them failed.
 fn failure_owner(event_type: &str) -> Option<Owner> {
     Some(match event_type {
         "TaskFailed"
@@ -170,22 +217,11 @@ fn failure_owner(event_type: &str) -> Option<Owner> {
     })
 }
 
-/// Events that mean the work of a state succeeded, clearing an earlier failure that a retry
-/// recovered from (or, for Map, failed iterations within the tolerated count).
-fn success_owner(event_type: &str) -> Option<Owner> {
-    Some(match event_type {
-        "TaskSucceeded" | "LambdaFunctionSucceeded" | "ActivitySucceeded" => Owner::Task,
-        "ParallelStateSucceeded" => Owner::Parallel,
-        "MapStateSucceeded" | "MapRunSucceeded" => Owner::Map,
-        _ => return None,
-    })
-}
-
 /// A state entered and not yet exited.
 struct Open {
     step: usize,
     name: String,
-    state_type: String,
+    state_type: StateType,
     failed: bool,
 }
 
@@ -193,7 +229,7 @@ struct Open {
 /// state an event belongs to is found by following `previousEventId`, which AWS (and the local
 /// engine) chain within each branch or iteration; events without it are read in list order.
 struct Reader<'a> {
-    events: &'a [Value],
+    events: &'a [HistoryEvent],
     by_id: HashMap<u64, usize>,
     /// Event position of a `*StateEntered` → its step.
     entered: HashMap<usize, usize>,
@@ -210,10 +246,9 @@ const MAX_CHAIN: usize = 25_000;
 impl<'a> Reader<'a> {
     fn previous(&self, pos: usize) -> Option<usize> {
         let event = self.events.get(pos)?;
-        match event.get("previousEventId").and_then(Value::as_u64) {
-            Some(0) => None,
-            Some(id) => self.by_id.get(&id).copied().filter(|&p| p != pos),
-            None => pos.checked_sub(1),
+        match event.previous_event_id {
+            0 => None,
+            id => self.by_id.get(&id).copied().filter(|&p| p != pos),
         }
     }
 
@@ -229,9 +264,9 @@ impl<'a> Reader<'a> {
             let step = *self.entered.get(&p)?;
             self.open
                 .iter()
-                .rposition(|o| o.step == step && owner.accepts(&o.state_type))
+                .rposition(|o| o.step == step && owner.accepts(o.state_type))
         });
-        on_chain.or_else(|| self.open.iter().rposition(|o| owner.accepts(&o.state_type)))
+        on_chain.or_else(|| self.open.iter().rposition(|o| owner.accepts(o.state_type)))
     }
 
     /// Where the execution came from when it entered a state at `pos`: the state exited last on
@@ -251,8 +286,11 @@ impl<'a> Reader<'a> {
             if let Some(&step) = self.entered.get(&p) {
                 return Some(Found::Entered(step));
             }
-            let event_type = self.events.get(p).and_then(|e| e.get("type"));
-            (event_type.and_then(Value::as_str) == Some("ExecutionStarted")).then_some(Found::Start)
+            let started = self
+                .events
+                .get(p)
+                .is_some_and(|e| matches!(e.details, EventDetails::ExecutionStarted { .. }));
+            started.then_some(Found::Start)
         })?;
         match found {
             Found::Exited(name) => Some(Some(name)),
@@ -295,81 +333,61 @@ impl<'a> Reader<'a> {
 
     fn read(mut self) -> ExecutionPath {
         for (pos, event) in self.events.iter().enumerate() {
-            let Some(event_type) = event.get("type").and_then(Value::as_str) else {
-                continue;
-            };
-            if let Some(state_type) = event_type.strip_suffix("StateEntered") {
-                let Some(name) = detail_name(event, "stateEnteredEventDetails") else {
-                    continue;
-                };
-                if let Some(from) = self.came_from(pos) {
-                    self.path.transition(from.as_deref(), Some(&name));
-                }
-                let step = self.path.steps.len();
-                self.entered.insert(pos, step);
-                if state_type == "Fail" {
-                    self.path.push(name, StepStatus::Failed);
-                } else {
-                    self.path.push(name.clone(), StepStatus::Running);
-                    self.open.push(Open {
-                        step,
-                        name,
-                        state_type: state_type.to_owned(),
-                        failed: false,
-                    });
-                }
-            } else if event_type.ends_with("StateExited") {
-                let Some(name) = detail_name(event, "stateExitedEventDetails") else {
-                    continue;
-                };
-                if let Some(i) = self.open.iter().rposition(|o| o.name == name) {
-                    let o = self.open.remove(i);
-                    if let Some(s) = self.path.steps.get_mut(o.step) {
-                        s.status = if o.failed {
-                            StepStatus::Caught
-                        } else {
-                            StepStatus::Succeeded
-                        };
+            match meaning(event) {
+                Meaning::Entered(state_type, name) => {
+                    if let Some(from) = self.came_from(pos) {
+                        self.path.transition(from.as_deref(), Some(name));
+                    }
+                    let step = self.path.steps.len();
+                    self.entered.insert(pos, step);
+                    if state_type == StateType::Fail {
+                        self.path.push(name, StepStatus::Failed);
+                    } else {
+                        self.path.push(name, StepStatus::Running);
+                        self.open.push(Open {
+                            step,
+                            name: name.to_owned(),
+                            state_type,
+                            failed: false,
+                        });
                     }
                 }
-                self.exited.insert(pos, name);
-            } else if let Some(owner) = failure_owner(event_type) {
-                self.mark(pos, owner, true);
-            } else if let Some(owner) = success_owner(event_type) {
-                self.mark(pos, owner, false);
-            } else {
-                match event_type {
-                    "ExecutionSucceeded" => {
-                        let last = self.last_state(pos);
-                        self.path.transition(last.as_deref(), None);
-                    }
-                    "ExecutionFailed" | "ExecutionTimedOut" | "ExecutionAborted" => {
-                        let last = self.last_state(pos);
-                        self.path.transition(last.as_deref(), None);
-                        for o in self.open.drain(..) {
-                            if let Some(s) = self.path.steps.get_mut(o.step) {
-                                s.status = StepStatus::Failed;
-                            }
+                Meaning::Exited(name) => {
+                    if let Some(i) = self.open.iter().rposition(|o| o.name == name) {
+                        let o = self.open.remove(i);
+                        if let Some(s) = self.path.steps.get_mut(o.step) {
+                            s.status = if o.failed {
+                                StepStatus::Caught
+                            } else {
+                                StepStatus::Succeeded
+                            };
                         }
                     }
-                    _ => {}
+                    self.exited.insert(pos, name.to_owned());
                 }
+                Meaning::Failed(owner) => self.mark(pos, owner, true),
+                Meaning::Recovered(owner) => self.mark(pos, owner, false),
+                Meaning::ExecutionSucceeded => {
+                    let last = self.last_state(pos);
+                    self.path.transition(last.as_deref(), None);
+                }
+                Meaning::ExecutionEnded => {
+                    let last = self.last_state(pos);
+                    self.path.transition(last.as_deref(), None);
+                    for o in self.open.drain(..) {
+                        if let Some(s) = self.path.steps.get_mut(o.step) {
+                            s.status = StepStatus::Failed;
+                        }
+                    }
+                }
+                Meaning::Nothing => {}
             }
         }
         self.path
     }
 }
 
-fn detail_name(event: &Value, key: &str) -> Option<String> {
-    event
-        .get(key)
-        .and_then(|d| d.get("name"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-}
-
-/// Reads an execution's path from its history events, as `GetExecutionHistory` returns them
-/// (`type`, `id`, `previousEventId`, `stateEnteredEventDetails.name`, …), in order of `id`.
+/// Reads an execution's path from its history events, in order of `id`.
 ///
 /// A state that exited is [`StepStatus::Succeeded`] (even after failed attempts that a retry
 /// recovered from) or [`StepStatus::Caught`] when a failure event (`TaskFailed`,
@@ -377,11 +395,11 @@ fn detail_name(event: &Value, key: &str) -> Option<String> {
 /// execution failed, timed out or was aborted, is [`StepStatus::Failed`]; a state still open in
 /// a running execution is [`StepStatus::Running`]. Events of unknown types and events without
 /// the expected details are skipped, so a partial history gives a partial path.
-pub fn path_from_history(events: &[Value]) -> ExecutionPath {
+pub fn path_from_history(events: &[HistoryEvent]) -> ExecutionPath {
     let by_id = events
         .iter()
         .enumerate()
-        .filter_map(|(pos, e)| Some((e.get("id")?.as_u64()?, pos)))
+        .map(|(pos, e)| (e.id, pos))
         .collect();
     let reader = Reader {
         events,

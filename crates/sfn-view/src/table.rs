@@ -2,13 +2,14 @@
 //! nested under its Parallel branch or Map iteration, with its status, duration, retries
 //! and the error that ended it.
 //!
-//! It reads history events in `GetExecutionHistory`'s JSON, so it shows a run that just
-//! ended and one read back from the store alike.
+//! It reads typed history events, so it shows a run that just ended and one read back from
+//! the store alike.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use serde_json::Value;
+use sfn_local::{EventDetails, HistoryEvent, StateMachine};
 
 /// How a state ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +25,8 @@ pub enum RowStatus {
 }
 
 impl RowStatus {
-    fn as_str(self) -> &'static str {
+    /// `succeeded`, `caught`, `failed` or `running`.
+    pub fn as_str(self) -> &'static str {
         match self {
             RowStatus::Succeeded => "succeeded",
             RowStatus::Caught => "caught",
@@ -49,112 +51,113 @@ pub struct Row {
     pub millis: i64,
     /// Failed attempts that a Retry absorbed.
     pub retries: u32,
-    /// The last error the state saw.
+    /// The last error the state saw: a task's, a Fail state's, or for a Parallel or Map the
+    /// error of the branch or iteration that failed it.
     pub error: Option<String>,
-    /// Its input and output, as JSON text.
-    pub input: Option<String>,
+    /// Its input and output.
+    pub input: Option<Value>,
     /// See `input`.
-    pub output: Option<String>,
+    pub output: Option<Value>,
 }
 
 #[derive(Clone, Copy, Default)]
 struct Context {
     row: Option<usize>,
     depth: usize,
-    iteration: Option<u64>,
+    iteration: Option<usize>,
 }
 
-/// The rows of a history, in the order the states were entered.
-pub fn rows(events: &[Value]) -> Vec<Row> {
+/// The rows of a history, in the order the states were entered. With the definition, a
+/// Fail state's row (and the Parallel or Map it failed) names the error the Fail state gives.
+pub fn rows(events: &[HistoryEvent], definition: Option<&StateMachine>) -> Vec<Row> {
     let mut rows: Vec<Row> = Vec::new();
     let mut entered_at: Vec<i64> = Vec::new();
     let mut contexts: HashMap<u64, Context> = HashMap::new();
-    let mut containers: Vec<usize> = Vec::new();
+    // Open Parallel and Map rows, each with the last error seen inside it.
+    let mut containers: Vec<(usize, Option<String>)> = Vec::new();
     let mut execution_failed = false;
-    let mut last_millis = 0;
     for event in events {
-        let id = event["id"].as_u64().unwrap_or(0);
         let previous = contexts
-            .get(&event["previousEventId"].as_u64().unwrap_or(0))
+            .get(&event.previous_event_id)
             .copied()
             .unwrap_or_default();
-        let millis = event["timestamp"]
-            .as_str()
-            .and_then(timestamp_millis)
-            .unwrap_or(last_millis);
-        last_millis = millis;
-        let kind = event["type"].as_str().unwrap_or_default();
+        let millis = event.timestamp_millis;
         let mut context = previous;
-        if let Some(state_type) = kind.strip_suffix("StateEntered") {
-            let details = &event["stateEnteredEventDetails"];
-            let name = details["name"].as_str().unwrap_or_default();
-            rows.push(Row {
-                name: match previous.iteration {
-                    Some(index) => format!("{name} [item {index}]"),
-                    None => name.to_owned(),
-                },
-                state_type: state_type.to_owned(),
-                depth: previous.depth,
-                status: RowStatus::Running,
-                millis: 0,
-                retries: 0,
-                error: None,
-                input: details["input"].as_str().map(str::to_owned),
-                output: None,
-            });
-            entered_at.push(millis);
-            context.row = Some(rows.len() - 1);
-        } else if kind.ends_with("StateExited") {
-            if let Some(row) = previous.row.and_then(|r| rows.get_mut(r)) {
-                // A state that leaves after a failure its retries did not absorb was caught.
-                row.status = if row.status == RowStatus::Failed {
-                    RowStatus::Caught
-                } else {
-                    RowStatus::Succeeded
+        use EventDetails as E;
+        match &event.details {
+            E::StateEntered {
+                state_type,
+                name,
+                input,
+            } => {
+                let error = match state_type {
+                    sfn_local::StateType::Fail => definition.and_then(|d| fail_error(d, name)),
+                    _ => None,
                 };
-                row.output = event["stateExitedEventDetails"]["output"]
-                    .as_str()
-                    .map(str::to_owned);
+                if let (Some(error), Some((_, inner))) = (&error, containers.last_mut()) {
+                    *inner = Some(error.clone());
+                }
+                rows.push(Row {
+                    name: match previous.iteration {
+                        Some(index) => format!("{name} [item {index}]"),
+                        None => name.to_string(),
+                    },
+                    state_type: state_type.name().to_owned(),
+                    depth: previous.depth,
+                    status: RowStatus::Running,
+                    millis: 0,
+                    retries: 0,
+                    error,
+                    input: Some(input.clone()),
+                    output: None,
+                });
+                entered_at.push(millis);
+                context.row = Some(rows.len() - 1);
             }
-            context.row = None;
-        } else {
-            match kind {
-                "ParallelStateStarted" | "MapStateStarted" => {
-                    if let Some(row) = previous.row {
-                        containers.push(row);
-                    }
-                    context.depth = previous.depth + 1;
+            E::StateExited { output, .. } => {
+                if let Some(row) = previous.row.and_then(|r| rows.get_mut(r)) {
+                    // A state that leaves after a failure its retries did not absorb was caught.
+                    row.status = if row.status == RowStatus::Failed {
+                        RowStatus::Caught
+                    } else {
+                        RowStatus::Succeeded
+                    };
+                    row.output = Some(output.clone());
                 }
-                "MapIterationStarted" => {
-                    context.iteration = event["mapIterationStartedEventDetails"]["index"].as_u64();
+                context.row = None;
+            }
+            E::ParallelStateStarted | E::MapStateStarted { .. } => {
+                if let Some(row) = previous.row {
+                    containers.push((row, None));
                 }
-                "ParallelStateSucceeded"
-                | "ParallelStateFailed"
-                | "MapStateSucceeded"
-                | "MapStateFailed" => {
-                    if let Some(row) = containers.pop() {
-                        context = Context {
-                            row: Some(row),
-                            depth: rows[row].depth,
-                            iteration: None,
-                        };
-                        if kind.ends_with("Failed") {
-                            rows[row].status = RowStatus::Failed;
+                context.depth = previous.depth + 1;
+            }
+            E::MapIterationStarted { index, .. } => context.iteration = Some(*index),
+            E::ParallelStateSucceeded
+            | E::ParallelStateFailed
+            | E::MapStateSucceeded
+            | E::MapStateFailed => {
+                if let Some((row, inner)) = containers.pop() {
+                    context = Context {
+                        row: Some(row),
+                        depth: rows[row].depth,
+                        iteration: None,
+                    };
+                    if matches!(event.details, E::ParallelStateFailed | E::MapStateFailed) {
+                        rows[row].status = RowStatus::Failed;
+                        rows[row].error = inner.clone();
+                        // The failure goes on up to an enclosing Parallel or Map, if any.
+                        if let (Some(error), Some((_, outer))) = (inner, containers.last_mut()) {
+                            *outer = Some(error);
                         }
                     }
                 }
-                "ExecutionFailed" | "ExecutionTimedOut" | "ExecutionAborted" => {
-                    execution_failed = true
-                }
-                _ => {}
             }
-            if let Some(error) = failure_error(event, kind) {
-                if let Some(row) = context.row.and_then(|r| rows.get_mut(r)) {
-                    row.error = Some(error);
-                    row.status = RowStatus::Failed;
-                }
+            E::ExecutionFailed { .. } | E::ExecutionTimedOut { .. } => execution_failed = true,
+            E::Other { event_type, .. } if event_type == "ExecutionAborted" => {
+                execution_failed = true
             }
-            if matches!(kind, "TaskScheduled" | "LambdaFunctionScheduled") {
+            E::TaskScheduled { .. } | E::LambdaFunctionScheduled { .. } => {
                 if let Some(row) = context.row.and_then(|r| rows.get_mut(r)) {
                     if row.error.is_some() {
                         row.retries += 1;
@@ -162,8 +165,18 @@ pub fn rows(events: &[Value]) -> Vec<Row> {
                     }
                 }
             }
+            _ => {}
         }
-        contexts.insert(id, context);
+        if let Some(error) = failure_error(&event.details) {
+            if let Some(row) = context.row.and_then(|r| rows.get_mut(r)) {
+                row.error = Some(error.to_owned());
+                row.status = RowStatus::Failed;
+            }
+            if let Some((_, inner)) = containers.last_mut() {
+                *inner = Some(error.to_owned());
+            }
+        }
+        contexts.insert(event.id, context);
         if let Some(r) = context.row {
             if let (Some(row), Some(start)) = (rows.get_mut(r), entered_at.get(r)) {
                 row.millis = millis - start;
@@ -193,27 +206,28 @@ fn settle(rows: &mut [Row], execution_failed: bool) {
     }
 }
 
-fn failure_error(event: &Value, kind: &str) -> Option<String> {
-    let details = match kind {
-        "TaskFailed" => &event["taskFailedEventDetails"],
-        "TaskTimedOut" => &event["taskTimedOutEventDetails"],
-        "LambdaFunctionFailed" => &event["lambdaFunctionFailedEventDetails"],
-        "LambdaFunctionTimedOut" => &event["lambdaFunctionTimedOutEventDetails"],
-        "MapIterationFailed" | "ParallelStateFailed" | "MapStateFailed" => {
-            return Some(kind.to_owned());
-        }
-        _ => return None,
-    };
-    Some(
-        details["error"]
-            .as_str()
-            .unwrap_or("(no error name)")
-            .to_owned(),
-    )
+/// The error a task failure event carries.
+fn failure_error(details: &EventDetails) -> Option<&str> {
+    use EventDetails as E;
+    match details {
+        E::TaskFailed { error, .. }
+        | E::TaskTimedOut { error, .. }
+        | E::LambdaFunctionFailed { error, .. }
+        | E::LambdaFunctionTimedOut { error, .. } => Some(if error.is_empty() {
+            "(no error name)"
+        } else {
+            error
+        }),
+        _ => None,
+    }
 }
 
-fn timestamp_millis(text: &str) -> Option<i64> {
-    sfn_local::timestamp::parse(text).and_then(|nanos| i64::try_from(nanos / 1_000_000).ok())
+/// The error a Fail state gives, when the definition names it literally.
+fn fail_error(definition: &StateMachine, name: &str) -> Option<String> {
+    definition
+        .find_state(name)
+        .and_then(|s| s.fail_error())
+        .map(str::to_owned)
 }
 
 /// The rows as a table; with `io`, each state's input and output under it.
@@ -255,9 +269,18 @@ pub fn table(rows: &[Row], io: bool) -> String {
             row.millis
         );
         if io {
-            for (label, text) in [("input ", &row.input), ("output", &row.output)] {
-                if let Some(text) = text {
-                    let _ = writeln!(out, "  {:width$}    {label} {text}", "");
+            for (label, value) in [("input ", &row.input), ("output", &row.output)] {
+                if let Some(value) = value {
+                    // Indented JSON, one member a line, under the row.
+                    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+                    let pad = format!("  {:width$}    ", "");
+                    let mut lines = text.lines();
+                    if let Some(first) = lines.next() {
+                        let _ = writeln!(out, "{pad}{label} {first}");
+                    }
+                    for line in lines {
+                        let _ = writeln!(out, "{pad}       {line}");
+                    }
                 }
             }
         }
@@ -271,7 +294,7 @@ mod tests {
 
     use super::*;
 
-    fn event(id: u64, previous: u64, kind: &str, details: Value) -> Value {
+    fn event(id: u64, previous: u64, kind: &str, details: Value) -> HistoryEvent {
         let mut event = json!({"id": id, "previousEventId": previous, "type": kind,
                                "timestamp": format!("2026-11-24T10:00:00.{:03}Z", id)});
         if let Value::Object(details) = details {
@@ -279,10 +302,10 @@ mod tests {
                 event[key] = value;
             }
         }
-        event
+        HistoryEvent::from_json(&event).expect("an event")
     }
 
-    fn entered(id: u64, previous: u64, kind: &str, name: &str) -> Value {
+    fn entered(id: u64, previous: u64, kind: &str, name: &str) -> HistoryEvent {
         event(
             id,
             previous,
@@ -291,7 +314,7 @@ mod tests {
         )
     }
 
-    fn exited(id: u64, previous: u64, kind: &str, name: &str) -> Value {
+    fn exited(id: u64, previous: u64, kind: &str, name: &str) -> HistoryEvent {
         event(
             id,
             previous,
@@ -337,7 +360,7 @@ mod tests {
             entered(15, 14, "PassStateEntered", "Declined"),
             event(16, 15, "ExecutionFailed", json!({})),
         ];
-        let rows = rows(&history);
+        let rows = rows(&history, None);
         assert_eq!(
             summary(&rows),
             vec![
@@ -354,7 +377,7 @@ mod tests {
     }
 
     #[test]
-    fn parallel_branches_nest_and_junk_does_not_panic() {
+    fn parallel_branches_nest() {
         let history = vec![
             event(1, 0, "ExecutionStarted", json!({})),
             entered(2, 1, "ParallelStateEntered", "Both"),
@@ -366,10 +389,8 @@ mod tests {
             event(8, 7, "ParallelStateSucceeded", json!({})),
             exited(9, 8, "ParallelStateExited", "Both"),
             event(10, 9, "ExecutionSucceeded", json!({})),
-            json!("junk"),
-            json!({"type": 7}),
         ];
-        let rows = rows(&history);
+        let rows = rows(&history, None);
         let depths: Vec<usize> = rows.iter().map(|r| r.depth).collect();
         assert_eq!(depths, vec![0, 1, 1]);
         assert!(
