@@ -150,6 +150,25 @@ pub enum InfraError {
         attribute: String,
     },
 
+    /// A construct was granted the use of a KMS key after the key was added to the stack,
+    /// so the key's policy would not name it; add the key after every construct using it.
+    #[error("`{user}` uses the key `{key}`, which was added to the stack before it; add keys last")]
+    KeyAddedTooEarly {
+        /// The key's logical id.
+        key: String,
+        /// The statement that would have named the user.
+        user: String,
+    },
+
+    /// A construct uses a KMS key that was never added to the stack.
+    #[error("`{user}` uses the key `{key}`, which is not in the stack; add it")]
+    UnknownKey {
+        /// The key's logical id.
+        key: String,
+        /// The statement that would have named the user.
+        user: String,
+    },
+
     /// The YAML emitter failed.
     #[error("cannot write the template as YAML: {0}")]
     Yaml(String),

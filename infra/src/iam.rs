@@ -2,6 +2,7 @@
 //! (`table.grant_put_item(&mut state_machine)`), and its role's policy is written from those
 //! grants alone.
 
+use crate::constructs::KeyUse;
 use crate::expr::{Expr, LogicalId};
 use crate::node::Node;
 use crate::stack::Suppression;
@@ -99,11 +100,27 @@ impl Action {
 }
 
 /// Permission for some actions on the resources of one construct.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Grant {
     target: LogicalId,
     actions: Vec<Action>,
     resources: Vec<Expr>,
+    key_access: Option<KeyAccess>,
+}
+
+/// The use of a KMS key a grant implies: the resources are encrypted with `key`, so the
+/// grantee's role must be named in its policy for `actions`, under `condition` (the service
+/// the key is used through, or the data it protects).
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyAccess {
+    /// The key's logical id.
+    pub key: LogicalId,
+    /// Names the use in the key policy's statement id, e.g. `DynamoDB`.
+    pub through: &'static str,
+    /// The KMS actions.
+    pub actions: &'static [&'static str],
+    /// The statement's condition.
+    pub condition: Node,
 }
 
 impl Grant {
@@ -116,7 +133,14 @@ impl Grant {
             target: target.clone(),
             actions,
             resources,
+            key_access: None,
         }
+    }
+
+    /// This grant, with the key use its encrypted resources require.
+    pub fn with_key(mut self, access: Option<KeyAccess>) -> Self {
+        self.key_access = access;
+        self
     }
 
     /// The construct the resources belong to.
@@ -202,11 +226,15 @@ pub enum Service {
 pub(crate) struct Policy {
     grants: Vec<Grant>,
     unscoped: Vec<Unscoped>,
+    key_access: Vec<KeyAccess>,
 }
 
 impl Policy {
     /// Adds a grant; a second grant on the same resources widens the first statement.
-    pub(crate) fn add(&mut self, grant: Grant) {
+    pub(crate) fn add(&mut self, mut grant: Grant) {
+        if let Some(access) = grant.key_access.take() {
+            self.add_key_access(access);
+        }
         match self
             .grants
             .iter_mut()
@@ -223,6 +251,30 @@ impl Policy {
 
     pub(crate) fn add_unscoped(&mut self, unscoped: Unscoped) {
         self.unscoped.push(unscoped);
+    }
+
+    /// A key use of the role's own (the state machine's execution data), or one a grant
+    /// implied; the same use twice is one.
+    pub(crate) fn add_key_access(&mut self, access: KeyAccess) {
+        if !self.key_access.contains(&access) {
+            self.key_access.push(access);
+        }
+    }
+
+    /// The key policy statements naming `role` (owned by `owner`) for its key uses.
+    pub(crate) fn key_uses(&self, owner: &LogicalId, role: &LogicalId) -> Vec<KeyUse> {
+        self.key_access
+            .iter()
+            .map(|a| {
+                KeyUse::role(
+                    &a.key,
+                    format!("{owner}Through{}", a.through),
+                    role,
+                    a.actions,
+                    a.condition.clone(),
+                )
+            })
+            .collect()
     }
 
     pub(crate) fn grants(&self) -> &[Grant] {
@@ -253,11 +305,12 @@ fn statement(actions: impl Iterator<Item = Action>, resource: Node) -> Node {
         .with("Resource", resource)
 }
 
-/// An `AWS::IAM::Role` for `service` with one inline policy written from `policy`.
+/// An `AWS::IAM::Role` for `service`, trusted by it alone. Its permissions are the separate
+/// [`role_policy`]: a key's policy names the role, and the role's permissions name what the
+/// key encrypts, so one of the two must come after the other.
 pub(crate) fn role(
     owner: &LogicalId,
     service: Service,
-    policy: &Policy,
     suppressions: &[Suppression],
 ) -> crate::stack::Resource {
     let trust = Node::map()
@@ -295,17 +348,22 @@ pub(crate) fn role(
             Node::map()
                 .with("Version", "2012-10-17")
                 .with("Statement", Node::seq([trust])),
-        )
-        .with(
-            "Policies",
-            Node::seq([Node::map().with("PolicyName", "least-privilege").with(
-                "PolicyDocument",
-                Node::map()
-                    .with("Version", "2012-10-17")
-                    .with("Statement", policy.statements()),
-            )]),
         );
     crate::stack::Resource::new("AWS::IAM::Role", properties).suppress(suppressions)
+}
+
+/// The `AWS::IAM::RolePolicy` of `role`, written from `policy`.
+pub(crate) fn role_policy(role: &LogicalId, policy: &Policy) -> crate::stack::Resource {
+    let properties = Node::map()
+        .with("RoleName", Expr::reference(role))
+        .with("PolicyName", "least-privilege")
+        .with(
+            "PolicyDocument",
+            Node::map()
+                .with("Version", "2012-10-17")
+                .with("Statement", policy.statements()),
+        );
+    crate::stack::Resource::new("AWS::IAM::RolePolicy", properties)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! against the Task states of its definition.
 //!
 //! ```
-//! use infra::{Definition, Expr, Stack, StateMachineBuilder, TableBuilder};
+//! use infra::{Definition, Expr, KmsKey, LogLevel, Stack, StateMachineBuilder, TableBuilder};
 //!
 //! let definition = Definition::parse("statemachine/save.asl.json", r#"{
 //!     "StartAt": "Save",
@@ -15,12 +15,18 @@
 //!         "End": true
 //!     }}
 //! }"#)?;
+//! let key = KmsKey::new("DataKey", "order data", "data")?;
 //! let orders = TableBuilder::new("OrdersTable", "orderId")
 //!     .deletion_protection(Expr::literal("false"))
+//!     .encrypted_with(&key)
 //!     .build()?;
 //! let mut machine = StateMachineBuilder::new("SaveOrder", definition)
+//!     .name("save-order")
 //!     .workflow_type(Expr::literal("EXPRESS"))
+//!     .log_level(LogLevel::Error)
 //!     .log_retention_days(Expr::literal("30"))
+//!     .encrypted_with(&key)
+//!     .logs_encrypted_with(&key)
 //!     .substitute(&orders)
 //!     .build()?;
 //! // Without this grant, `stack.add(machine)` fails: state `Save` needs dynamodb:PutItem.
@@ -29,9 +35,12 @@
 //! let mut stack = Stack::new("one table, one state machine", "../");
 //! stack.add(orders)?;
 //! stack.add(machine)?;
+//! // Last: its policy names the state machine's role, for its data and through DynamoDB.
+//! stack.add(key)?;
 //! let yaml = stack.to_yaml()?;
 //! assert!(yaml.contains("- dynamodb:PutItem"));
 //! assert!(yaml.contains("OrdersTableName:\n          Ref: OrdersTable"));
+//! assert!(yaml.contains("Sid: SaveOrderThroughDynamoDB"));
 //! # Ok::<(), infra::InfraError>(())
 //! ```
 #![warn(missing_docs)]
@@ -46,8 +55,9 @@ pub mod orderflow;
 pub mod stack;
 
 pub use constructs::{
-    LogLevel, RustFunction, RustFunctionBuilder, StateMachine, StateMachineBuilder, Substitution,
-    Table, TableBuilder, Topic, TopicBuilder,
+    Alarm, AlarmBuilder, KmsKey, LogLevel, Metric, RustFunction, RustFunctionBuilder, StateMachine,
+    StateMachineBuilder, Substitution, Table, TableBuilder, Topic, TopicBuilder,
+    UnfinishedExecutionsQueue, Watch,
 };
 pub use definition::Definition;
 pub use error::InfraError;

@@ -1,6 +1,7 @@
 //! The stack: parameters, constructs and outputs, synthesized into one SAM template.
 
 use crate::InfraError;
+use crate::constructs::KeyUse;
 use crate::expr::{Expr, LogicalId};
 use crate::node::{self, Node};
 
@@ -26,6 +27,9 @@ pub struct Resource {
     kind: &'static str,
     properties: Node,
     metadata: Node,
+    depends_on: Vec<LogicalId>,
+    /// `Retain` or `Delete`, written as both `DeletionPolicy` and `UpdateReplacePolicy`.
+    policy: Option<&'static str>,
 }
 
 impl Resource {
@@ -35,7 +39,30 @@ impl Resource {
             kind,
             properties,
             metadata: Node::map(),
+            depends_on: Vec::new(),
+            policy: None,
         }
+    }
+
+    /// This resource created only after `id` (CloudFormation's `DependsOn`), for an order
+    /// no reference implies: a state machine after the policy that lets its role log.
+    pub fn depends_on(mut self, id: &LogicalId) -> Self {
+        self.depends_on.push(id.clone());
+        self
+    }
+
+    /// This resource kept when the stack is deleted or the resource replaced
+    /// (`DeletionPolicy` and `UpdateReplacePolicy: Retain`): data outlives its stack.
+    pub fn retained(mut self) -> Self {
+        self.policy = Some("Retain");
+        self
+    }
+
+    /// This resource deleted with the stack or when replaced, said explicitly for a resource
+    /// that holds data only for a while (a queue whose messages expire).
+    pub fn deleted_with_stack(mut self) -> Self {
+        self.policy = Some("Delete");
+        self
     }
 
     /// This resource with one more `Metadata` entry.
@@ -57,6 +84,16 @@ impl Resource {
 
     fn to_node(&self) -> Node {
         let node = Node::map().with("Type", self.kind);
+        let node = match self.policy {
+            Some(policy) => node
+                .with("DeletionPolicy", policy)
+                .with("UpdateReplacePolicy", policy),
+            None => node,
+        };
+        let node = match self.depends_on.as_slice() {
+            [] => node,
+            ids => node.with("DependsOn", Node::seq(ids.iter().map(LogicalId::as_str))),
+        };
         let node = match &self.metadata {
             Node::Map(entries) if entries.is_empty() => node,
             metadata => node.with("Metadata", metadata.clone()),
@@ -70,6 +107,8 @@ impl Resource {
 pub struct Scope {
     asset_root: String,
     resources: Vec<(LogicalId, Resource)>,
+    key_uses: Vec<KeyUse>,
+    keys_written: Vec<LogicalId>,
 }
 
 impl Scope {
@@ -85,9 +124,43 @@ impl Scope {
     }
 
     /// `path` (relative to the repository root) as seen from the template's folder, which is
-    /// how SAM resolves `CodeUri` and `DefinitionUri`.
+    /// how SAM resolves `CodeUri` and `DefinitionS3Location`.
     pub fn asset(&self, path: &str) -> String {
         format!("{}{path}", self.asset_root)
+    }
+
+    /// Records that a principal uses a KMS key, for the key's policy. The key must not have
+    /// been added to the stack yet: its policy is written from the uses made before it.
+    pub(crate) fn use_key(&mut self, key_use: KeyUse) -> Result<(), InfraError> {
+        if self.keys_written.contains(&key_use.key) {
+            return Err(InfraError::KeyAddedTooEarly {
+                key: key_use.key.to_string(),
+                user: key_use.sid,
+            });
+        }
+        self.key_uses.push(key_use);
+        Ok(())
+    }
+
+    /// The uses recorded for `key`, which is being written now; later uses are refused.
+    pub(crate) fn take_key_uses(&mut self, key: &LogicalId) -> Vec<KeyUse> {
+        self.keys_written.push(key.clone());
+        let (mine, others) = std::mem::take(&mut self.key_uses)
+            .into_iter()
+            .partition(|u| &u.key == key);
+        self.key_uses = others;
+        mine
+    }
+
+    /// Fails when a key use names a key the stack never added.
+    pub(crate) fn check_key_uses(&self) -> Result<(), InfraError> {
+        match self.key_uses.first() {
+            Some(orphan) => Err(InfraError::UnknownKey {
+                key: orphan.key.to_string(),
+                user: orphan.sid.clone(),
+            }),
+            None => Ok(()),
+        }
     }
 }
 
@@ -247,6 +320,8 @@ impl Stack {
             scope: Scope {
                 asset_root: asset_root.to_owned(),
                 resources: Vec::new(),
+                key_uses: Vec::new(),
+                keys_written: Vec::new(),
             },
             outputs: Vec::new(),
         }
@@ -325,8 +400,15 @@ impl Stack {
         self.to_node().to_json()
     }
 
+    /// Checks what can only be checked once every construct is in: every key use names a key
+    /// of the stack.
+    pub fn check(&self) -> Result<(), InfraError> {
+        self.scope.check_key_uses()
+    }
+
     /// The template as YAML, with a header saying where it comes from.
     pub fn to_yaml(&self) -> Result<String, InfraError> {
+        self.check()?;
         let body = node::to_yaml(&self.to_node())?;
         Ok(format!(
             "# Generated by `cargo run -p infra -- synth` from infra/src: edit the Rust, not this file.\n{body}"

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use infra::InfraError;
 use serde_json::Value;
 
-use crate::assertions::{Template, array, compact, read, stack_for, text};
+use crate::assertions::{Template, compact, read, stack_for, text};
 
 /// What a Task state's `Resource` needs, worked out here independently of the crate.
 fn needed_by(state: &Value) -> Option<(String, String)> {
@@ -17,6 +17,9 @@ fn needed_by(state: &Value) -> Option<(String, String)> {
         &state["Parameters"]
     };
     let (action, field) = match resource.trim_end_matches(".waitForTaskToken") {
+        "arn:aws:states:::states:startExecution.sync:2" => {
+            ("states:StartExecution", "StateMachineArn")
+        }
         "arn:aws:states:::lambda:invoke" => ("lambda:InvokeFunction", "FunctionName"),
         "arn:aws:states:::dynamodb:putItem" => ("dynamodb:PutItem", "TableName"),
         "arn:aws:states:::dynamodb:getItem" => ("dynamodb:GetItem", "TableName"),
@@ -48,49 +51,56 @@ fn tasks(states: &Value, out: &mut Vec<(String, String)>) {
     }
 }
 
+/// For each state machine: every integration a Task state calls is granted, on the resource
+/// substituted for it, and nothing else is (logging, tracing and the nested execution's
+/// describe, stop and rule are checked in template.rs).
 #[test]
 fn every_task_integration_is_granted_and_nothing_more() {
-    let asl: Value = serde_json::from_str(&read(infra::orderflow::DEFINITION_PATH))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut needed = Vec::new();
-    tasks(&asl["States"], &mut needed);
-    assert!(!needed.is_empty(), "the definition has Task states");
-
     let t = Template::synth();
-    let substitutions = &t.properties("OrderProcessingStateMachine")["DefinitionSubstitutions"];
-    // The resources each needed action must be allowed on: the substituted value, and for
-    // functions their qualified ARNs too.
-    let mut expected = BTreeSet::new();
-    for (action, placeholder) in &needed {
-        let value = compact(&substitutions[placeholder.as_str()]);
-        if action == "lambda:InvokeFunction" {
-            expected.insert((action.clone(), format!("Sub ${{{value}}}:*")));
-        }
-        // Tables are substituted by name, but IAM takes their ARN.
-        let value = match (action.starts_with("dynamodb:"), value.strip_prefix("Ref ")) {
-            (true, Some(table)) => format!("{table}.Arn"),
-            _ => value,
-        };
-        expected.insert((action.clone(), value));
-    }
-    let role = t.resource("OrderProcessingStateMachineRole");
-    let mut granted = BTreeSet::new();
-    for policy in array(&role["Properties"]["Policies"]) {
-        for statement in array(&policy["PolicyDocument"]["Statement"]) {
-            if statement["Resource"] == "*" {
-                continue; // logging and tracing, checked in template.rs
+    for (machine, path) in [
+        (
+            "OrderProcessingStateMachine",
+            infra::orderflow::DEFINITION_PATH,
+        ),
+        ("OrderStateMachine", infra::orderflow::ENTRY_DEFINITION_PATH),
+    ] {
+        let asl: Value = serde_json::from_str(&read(path)).unwrap_or_else(|e| panic!("{e}"));
+        let mut needed = Vec::new();
+        tasks(&asl["States"], &mut needed);
+        assert!(!needed.is_empty(), "{path} has Task states");
+
+        let substitutions = &t.properties(machine)["DefinitionSubstitutions"];
+        // The resources each needed action must be allowed on: the substituted value, and
+        // for functions their qualified ARNs too.
+        let mut expected = BTreeSet::new();
+        for (action, placeholder) in &needed {
+            let value = compact(&substitutions[placeholder.as_str()]);
+            if action == "lambda:InvokeFunction" {
+                expected.insert((action.clone(), format!("Sub ${{{value}}}:*")));
             }
-            for action in array(&statement["Action"]) {
-                for resource in array(&statement["Resource"]) {
-                    granted.insert((text(action), compact(resource)));
-                }
-            }
+            // Tables are substituted by name, but IAM takes their ARN.
+            let value = match (action.starts_with("dynamodb:"), value.strip_prefix("Ref ")) {
+                (true, Some(table)) => format!("{table}.Arn"),
+                _ => value,
+            };
+            expected.insert((action.clone(), value));
         }
+        let granted: BTreeSet<(String, String)> = t
+            .permissions(&format!("{machine}Role"))
+            .into_iter()
+            .filter(|(action, resource)| {
+                resource != "*"
+                    && !action.starts_with("events:")
+                    && action != "states:DescribeExecution"
+                    && action != "states:StopExecution"
+            })
+            .collect();
+        assert_eq!(granted, expected, "{machine}");
     }
-    assert_eq!(granted, expected);
 }
 
-/// A definition using all five placeholders, with `extra` as one more state after `Notify`.
+/// A definition using all five placeholders, looking the order up, recording and marking it,
+/// with `extra` as one more state after `Notify`.
 fn definition(notify: &str, extra: &str) -> String {
     let invoke = |name: &str, placeholder: &str, next: &str| {
         format!(
@@ -99,10 +109,16 @@ fn definition(notify: &str, extra: &str) -> String {
         )
     };
     format!(
-        r#"{{"StartAt": "Verify", "States": {{
+        r#"{{"StartAt": "Look Up", "States": {{
+            "Look Up": {{"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem",
+                "Parameters": {{"TableName": "${{OrdersTableName}}", "Key": {{"OrderId": {{"S.$": "$.id"}}}}}},
+                "Next": "Verify"}},
             {verify}, {stock}, {charge},
             "Record": {{"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
                 "Parameters": {{"TableName": "${{OrdersTableName}}", "Item": {{"OrderId": {{"S.$": "$.id"}}}}}},
+                "Next": "Mark"}},
+            "Mark": {{"Type": "Task", "Resource": "arn:aws:states:::dynamodb:updateItem",
+                "Parameters": {{"TableName": "${{OrdersTableName}}", "Key": {{"OrderId": {{"S.$": "$.id"}}}}}},
                 "Next": "Notify"}},
             "Notify": {notify}
             {extra}
@@ -130,11 +146,11 @@ fn a_definition_that_matches_the_grants_is_accepted() {
 
 #[test]
 fn a_task_without_a_grant_is_rejected() {
-    let read_back = r#", "Read": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem",
+    let delete = r#", "Delete": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:deleteItem",
         "Parameters": {"TableName": "${OrdersTableName}", "Key": {"OrderId": {"S": "x"}}}, "End": true}"#;
-    let e = error(&definition(PUBLISH, read_back));
+    let e = error(&definition(PUBLISH, delete));
     assert!(
-        matches!(&e, InfraError::MissingGrant { state, action: "dynamodb:GetItem", .. } if state == "Read"),
+        matches!(&e, InfraError::MissingGrant { state, action: "dynamodb:DeleteItem", .. } if state == "Delete"),
         "{e}"
     );
 }

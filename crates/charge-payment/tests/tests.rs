@@ -103,10 +103,10 @@ async fn answers_the_sample_events_through_the_runtime_api() {
 /// which only the table can tell about the first one.
 #[tokio::test]
 async fn charges_once_per_order_through_the_dynamodb_ledger() {
-    let Some(moto) = orderflow_aws::testing::Moto::shared() else {
+    let Some(moto) = sfn_aws::testing::Moto::shared() else {
         return;
     };
-    let aws = orderflow_aws::AwsClients::builder()
+    let aws = sfn_aws::AwsClients::builder()
         .endpoint_url(moto.url())
         .region("us-east-1")
         .build()

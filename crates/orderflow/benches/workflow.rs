@@ -12,9 +12,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use aws_emulator::Store;
 use criterion::{Criterion, Throughput};
 use orderflow::workflow::{DEFINITION, Time, Workflow};
-use orderflow_store::Store;
 use serde_json::{Value, json};
 
 // The same allocator as the `orderflow` binary, so the figures are the CLI's.

@@ -25,6 +25,13 @@
 //!   The charge ledger the payment function keeps (one consistent read, one conditional put per
 //!   charge) is not in the workflow's history, so it is read back from the store.
 //! - SNS: one publish request per started 64 KB of message.
+//! - CloudWatch Logs: each history event the state machine's log level selects (Step
+//!   Functions developer guide, "Log levels") is delivered as one log event, billed by the
+//!   gigabyte ingested at the vended-logs rate; its size is the JSON Step Functions writes
+//!   (`id`, `type`, `details`, `previous_event_id`, `event_timestamp`, `execution_arn`,
+//!   `redrive_count`) with the execution data left out (`includeExecutionData: false`: no
+//!   input, output, parameters, error or cause), plus the 26 bytes CloudWatch Logs counts per
+//!   event. The template logs at ERROR; what ALL would cost is printed beside it.
 //! - The Standard entry: its own states as Standard transitions (one Task on success, three
 //!   when processing fails); each nested processing execution as an Express execution, with
 //!   the Lambda, DynamoDB and SNS units its history shows.
@@ -34,9 +41,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
+use aws_emulator::Store;
 use orderflow::standins::stand_ins;
 use orderflow::workflow::{DEFINITION, ENTRY_DEFINITION, Time, Workflow};
-use orderflow_store::Store;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use sfn_local::{ExecuteOptions, HistoryEvent, StateMachine};
@@ -81,6 +88,13 @@ struct Prices {
     lambda: LambdaPrices,
     dynamodb: DynamoDbPrices,
     sns: SnsPrices,
+    cloudwatch_logs: LogsPrices,
+}
+
+#[derive(Debug, Deserialize)]
+struct LogsPrices {
+    vended_per_gb_ingested: f64,
+    event_overhead_bytes: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,6 +158,67 @@ struct Units {
     write_units: f64,
     read_units: f64,
     sns_requests: f64,
+    /// Bytes of CloudWatch Logs ingested with the state machine logging at ALL.
+    log_bytes_all: f64,
+    /// The same at ERROR, the template's level.
+    log_bytes_error: f64,
+}
+
+/// The history events Step Functions logs at level ERROR (its developer guide, "Log levels");
+/// ALL logs every event.
+const LOGGED_AT_ERROR: [&str; 22] = [
+    "ExecutionAborted",
+    "ExecutionFailed",
+    "ExecutionTimedOut",
+    "FailStateEntered",
+    "LambdaFunctionFailed",
+    "LambdaFunctionScheduleFailed",
+    "LambdaFunctionStartFailed",
+    "LambdaFunctionTimedOut",
+    "MapIterationAborted",
+    "MapIterationFailed",
+    "MapStateAborted",
+    "MapStateFailed",
+    "MapRunAborted",
+    "MapRunFailed",
+    "ParallelStateAborted",
+    "ParallelStateFailed",
+    "TaskFailed",
+    "TaskStartFailed",
+    "TaskStateAborted",
+    "TaskSubmitFailed",
+    "TaskTimedOut",
+    "WaitStateAborted",
+];
+
+/// The execution data `includeExecutionData: false` keeps out of a logged event's details.
+const EXECUTION_DATA: [&str; 5] = ["input", "output", "parameters", "error", "cause"];
+
+/// The bytes of the log event Step Functions writes for `event` of the execution
+/// `execution_arn`, its execution data left out, plus CloudWatch Logs' per-event overhead.
+fn log_event_bytes(event: &Value, execution_arn: &str, overhead: f64) -> f64 {
+    let details = event
+        .as_object()
+        .and_then(|e| e.iter().find(|(k, _)| k.ends_with("EventDetails")))
+        .and_then(|(_, d)| d.as_object())
+        .map(|d| {
+            d.iter()
+                .filter(|(k, _)| !EXECUTION_DATA.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<Map<String, Value>>()
+        })
+        .unwrap_or_default();
+    let line = serde_json::json!({
+        "id": event["id"].to_string(),
+        "type": event["type"],
+        "details": details,
+        "previous_event_id": event["previousEventId"].to_string(),
+        // Milliseconds since the epoch: 13 digits for any date of this century.
+        "event_timestamp": "1700000000000",
+        "execution_arn": execution_arn,
+        "redrive_count": "0",
+    });
+    line.to_string().len() as f64 + overhead
 }
 
 impl Units {
@@ -159,10 +234,15 @@ struct Bill {
     express: f64,
 }
 
+/// Bytes in a gigabyte, as CloudWatch Logs bills them.
+const GB: f64 = 1024.0 * 1024.0 * 1024.0;
+
 fn bill(u: &Units, p: &Prices) -> Bill {
     let n = u.executions.max(1.0);
     let sf = &p.step_functions;
-    let services = u.lambda_requests * p.lambda.per_request
+    let logs = u.log_bytes_error / GB * p.cloudwatch_logs.vended_per_gb_ingested;
+    let services = logs
+        + u.lambda_requests * p.lambda.per_request
         + u.lambda_gb_seconds_arm64 * p.lambda.per_gb_second.arm64
         + u.lambda_gb_seconds_x86_64 * p.lambda.per_gb_second.x86_64
         + u.write_units * p.dynamodb.per_write_request_unit
@@ -295,6 +375,7 @@ fn units_of(size: f64, unit: f64) -> f64 {
 /// One execution's history, as `GetExecutionHistory` gives it, and what it measured.
 struct Measured<'a> {
     history: &'a [Value],
+    execution_arn: &'a str,
     wall_ms: f64,
     definition_bytes: usize,
     lambda_ms: f64,
@@ -308,6 +389,15 @@ fn count(units: &mut Units, m: &Measured<'_>, functions: &[FunctionSettings], p:
     let mut largest_data = 0usize;
     for event in m.history {
         let kind = event["type"].as_str().unwrap_or_default();
+        let logged = log_event_bytes(
+            event,
+            m.execution_arn,
+            p.cloudwatch_logs.event_overhead_bytes,
+        );
+        units.log_bytes_all += logged;
+        if LOGGED_AT_ERROR.contains(&kind) {
+            units.log_bytes_error += logged;
+        }
         if kind.ends_with("StateEntered") {
             units.states_entered += 1.0;
             largest_data = largest_data.max(
@@ -458,15 +548,26 @@ fn ours(
             let name = format!("cost-{i}");
             let run = futures::executor::block_on(flow.run(order.clone(), &name, i as u64))?;
             let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
-            let measured = |history| Measured {
+            let measured = |history, execution_arn| Measured {
                 history,
+                execution_arn,
                 wall_ms,
                 definition_bytes: definition.len(),
                 lambda_ms: args.lambda_ms,
             };
-            count(own, &measured(&run.history), functions, prices);
+            count(
+                own,
+                &measured(&run.history, &run.execution_arn),
+                functions,
+                prices,
+            );
             for child in &run.nested {
-                count(nested, &measured(&child.history), functions, prices);
+                count(
+                    nested,
+                    &measured(&child.history, &child.execution_arn),
+                    functions,
+                    prices,
+                );
             }
         }
         Ok(())
@@ -502,7 +603,8 @@ fn ledger_units(flow: &Workflow, units: &mut Units, prices: &Prices) -> anyhow::
 /// Per order, the Standard entry with processing nested as Express: the entry's transitions
 /// at the Standard price, and each nested execution as an Express execution.
 fn entry_bill(ours: &Ours, p: &Prices) -> f64 {
-    let entry = ours.entry.transitions() * p.step_functions.standard_per_state_transition
+    let entry = (ours.entry.transitions() * p.step_functions.standard_per_state_transition
+        + ours.entry.log_bytes_error / GB * p.cloudwatch_logs.vended_per_gb_ingested)
         / ours.entry.executions.max(1.0);
     let nested_per_execution = bill(&ours.nested, p).express;
     let nested_per_order = ours.nested.executions / ours.entry.executions.max(1.0);
@@ -543,8 +645,11 @@ fn reference(
             .iter()
             .map(HistoryEvent::to_json)
             .collect();
+        let arn =
+            format!("arn:aws:states:us-east-1:123456789012:execution:reference:reference-{i}");
         let measured = Measured {
             history: &history,
+            execution_arn: &arn,
             wall_ms,
             definition_bytes: text.len(),
             lambda_ms,
@@ -577,7 +682,7 @@ fn report(prices: &Prices, all: &Ours, reference: Option<&Units>, orders: usize)
         prices.region, prices.as_of
     );
     out.push_str(columns);
-    let rows: [Row; 10] = [
+    let rows: [Row; 12] = [
         ("Standard state transitions", Units::transitions, 1),
         ("  of which states entered", |u| u.states_entered, 1),
         (
@@ -604,6 +709,12 @@ fn report(prices: &Prices, all: &Ours, reference: Option<&Units>, orders: usize)
         ("DynamoDB write request units", |u| u.write_units, 1),
         ("DynamoDB read request units", |u| u.read_units, 1),
         ("SNS publish requests", |u| u.sns_requests, 1),
+        (
+            "CloudWatch Logs bytes at ERROR (the template's level)",
+            |u| u.log_bytes_error,
+            0,
+        ),
+        ("CloudWatch Logs bytes at ALL", |u| u.log_bytes_all, 0),
     ];
     for (label, f, digits) in rows {
         let a = per_order(f(ours), ours);
@@ -697,14 +808,22 @@ fn report(prices: &Prices, all: &Ours, reference: Option<&Units>, orders: usize)
 fn entry_computation(all: &Ours, p: &Prices) -> String {
     let n = all.entry.executions.max(1.0);
     let nested = bill(&all.nested, p).express * all.nested.executions / n;
+    let per_gb = p.cloudwatch_logs.vended_per_gb_ingested;
+    let logs = |bytes: f64| bytes / n / GB * per_gb * 1e6;
+    let at_error = logs(all.entry.log_bytes_error + all.nested.log_bytes_error);
+    let at_all = logs(all.entry.log_bytes_all + all.nested.log_bytes_all);
     format!(
-        "The entry's figure: {:.1} Standard transitions per order × ${} = ${:.2} per million, plus {:.1} nested Express execution(s) per order at ${:.2} per million (request, {:.5} GB-seconds, and the same Lambda, DynamoDB and SNS units as above).",
+        "The entry's figure: {:.1} Standard transitions per order × ${} = ${:.2} per million, plus {:.1} nested Express execution(s) per order at ${:.2} per million (request, {:.5} GB-seconds, and the same Lambda, DynamoDB and SNS units as above). Logging is included at the template's level, ERROR, for both state machines: {:.0} bytes per order, ${:.2} per million at ${per_gb} per GB ingested; at level ALL the two would ingest {:.0} bytes per order, ${:.2} per million.",
         all.entry.transitions() / n,
         p.step_functions.standard_per_state_transition,
         all.entry.transitions() / n * p.step_functions.standard_per_state_transition * 1e6,
         all.nested.executions / n,
         nested * 1e6,
         all.nested.express_gb_seconds / all.nested.executions.max(1.0),
+        (all.entry.log_bytes_error + all.nested.log_bytes_error) / n,
+        at_error,
+        (all.entry.log_bytes_all + all.nested.log_bytes_all) / n,
+        at_all,
     )
 }
 
@@ -787,7 +906,11 @@ mod tests {
         assert_eq!(u.retries, 0.0);
         assert_eq!(u.child_executions, 0.0, "an inline Map starts no child");
         assert!(u.states_entered >= 10.0, "{u:?}");
-        assert_eq!(u.write_units, 2.0, "the order record and the ledger entry");
+        assert_eq!(
+            u.write_units, 3.0,
+            "the order record, its notified mark and the ledger entry"
+        );
+        assert_eq!(u.read_units, 2.0, "the look-up and the ledger's read");
         let b = bill(u, &p);
         assert!(b.express < b.standard, "{b:?}");
 
@@ -810,6 +933,51 @@ mod tests {
             "{entry}"
         );
         assert!(entry < b.standard / 10.0, "{entry} vs {b:?}");
+
+        // A processed order logs nothing at ERROR; at ALL each state's two to four events are
+        // log lines of a few hundred bytes each, none carrying the order.
+        assert_eq!(u.log_bytes_error, 0.0, "{u:?}");
+        assert_eq!(all.entry.log_bytes_error, 0.0);
+        let per_state = u.log_bytes_all / u.states_entered;
+        assert!((400.0..2000.0).contains(&per_state), "{per_state}");
+    }
+
+    #[test]
+    fn logged_events_leave_the_execution_data_out() {
+        let event = json!({"id": 3, "previousEventId": 2, "type": "TaskScheduled",
+            "timestamp": "2026-11-24T00:00:00.000Z",
+            "taskScheduledEventDetails": {"resource": "invoke", "resourceType": "lambda",
+                "region": "us-east-1", "parameters": "{\"cardNumber\":\"5555555555554444\"}"}});
+        let bytes = log_event_bytes(&event, "arn:aws:states:us-east-1:1:execution:m:n", 26.0);
+        let without_overhead = bytes - 26.0;
+        let line = json!({"id": "3", "type": "TaskScheduled",
+            "details": {"resource": "invoke", "resourceType": "lambda", "region": "us-east-1"},
+            "previous_event_id": "2", "event_timestamp": "1700000000000",
+            "execution_arn": "arn:aws:states:us-east-1:1:execution:m:n", "redrive_count": "0"});
+        assert_eq!(without_overhead, line.to_string().len() as f64);
+    }
+
+    #[test]
+    fn a_rejected_order_logs_its_failure_at_error() {
+        let args = CostArgs {
+            events: vec![PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../events/workflow/out-of-stock.json"
+            ))],
+            reference: None,
+            definition: None,
+            prices: None,
+            lambda_ms: 1.0,
+            reference_lambda_ms: 1.0,
+        };
+        let p = prices();
+        let functions = template_functions(TEMPLATE).expect("the template parses");
+        let orders = read_orders(&args.events).expect("the order");
+        let all = ours(&args, &orders, &functions, &p).expect("the order runs");
+        // The Map's failure and the execution's, and the entry's own.
+        assert!(all.processing.log_bytes_error > 0.0);
+        assert!(all.processing.log_bytes_error < all.processing.log_bytes_all / 3.0);
+        assert!(all.entry.log_bytes_error > 0.0);
     }
 
     #[test]
@@ -821,6 +989,7 @@ mod tests {
         ];
         let measured = Measured {
             history: &history,
+            execution_arn: "arn:aws:states:us-east-1:123456789012:execution:m:n",
             wall_ms: 1.0,
             definition_bytes: 100,
             lambda_ms: 1.0,

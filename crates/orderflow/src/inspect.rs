@@ -5,13 +5,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use orderflow_store::{ExecutionRecord, Store};
+use aws_emulator::{ExecutionRecord, Store};
 use serde_json::{Value, json};
 
 use crate::run::{BadInput, message_json};
-use orderflow::graph::{self, Format};
-use orderflow::trace;
 use orderflow::workflow::{self, ENTRY_STATE_MACHINE_NAME, STATE_MACHINE_NAME, TABLE_NAME};
+use sfn_local::{HistoryEvent, StateMachine};
+use sfn_view::graph::{self, Format};
+use sfn_view::table;
 
 #[derive(clap::Args)]
 pub struct ListArgs {
@@ -63,7 +64,7 @@ pub fn orders(args: ListArgs, store: &Path) -> anyhow::Result<ExitCode> {
     };
     let mut orders = items
         .iter()
-        .map(orderflow_store::unmarshal)
+        .map(aws_emulator::unmarshal)
         .collect::<Result<Vec<_>, _>>()?;
     orders.sort_by(|a, b| text(&a["RecordedAt"]).cmp(text(&b["RecordedAt"])));
     if args.json {
@@ -192,7 +193,11 @@ pub fn history(args: HistoryArgs, store: &Path) -> anyhow::Result<ExitCode> {
         println!("execution    {}", record.execution_arn);
         println!("status       {}", record.status.as_str());
         println!();
-        println!("{}", trace::table(&trace::rows(&events), args.io));
+        let definition = built_in(&record.state_machine_name);
+        println!(
+            "{}",
+            table::table(&table::rows(&typed(&events)?, definition.as_ref()), args.io)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -207,19 +212,19 @@ pub fn graph(args: GraphArgs, store: &Path) -> anyhow::Result<ExitCode> {
         })?,
         None => workflow::DEFINITION.to_owned(),
     };
-    let definition: Value = serde_json::from_str(&text)
-        .map_err(|e| BadInput(format!("the definition is not valid JSON: {e}")))?;
+    let definition = StateMachine::from_json(&text)
+        .map_err(|e| BadInput(format!("the definition cannot be drawn: {e}")))?;
     let path = match &args.execution {
         Some(id) => {
             let store = open(store)?;
             let record = find(&store, id)?;
-            Some(graph::path_from_history(
+            Some(graph::path_from_history(&typed(
                 &store.execution_history(&record.execution_arn)?,
-            ))
+            )?))
         }
         None => None,
     };
-    let picture = graph::render(&definition, path.as_ref(), args.format)?;
+    let picture = graph::render(&definition, path.as_ref(), args.format);
     match &args.output {
         Some(file) => {
             std::fs::write(file, picture).with_context(|| format!("writing {}", file.display()))?
@@ -227,6 +232,24 @@ pub fn graph(args: GraphArgs, store: &Path) -> anyhow::Result<ExitCode> {
         None => println!("{picture}"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A stored history read back into its typed events.
+pub(crate) fn typed(events: &[Value]) -> anyhow::Result<Vec<HistoryEvent>> {
+    events
+        .iter()
+        .map(|e| HistoryEvent::from_json(e).context("reading a stored history"))
+        .collect()
+}
+
+/// The definition of a state machine this program runs, by its local name.
+fn built_in(state_machine: &str) -> Option<StateMachine> {
+    let text = match state_machine {
+        STATE_MACHINE_NAME => workflow::DEFINITION,
+        ENTRY_STATE_MACHINE_NAME => workflow::ENTRY_DEFINITION,
+        _ => return None,
+    };
+    StateMachine::from_json(text).ok()
 }
 
 fn text(value: &Value) -> &str {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use orderflow_store::{ExecutionStatus, Store};
+use aws_emulator::{ExecutionStatus, Store};
 use serde_json::{Value, json};
 use sfn_local::{MAX_PAYLOAD_BYTES, Status};
 
@@ -340,6 +340,7 @@ pub fn run_load(
         faults: config.faults,
         fault_counts: fault_counts.clone(),
         charges: Some(audit.clone()),
+        ..LocalOptions::default()
     };
     let flow = Arc::new(Workflow::local_with(
         store,
@@ -479,7 +480,7 @@ fn check(
     };
     let mut records: HashMap<String, Vec<Value>> = HashMap::new();
     for item in store.scan(TABLE_NAME)? {
-        let item = orderflow_store::unmarshal(&item)?;
+        let item = aws_emulator::unmarshal(&item)?;
         if let Some(id) = item["OrderId"].as_str() {
             records.entry(id.to_owned()).or_default().push(item);
         }

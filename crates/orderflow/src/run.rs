@@ -5,14 +5,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use orderflow_aws::AwsClients;
-use orderflow_store::{Store, StoredMessage};
+use aws_emulator::{Store, StoredMessage};
 use serde_json::{Value, json};
+use sfn_aws::AwsClients;
 use sfn_local::{MAX_PAYLOAD_BYTES, Status};
 
+use orderflow::integrations::inject::Injection;
 use orderflow::integrations::nested::fnv1a;
-use orderflow::trace;
-use orderflow::workflow::{self, Run, TABLE_KEY, TABLE_NAME, Time, Workflow};
+use orderflow::workflow::{self, LocalOptions, Run, TABLE_KEY, TABLE_NAME, Time, Workflow};
+use sfn_view::table;
 
 /// The sample order `orderflow run` processes when given no file.
 pub const DEFAULT_EVENT: &str = "events/order.json";
@@ -58,6 +59,23 @@ pub struct RunArgs {
     /// lambda watch`) instead of in process.
     #[arg(long, value_name = "URL")]
     lambda_endpoint: Option<String>,
+    /// Refuse the charge ledger's first N calls as a throttled DynamoDB table does
+    /// (charge-payment then fails with ServiceUnavailable, which the definition retries).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        conflicts_with = "lambda_endpoint"
+    )]
+    throttle_ledger: u32,
+    /// Fail a state's attempts with ERROR before its task runs: all of them, or the first
+    /// TIMES (e.g. `--inject "Notify=SNS.InternalErrorException*7"`). Repeatable.
+    #[arg(
+        long,
+        value_name = "STATE=ERROR[*TIMES]",
+        conflicts_with = "lambda_endpoint"
+    )]
+    inject: Vec<Injection>,
 }
 
 /// An input error: the event cannot be read or is not JSON, which exits 2.
@@ -124,8 +142,20 @@ pub fn run(args: RunArgs, store: &Path) -> anyhow::Result<ExitCode> {
             Some(url) => Some(clients(Some(url)).await?),
             None => None,
         };
-        let mut flow =
-            Workflow::connect(store, &definition, time, lambda.as_ref(), services.as_ref()).await?;
+        let options = LocalOptions {
+            ledger_throttles: args.throttle_ledger,
+            injections: args.inject.clone(),
+            ..LocalOptions::default()
+        };
+        let mut flow = Workflow::connect_with(
+            store,
+            &definition,
+            time,
+            lambda.as_ref(),
+            services.as_ref(),
+            &options,
+        )
+        .await?;
         if args.entry {
             flow = Workflow::entry(flow, workflow::ENTRY_DEFINITION)?;
         }
@@ -175,7 +205,7 @@ async fn remote_record(aws: &AwsClients, order_id: Option<&str>) -> anyhow::Resu
         .into_iter()
         .find(|item| item[TABLE_KEY]["S"] == order_id);
     Ok(match item {
-        Some(item) => Some(orderflow_store::unmarshal(&item)?),
+        Some(item) => Some(aws_emulator::unmarshal(&item)?),
         None => None,
     })
 }
@@ -202,7 +232,7 @@ pub fn order_record(store: &Store, order_id: Option<&str>) -> anyhow::Result<Opt
     let got =
         store.get_item(&json!({"TableName": TABLE_NAME, "Key": {TABLE_KEY: {"S": order_id}}}))?;
     Ok(match got.get("Item") {
-        Some(item) => Some(orderflow_store::unmarshal(item)?),
+        Some(item) => Some(aws_emulator::unmarshal(item)?),
         None => None,
     })
 }
@@ -262,12 +292,20 @@ fn print_run(run: &Run, record: Option<&Value>, notifications: &[Value], io: boo
     let execution = &run.execution;
     println!("execution    {}", run.execution_arn);
     println!();
-    println!("{}", trace::table(&trace::rows(&run.history), io));
+    let rows = table::rows(
+        &crate::inspect::typed(&run.history).unwrap_or_default(),
+        None,
+    );
+    println!("{}", table::table(&rows, io));
     println!();
     for nested in &run.nested {
         println!("nested       {}", nested.execution_arn);
         println!();
-        println!("{}", trace::table(&trace::rows(&nested.history), io));
+        let rows = table::rows(
+            &crate::inspect::typed(&nested.history).unwrap_or_default(),
+            None,
+        );
+        println!("{}", table::table(&rows, io));
         println!();
     }
     println!(

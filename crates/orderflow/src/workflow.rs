@@ -3,19 +3,21 @@
 //! functions in process and the services in the embedded store.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
 use std::time::{Duration, SystemTime};
 
+use aws_emulator::{ExecutionRecord, ExecutionStatus, KeySchema, KeyType, Store};
 use futures::future::BoxFuture;
-use orderflow_aws::AwsClients;
-use orderflow_store::{ExecutionRecord, ExecutionStatus, KeySchema, KeyType, Store};
 use orders::{SimulatedGateway, SimulatedInventory, SystemClock};
 use serde_json::Value;
+use sfn_aws::AwsClients;
 use sfn_local::{
     Clock, ExecuteOptions, Execution, Handlers, HistoryEvent, RealClock, StateMachine, Status,
     TaskHandler,
 };
 
 use crate::integrations::faults::{FaultCounts, FaultPlan, Faulty};
+use crate::integrations::inject::{Injected, Injection};
 use crate::integrations::lambda::{self, InProcessFunctions};
 use crate::integrations::ledger::{AuditedGateway, ChargeAudit, StoreLedger};
 use crate::integrations::nested::{self, NestedExecutions};
@@ -111,6 +113,12 @@ pub enum WorkflowType {
 pub struct Workflow {
     machine: StateMachine,
     handlers: Handlers,
+    /// The DynamoDB and SNS handlers alone, which the entry's own tasks use too.
+    services: Handlers,
+    topic_arn: String,
+    /// What the workflow was built with; the entry decorates its own handler with it.
+    options: LocalOptions,
+    injected: Arc<[(Injection, AtomicU32)]>,
     store: Store,
     time: Time,
     name: &'static str,
@@ -127,6 +135,10 @@ pub struct LocalOptions {
     pub fault_counts: Arc<FaultCounts>,
     /// Where the gateway's real charges are counted, per order id.
     pub charges: Option<Arc<ChargeAudit>>,
+    /// How many of the charge ledger's first calls are refused as throttled.
+    pub ledger_throttles: u32,
+    /// States whose attempts fail with a chosen error (`orderflow run --inject`).
+    pub injections: Vec<Injection>,
 }
 
 impl Default for LocalOptions {
@@ -135,17 +147,29 @@ impl Default for LocalOptions {
             faults: FaultPlan::none(),
             fault_counts: Arc::default(),
             charges: None,
+            ledger_throttles: 0,
+            injections: Vec::new(),
         }
     }
 }
 
 impl LocalOptions {
-    /// `handler`, with the faults when there are any.
-    fn decorate(&self, handler: Arc<dyn TaskHandler>) -> Arc<dyn TaskHandler> {
-        if self.faults.is_active() {
+    /// `handler`, with the faults when there are any and the injections outermost, counted
+    /// with `injected`.
+    fn decorate(
+        &self,
+        handler: Arc<dyn TaskHandler>,
+        injected: &Arc<[(Injection, AtomicU32)]>,
+    ) -> Arc<dyn TaskHandler> {
+        let handler: Arc<dyn TaskHandler> = if self.faults.is_active() {
             Arc::new(Faulty::new(handler, self.faults, self.fault_counts.clone()))
         } else {
             handler
+        };
+        if injected.is_empty() {
+            handler
+        } else {
+            Arc::new(Injected::new(handler, Arc::clone(injected)))
         }
     }
 }
@@ -187,12 +211,13 @@ impl Workflow {
         let account = store.account_id().to_owned();
         store.create_table(TABLE_NAME, &KeySchema::new(TABLE_KEY, KeyType::S))?;
         let topic_arn = store.create_topic(TOPIC_NAME)?;
-        let services = options.decorate(Arc::new(StoreTasks::new(store.clone())));
+        let injected = Injected::counters(&options.injections);
+        let services = options.decorate(Arc::new(StoreTasks::new(store.clone())), &injected);
         let mut handlers = Handlers::new();
         handlers.register_arc(store_tasks::DYNAMODB, services.clone())?;
         handlers.register_arc(store_tasks::SNS_PUBLISH, services)?;
         Workflow::with_services(
-            store, definition, time, handlers, &region, &account, &topic_arn, options,
+            store, definition, time, handlers, &region, &account, &topic_arn, options, injected,
         )
     }
 
@@ -208,8 +233,29 @@ impl Workflow {
         lambda: Option<&AwsClients>,
         services: Option<&AwsClients>,
     ) -> anyhow::Result<Workflow> {
+        Workflow::connect_with(
+            store,
+            definition,
+            time,
+            lambda,
+            services,
+            &LocalOptions::default(),
+        )
+        .await
+    }
+
+    /// [`Workflow::connect`] with `options` for what stays local (the ledger's throttling,
+    /// the injected failures).
+    pub async fn connect_with(
+        store: Store,
+        definition: &str,
+        time: Time,
+        lambda: Option<&AwsClients>,
+        services: Option<&AwsClients>,
+        options: &LocalOptions,
+    ) -> anyhow::Result<Workflow> {
         let Some(aws) = services else {
-            let mut flow = Workflow::local(store, definition, time)?;
+            let mut flow = Workflow::local_with(store, definition, time, options)?;
             if let Some(lambda) = lambda {
                 lambda
                     .lambda_invoke()
@@ -223,15 +269,9 @@ impl Workflow {
         let mut handlers = Handlers::new();
         aws.register_services(&mut handlers)?;
         let (region, account) = (store.region().to_owned(), store.account_id().to_owned());
+        let injected = Injected::counters(&options.injections);
         let mut flow = Workflow::with_services(
-            store,
-            definition,
-            time,
-            handlers,
-            &region,
-            &account,
-            &topic_arn,
-            &LocalOptions::default(),
+            store, definition, time, handlers, &region, &account, &topic_arn, options, injected,
         )?;
         if let Some(lambda) = lambda {
             lambda
@@ -249,11 +289,12 @@ impl Workflow {
         store: Store,
         definition: &str,
         time: Time,
-        mut handlers: Handlers,
+        services: Handlers,
         region: &str,
         account: &str,
         topic_arn: &str,
         options: &LocalOptions,
+        injected: Arc<[(Injection, AtomicU32)]>,
     ) -> anyhow::Result<Workflow> {
         let mut values = substitutions(region, account);
         values.retain(|(name, _)| *name != "OrderNotificationsTopicArn");
@@ -267,17 +308,22 @@ impl Workflow {
                     SimulatedGateway::from_env().map_err(|e| anyhow::anyhow!("{e}"))?,
                     options.charges.clone(),
                 ),
-                StoreLedger::new(store.clone()),
+                StoreLedger::new(store.clone()).throttle_first(options.ledger_throttles),
             )),
             Arc::new(SimulatedInventory::from_env().map_err(|e| anyhow::anyhow!("{e}"))?),
             Arc::new(SystemClock),
         );
-        let functions = options.decorate(Arc::new(functions));
+        let functions = options.decorate(Arc::new(functions), &injected);
+        let mut handlers = services.clone();
         handlers.register_arc(lambda::LAMBDA_INVOKE, functions.clone())?;
         handlers.register_arc(lambda::FUNCTION_ARNS, functions)?;
         Ok(Workflow {
             machine,
             handlers,
+            services,
+            topic_arn: topic_arn.to_owned(),
+            options: options.clone(),
+            injected,
             store,
             time,
             name: STATE_MACHINE_NAME,
@@ -294,22 +340,37 @@ impl Workflow {
     }
 
     /// The Standard entry (`entry_definition`, normally [`ENTRY_DEFINITION`]) over
-    /// `processing`, which runs as its nested Express executions, in the same store.
+    /// `processing`, which runs as its nested Express executions, in the same store. The
+    /// entry's own DynamoDB and SNS tasks (recording and notifying an order processing could
+    /// not complete) go where processing's go.
     pub fn entry(processing: Workflow, entry_definition: &str) -> anyhow::Result<Workflow> {
         let processing = Arc::new(processing.express());
-        let values = [(
-            "OrderProcessingStateMachineArn",
-            processing.state_machine_arn(),
-        )];
+        let values = [
+            (
+                "OrderProcessingStateMachineArn",
+                processing.state_machine_arn(),
+            ),
+            ("OrdersTableName", TABLE_NAME.to_owned()),
+            ("OrderNotificationsTopicArn", processing.topic_arn.clone()),
+        ];
         let text = substitute(entry_definition, &values)?;
         let machine = StateMachine::from_json(&text)
             .map_err(|e| anyhow::anyhow!("invalid entry definition: {e}"))?;
         let nested = Arc::new(NestedExecutions::new(processing.clone()));
-        let mut handlers = Handlers::new();
-        handlers.register_arc(nested::START_EXECUTION_SYNC, nested.clone())?;
+        let mut handlers = processing.services.clone();
+        handlers.register_arc(
+            nested::START_EXECUTION_SYNC,
+            processing
+                .options
+                .decorate(nested.clone(), &processing.injected),
+        )?;
         Ok(Workflow {
             machine,
             handlers,
+            services: processing.services.clone(),
+            topic_arn: processing.topic_arn.clone(),
+            options: processing.options.clone(),
+            injected: Arc::clone(&processing.injected),
             store: processing.store.clone(),
             time: processing.time,
             name: ENTRY_STATE_MACHINE_NAME,
@@ -431,9 +492,12 @@ impl Workflow {
                 .collect(),
             None => Vec::new(),
         };
-        let (order_id, order_state) = match nested.last() {
-            Some(child) => (child.order_id.clone(), child.order_state.clone()),
-            None => recorded_order(&history),
+        // The entry writes a record itself only when processing left none; otherwise the
+        // last nested execution's is the order's.
+        let (order_id, order_state) = match (nested.last(), written_order(&history)) {
+            (_, Some((id, state))) => (Some(id), Some(state)),
+            (Some(child), None) => (child.order_id.clone(), child.order_state.clone()),
+            (None, None) => recorded_order(&history),
         };
         Ok(Run {
             execution_arn,
@@ -457,22 +521,63 @@ fn system_time(millis: i64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(millis).unwrap_or(0))
 }
 
-/// The order id and state of the order record the execution wrote (or tried to write):
-/// read from the put's parameters in the history, so it is what the definition decided.
-pub fn recorded_order(history: &[Value]) -> (Option<String>, Option<String>) {
-    history
-        .iter()
-        .rev()
-        .filter(|event| event["type"] == "TaskScheduled")
-        .filter_map(|event| event["taskScheduledEventDetails"]["parameters"].as_str())
-        .filter_map(|text| serde_json::from_str::<Value>(text).ok())
-        .find(|parameters| parameters["TableName"] == TABLE_NAME && parameters["Item"].is_object())
-        .map(|parameters| {
-            let item = &parameters["Item"];
-            let text = |name: &str| item[name]["S"].as_str().map(str::to_owned);
-            (text(TABLE_KEY), text("State"))
+/// The order id and state of the last order record the execution wrote, a write its condition
+/// refused left out.
+fn written_order(history: &[Value]) -> Option<(String, String)> {
+    history.iter().enumerate().rev().find_map(|(at, event)| {
+        if event["type"] != "TaskScheduled" {
+            return None;
+        }
+        let text = event["taskScheduledEventDetails"]["parameters"].as_str()?;
+        let parameters: Value = serde_json::from_str(text).ok()?;
+        if parameters["TableName"] != TABLE_NAME || !parameters["Item"].is_object() {
+            return None;
+        }
+        let ended = history[at + 1..]
+            .iter()
+            .find(|e| e["type"] == "TaskSucceeded" || e["type"] == "TaskFailed")?;
+        let item = &parameters["Item"];
+        (ended["type"] == "TaskSucceeded").then(|| {
+            (
+                item[TABLE_KEY]["S"].as_str().unwrap_or_default().to_owned(),
+                item["State"]["S"].as_str().unwrap_or_default().to_owned(),
+            )
         })
-        .unwrap_or((None, None))
+    })
+}
+
+/// The order id and state of the order record the execution wrote (or tried to write), read
+/// from the put's parameters in the history, so it is what the definition decided; for an
+/// execution that wrote none (a repeat of a recorded order, a notification sent again), the
+/// order it looked up and the state of the record it found.
+pub fn recorded_order(history: &[Value]) -> (Option<String>, Option<String>) {
+    let parameters = |event: &Value| -> Option<Value> {
+        let text = event["taskScheduledEventDetails"]["parameters"].as_str()?;
+        let parameters: Value = serde_json::from_str(text).ok()?;
+        (parameters["TableName"] == TABLE_NAME).then_some(parameters)
+    };
+    let scheduled = || {
+        history
+            .iter()
+            .enumerate()
+            .filter(|(_, event)| event["type"] == "TaskScheduled")
+            .filter_map(|(at, event)| Some((at, parameters(event)?)))
+    };
+    let text = |attribute: &Value| attribute["S"].as_str().map(str::to_owned);
+    if let Some((_, put)) = scheduled().rfind(|(_, p)| p["Item"].is_object()) {
+        return (text(&put["Item"][TABLE_KEY]), text(&put["Item"]["State"]));
+    }
+    let Some((at, lookup)) = scheduled().find(|(_, p)| p["Key"].is_object()) else {
+        return (None, None);
+    };
+    let found = history
+        .iter()
+        .skip(at)
+        .find(|event| event["type"] == "TaskSucceeded")
+        .and_then(|event| event["taskSucceededEventDetails"]["output"].as_str())
+        .and_then(|output| serde_json::from_str::<Value>(output).ok())
+        .and_then(|output| text(&output["Item"]["State"]));
+    (text(&lookup["Key"][TABLE_KEY]), found)
 }
 
 #[cfg(test)]
@@ -584,6 +689,93 @@ mod tests {
         );
         // The bound is not vacuous: it counts the Lambda tasks' waits and retries.
         assert!(worst > 150.0, "{worst}");
+    }
+
+    /// Every error name `Retry` and `Catch` match, in both definitions, is one something can
+    /// raise: the domain's (`OrderError::name`), a Fail state's of processing, or one an
+    /// integration gives (`States.*`, `Lambda.*`, `DynamoDB.*`, `SNS.*`, `StepFunctions.*`).
+    #[test]
+    fn every_error_name_matched_is_one_that_can_be_raised() {
+        use orders::OrderError;
+
+        fn walk(value: &Value, names: &mut Vec<String>, fails: &mut Vec<String>) {
+            match value {
+                Value::Object(map) => {
+                    if let Some(list) = map.get("ErrorEquals").and_then(Value::as_array) {
+                        names.extend(list.iter().filter_map(Value::as_str).map(str::to_owned));
+                    }
+                    if map.get("Type").and_then(Value::as_str) == Some("Fail") {
+                        fails.extend(map.get("Error").and_then(Value::as_str).map(str::to_owned));
+                    }
+                    map.values().for_each(|v| walk(v, names, fails));
+                }
+                Value::Array(items) => items.iter().for_each(|v| walk(v, names, fails)),
+                _ => {}
+            }
+        }
+        let domain = [
+            OrderError::UnknownToken.name(),
+            OrderError::PaymentDeclined {
+                order_id: "o".into(),
+                reason: "r".into(),
+            }
+            .name(),
+            OrderError::Unavailable {
+                service: "s",
+                reason: "r".into(),
+            }
+            .name(),
+        ];
+        let mut names = Vec::new();
+        let mut fails = Vec::new();
+        for text in [DEFINITION, ENTRY_DEFINITION] {
+            let definition: Value = serde_json::from_str(text).expect("JSON");
+            walk(&definition, &mut names, &mut fails);
+        }
+        assert!(names.len() > 20, "{names:?}");
+        let services = ["States.", "Lambda.", "DynamoDB.", "SNS.", "StepFunctions."];
+        for name in &names {
+            let known = services.iter().any(|p| name.starts_with(p))
+                || domain.contains(&name.as_str())
+                || fails.contains(name);
+            assert!(known, "nothing raises {name}");
+        }
+    }
+
+    /// The rejections the entry ends with at once are exactly the outcomes processing records
+    /// in a final state and fails with, and its duplicate: an outcome added to one definition
+    /// must be added to the other.
+    #[test]
+    fn the_entry_knows_every_rejection_processing_ends_with() {
+        let processing: Value = serde_json::from_str(DEFINITION).expect("JSON");
+        let mut outcomes: Vec<String> = processing["States"]
+            .as_object()
+            .expect("states")
+            .values()
+            .filter_map(|state| state["Parameters"]["outcome"].as_str())
+            .filter(|o| *o != "OrderProcessed" && *o != "OrderProcessingError")
+            .map(str::to_owned)
+            .collect();
+        outcomes.push(
+            processing["States"]["Duplicate Order"]["Error"]
+                .as_str()
+                .expect("a name")
+                .to_owned(),
+        );
+        outcomes.sort();
+        outcomes.dedup();
+        let entry: Value = serde_json::from_str(ENTRY_DEFINITION).expect("JSON");
+        let rules = entry["States"]["Processing Outcome?"]["Choices"]
+            .as_array()
+            .expect("rules");
+        let mut rejections: Vec<String> = rules
+            .iter()
+            .filter(|rule| rule["Next"] == "Order Rejected")
+            .flat_map(|rule| rule["Or"].as_array().cloned().unwrap_or_default())
+            .filter_map(|r| r["StringEquals"].as_str().map(str::to_owned))
+            .collect();
+        rejections.sort();
+        assert_eq!(rejections, outcomes);
     }
 
     #[test]

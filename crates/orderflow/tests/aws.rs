@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use orderflow::workflow::{TABLE_KEY, TABLE_NAME, TOPIC_NAME};
-use orderflow_aws::AwsClients;
-use orderflow_aws::testing::Moto;
 use serde_json::Value;
+use sfn_aws::AwsClients;
+use sfn_aws::testing::Moto;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -10,8 +10,8 @@ use std::process::Command;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use aws_emulator::Store;
 use orderflow::workflow::{DEFINITION, TABLE_NAME, Time, Workflow};
-use orderflow_store::Store;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};

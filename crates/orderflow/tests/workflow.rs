@@ -111,6 +111,14 @@ const ROUTES: &[Route] = &[
         error: Some("InvalidOrder"),
         state: "INVALID",
     },
+    // Paid with a token issued before the order was sent: no card number anywhere.
+    Route {
+        event: "events/workflow/tokenized.json",
+        exit: 0,
+        status: "SUCCEEDED",
+        error: None,
+        state: "PAYMENT_PROCESSED",
+    },
 ];
 
 #[test]
@@ -297,7 +305,7 @@ fn the_same_order_twice_is_recorded_and_charged_once() {
             .map(Vec::len),
         Some(2)
     );
-    let charges = orderflow_store::Store::open(&store)
+    let charges = aws_emulator::Store::open(&store)
         .expect("the store")
         .charges()
         .expect("the ledger");
@@ -377,8 +385,8 @@ fn graph_colours_an_execution() {
 
 #[test]
 fn a_function_failing_after_its_retries_ends_as_an_error_record_and_notification() {
+    use aws_emulator::Store;
     use orderflow::workflow::{DEFINITION, Time, Workflow};
-    use orderflow_store::Store;
 
     // A loopback port nothing listens on: every invocation fails with
     // Lambda.SdkClientException, which the definition retries and then catches.
@@ -392,7 +400,7 @@ fn a_function_failing_after_its_retries_ends_as_an_error_record_and_notification
         .expect("a runtime");
     let store = Store::in_memory().expect("a store");
     let run = runtime.block_on(async {
-        let lambda = orderflow_aws::AwsClients::builder()
+        let lambda = sfn_aws::AwsClients::builder()
             .endpoint_url(format!("http://127.0.0.1:{port}"))
             .region("us-east-1")
             .connect_timeout(std::time::Duration::from_secs(1))
@@ -474,6 +482,509 @@ fn a_closed_pipe_ends_the_output_quietly() {
         "{:?} {stderr}",
         out.status
     );
+}
+
+/// What the store holds for one order: its records, the states of its notifications in the
+/// order they were published, and its ledger entries.
+struct Kept {
+    records: Vec<Value>,
+    notified: Vec<String>,
+    charges: usize,
+}
+
+fn kept(store: &Path, order_id: &str) -> Kept {
+    let records = json(&orderflow(store, &["orders", "--json"]))
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|r| r["OrderId"] == order_id)
+        .cloned()
+        .collect();
+    let notified = json(&orderflow(store, &["notifications", "--json"]))
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|m| m["message"]["orderId"] == order_id)
+        .map(|m| {
+            m["message"]["orderState"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    let charges = aws_emulator::Store::open(store)
+        .expect("the store")
+        .charges()
+        .expect("the ledger")
+        .iter()
+        .filter(|c| c.order_id == order_id)
+        .count();
+    Kept {
+        records,
+        notified,
+        charges,
+    }
+}
+
+/// `orderflow run EVENT --json --virtual-time ARGS…`, its exit code and summary; nothing it
+/// prints holds the event's card number.
+fn run_json(store: &Path, event: &str, args: &[&str]) -> (Option<i32>, Value) {
+    let out = orderflow(
+        store,
+        &[&["run", event, "--json", "--virtual-time"], args].concat(),
+    );
+    let order: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join(event)).expect("event"))
+            .expect("JSON");
+    for number in card_numbers(&order) {
+        assert!(
+            !contains(&out.stdout, &number) && !contains(&out.stderr, &number),
+            "{event} {args:?}: printed the card number"
+        );
+    }
+    (out.status.code(), json(&out))
+}
+
+/// The attempts of `state` in `history`, as their failure names (`None` for the attempt that
+/// succeeded).
+fn attempts(history: &[Value], state: &str) -> Vec<Option<String>> {
+    let mut inside = false;
+    let mut seen = Vec::new();
+    for event in history {
+        let kind = event["type"].as_str().unwrap_or_default();
+        if kind.ends_with("StateEntered") {
+            inside = event["stateEnteredEventDetails"]["name"] == state;
+        }
+        if !inside {
+            continue;
+        }
+        match kind {
+            "TaskFailed" => seen.push(
+                event["taskFailedEventDetails"]["error"]
+                    .as_str()
+                    .map(str::to_owned),
+            ),
+            "TaskSucceeded" => seen.push(None),
+            _ => {}
+        }
+    }
+    seen
+}
+
+fn history_of(store: &Path, execution: &str) -> Vec<Value> {
+    aws_emulator::Store::open(store)
+        .expect("the store")
+        .execution_history(execution)
+        .expect("its history")
+}
+
+/// The charge ledger's DynamoDB calls throttled: charge-payment fails with
+/// ServiceUnavailable, which Charge Payment retries, and the order is processed, charged
+/// once; directly and through the entry.
+#[test]
+fn a_throttled_ledger_is_retried_and_the_order_charged_once() {
+    for entry in [&[][..], &["--entry"][..]] {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = dir.path().join("store");
+        let (code, result) = run_json(
+            &store,
+            "events/workflow/with-order-id.json",
+            &[&["--throttle-ledger", "2"], entry].concat(),
+        );
+        assert_eq!(code, Some(0), "{entry:?}: {result}");
+        assert_eq!(result["orderState"], "PAYMENT_PROCESSED", "{result}");
+        let processing = match result["nestedExecutionIds"][0].as_str() {
+            Some(nested) => nested.to_owned(),
+            None => result["executionId"].as_str().expect("an ARN").to_owned(),
+        };
+        assert_eq!(
+            attempts(&history_of(&store, &processing), "Charge Payment"),
+            [
+                Some("ServiceUnavailable".to_owned()),
+                Some("ServiceUnavailable".to_owned()),
+                None
+            ],
+            "{entry:?}"
+        );
+        let kept = kept(&store, "order-1001");
+        assert_eq!(kept.charges, 1);
+        assert_eq!(kept.records.len(), 1);
+        assert_eq!(kept.notified, ["PAYMENT_PROCESSED"]);
+    }
+}
+
+/// An order that ended ERROR (the ledger unavailable past every retry) and is then
+/// resubmitted with the same orderId ends in its final state: its ERROR record replaced,
+/// charged once, one notification of the final state after the ERROR one.
+#[test]
+fn an_error_order_resubmitted_ends_in_its_final_state_charged_once() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = dir.path().join("store");
+    let event = "events/workflow/with-order-id.json";
+    let (code, first) = run_json(&store, event, &["--throttle-ledger", "100"]);
+    assert_eq!(code, Some(1), "{first}");
+    assert_eq!(first["error"], "OrderProcessingError", "{first}");
+    assert_eq!(first["orderState"], "ERROR");
+    let before = kept(&store, "order-1001");
+    assert_eq!(before.records[0]["State"], "ERROR");
+    assert_eq!(before.notified, ["ERROR"]);
+    assert_eq!(before.charges, 0);
+
+    let (code, again) = run_json(&store, event, &["--entry"]);
+    assert_eq!(code, Some(0), "{again}");
+    assert_eq!(again["status"], "SUCCEEDED");
+    assert_eq!(again["orderState"], "PAYMENT_PROCESSED");
+    let after = kept(&store, "order-1001");
+    assert_eq!(after.records.len(), 1, "{:?}", after.records);
+    assert_eq!(after.records[0]["State"], "PAYMENT_PROCESSED");
+    assert!(
+        after.records[0]["NotifiedAt"].is_string(),
+        "marked notified"
+    );
+    assert_eq!(after.notified, ["ERROR", "PAYMENT_PROCESSED"]);
+    assert_eq!(after.charges, 1);
+
+    // A third submission changes nothing.
+    let (code, third) = run_json(&store, event, &["--entry"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(third["error"], "DuplicateOrder", "{third}");
+    let last = kept(&store, "order-1001");
+    assert_eq!(last.notified, ["ERROR", "PAYMENT_PROCESSED"]);
+    assert_eq!(last.charges, 1);
+}
+
+/// The entry retries processing that ended ERROR once, and the retry completes the order:
+/// the final record replaces the ERROR one, charged once.
+#[test]
+fn the_entry_retries_processing_that_ended_in_error() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = dir.path().join("store");
+    // Processing's first run spends four charge attempts (one ledger call each) on the
+    // throttle; the retry meets its last two and then a ledger that answers.
+    let (code, result) = run_json(
+        &store,
+        "events/workflow/with-order-id.json",
+        &["--entry", "--throttle-ledger", "6"],
+    );
+    assert_eq!(code, Some(0), "{result}");
+    assert_eq!(result["orderState"], "PAYMENT_PROCESSED");
+    assert_eq!(
+        result["nestedExecutionIds"].as_array().map(Vec::len),
+        Some(2)
+    );
+    let entry = history_of(&store, result["executionId"].as_str().expect("an ARN"));
+    assert!(
+        entry
+            .iter()
+            .any(|e| e["stateEnteredEventDetails"]["name"] == "Wait Before Retrying")
+    );
+    let kept = kept(&store, "order-1001");
+    assert_eq!(kept.records.len(), 1);
+    assert_eq!(kept.records[0]["State"], "PAYMENT_PROCESSED");
+    assert_eq!(kept.notified, ["ERROR", "PAYMENT_PROCESSED"]);
+    assert_eq!(kept.charges, 1);
+}
+
+/// An order recorded in its final state whose notification could not be sent is notified by
+/// the next submission, which charges and records nothing again.
+#[test]
+fn an_order_whose_notification_failed_is_notified_by_a_resubmission() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = dir.path().join("store");
+    let event = "events/workflow/with-order-id.json";
+    let (code, first) = run_json(
+        &store,
+        event,
+        &["--entry", "--inject", "Notify=SNS.InternalErrorException"],
+    );
+    assert_eq!(code, Some(1), "{first}");
+    assert_eq!(first["error"], "SNS.InternalErrorException", "{first}");
+    let before = kept(&store, "order-1001");
+    assert_eq!(before.records[0]["State"], "PAYMENT_PROCESSED");
+    assert!(before.records[0].get("NotifiedAt").is_none());
+    assert!(before.notified.is_empty());
+
+    let (code, again) = run_json(&store, event, &["--entry"]);
+    assert_eq!(code, Some(0), "{again}");
+    assert_eq!(again["orderState"], "PAYMENT_PROCESSED");
+    let nested = history_of(
+        &store,
+        again["nestedExecutionIds"][0]
+            .as_str()
+            .expect("a nested run"),
+    );
+    assert!(
+        attempts(&nested, "Charge Payment").is_empty()
+            && attempts(&nested, "Record Order").is_empty(),
+        "the order was only notified"
+    );
+    let after = kept(&store, "order-1001");
+    assert_eq!(after.records.len(), 1);
+    assert!(after.records[0]["NotifiedAt"].is_string());
+    assert_eq!(after.notified, ["PAYMENT_PROCESSED"]);
+    assert_eq!(after.charges, 1);
+}
+
+/// When processing cannot be started, the entry records the order as ERROR and notifies it,
+/// under its execution name (named after the order, as the README asks of clients).
+#[test]
+fn processing_that_cannot_be_started_is_recorded_and_notified_as_error() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = dir.path().join("store");
+    let (code, result) = run_json(
+        &store,
+        "events/workflow/with-order-id.json",
+        &[
+            "--entry",
+            "--name",
+            "order-1001",
+            "--inject",
+            "Process Order=StepFunctions.StateMachineDoesNotExistException",
+        ],
+    );
+    assert_eq!(code, Some(1), "{result}");
+    assert_eq!(result["error"], "ProcessingNotStarted", "{result}");
+    let cause = result["cause"].as_str().unwrap_or_default();
+    assert!(
+        cause.starts_with("order processing could not be started: ")
+            && cause.contains("StepFunctions.StateMachineDoesNotExistException"),
+        "{cause}"
+    );
+    assert_eq!(
+        result["nestedExecutionIds"].as_array().map(Vec::len),
+        Some(0)
+    );
+    let kept = kept(&store, "order-1001");
+    assert_eq!(kept.records.len(), 1);
+    assert_eq!(kept.records[0]["State"], "ERROR");
+    assert_eq!(kept.records[0]["Outcome"], "ProcessingNotStarted");
+    assert_eq!(kept.records[0]["Reason"], cause);
+    assert_eq!(kept.notified, ["ERROR"]);
+    assert_eq!(kept.charges, 0);
+}
+
+/// Processing that ends without a known outcome (stand-in definitions that fail without a
+/// cause, without an error, or time out) gives the entry a named error and a cause in words,
+/// after one retry, and the order an ERROR record and notification.
+#[test]
+fn each_way_processing_can_end_gives_the_entry_a_clear_error_and_cause() {
+    let fixtures = "crates/orderflow/tests/fixtures/processing";
+    for (definition, error, cause) in [
+        (
+            "fails-without-cause.asl.json",
+            "ProcessingBroke",
+            "failed with ProcessingBroke and gave no cause",
+        ),
+        (
+            "fails-without-error.asl.json",
+            "ProcessingFailed",
+            "failed without an error name",
+        ),
+        (
+            "times-out.asl.json",
+            "ProcessingTimedOut",
+            "timed out before it finished",
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = dir.path().join("store");
+        let path = format!("{fixtures}/{definition}");
+        let (code, result) = run_json(
+            &store,
+            "events/workflow/with-order-id.json",
+            &["--entry", "--name", "order-1001", "--definition", &path],
+        );
+        assert_eq!(code, Some(1), "{definition}: {result}");
+        assert_eq!(result["error"], error, "{definition}: {result}");
+        let said = result["cause"].as_str().unwrap_or_default();
+        assert!(
+            said.starts_with("order processing arn:aws:states:") && said.ends_with(cause),
+            "{definition}: {said}"
+        );
+        assert_eq!(
+            result["nestedExecutionIds"].as_array().map(Vec::len),
+            Some(2),
+            "{definition}: tried twice"
+        );
+        let kept = kept(&store, "order-1001");
+        assert_eq!(kept.records.len(), 1, "{definition}");
+        assert_eq!(kept.records[0]["State"], "ERROR");
+        assert_eq!(kept.records[0]["Outcome"], error);
+        assert_eq!(kept.notified, ["ERROR"], "{definition}");
+    }
+}
+
+/// The entry definition on the engine, its nested execution answered by a stand-in with each
+/// answer the `.sync:2` integration can give: every ending of processing ends the entry with
+/// a named error and a cause in words; a rejection at once and without a record of the
+/// entry's own, anything else after one retry, recorded and notified as ERROR.
+#[test]
+fn the_entry_names_every_ending_of_processing() {
+    use std::sync::{Arc, Mutex};
+
+    use futures::future::BoxFuture;
+    use orderflow::workflow::{ENTRY_DEFINITION, substitute};
+    use serde_json::json;
+    use sfn_local::{ExecuteOptions, Handlers, StateMachine, TaskFailure, TaskRequest};
+
+    let processing = "arn:aws:states:us-east-1:123456789012:stateMachine:order-processing";
+    let text = substitute(
+        ENTRY_DEFINITION,
+        &[
+            ("OrderProcessingStateMachineArn", processing.to_owned()),
+            ("OrdersTableName", "orders".to_owned()),
+            (
+                "OrderNotificationsTopicArn",
+                "arn:aws:sns:us-east-1:123456789012:order-notifications".to_owned(),
+            ),
+        ],
+    )
+    .expect("substituted");
+    let machine = StateMachine::from_json(&text).expect("the entry loads");
+    let child = "arn:aws:states:us-east-1:123456789012:express:order-processing:o-1:1";
+    let described = |status: &str, error: Option<&str>, cause: Option<&str>| {
+        let mut d = serde_json::Map::new();
+        if let Some(cause) = cause {
+            d.insert("Cause".into(), json!(cause));
+        }
+        if let Some(error) = error {
+            d.insert("Error".into(), json!(error));
+        }
+        d.insert("ExecutionArn".into(), json!(child));
+        d.insert("Input".into(), json!({"orderId": "o-1"}));
+        d.insert("Status".into(), json!(status));
+        TaskFailure::new("States.TaskFailed", Value::Object(d).to_string())
+    };
+    let unexpected = "unexpected error: {\"Error\":\"ServiceUnavailable\"}";
+    // (what processing's task answers, the entry's error, the end of its cause, recovered?)
+    let cases: Vec<(TaskFailure, &str, String, bool)> = vec![
+        (
+            described(
+                "FAILED",
+                Some("OutOfStock"),
+                Some("item oos-1 is out of stock"),
+            ),
+            "OutOfStock",
+            "item oos-1 is out of stock".into(),
+            false,
+        ),
+        (
+            described("FAILED", Some("DuplicateOrder"), Some("already recorded")),
+            "DuplicateOrder",
+            "already recorded".into(),
+            false,
+        ),
+        (
+            described("FAILED", Some("OrderProcessingError"), Some(unexpected)),
+            "OrderProcessingError",
+            unexpected.into(),
+            true,
+        ),
+        (
+            described("FAILED", Some("States.Timeout"), None),
+            "States.Timeout",
+            format!("order processing {child} failed with States.Timeout and gave no cause"),
+            true,
+        ),
+        (
+            described("FAILED", None, None),
+            "ProcessingFailed",
+            format!("order processing {child} failed without an error name"),
+            true,
+        ),
+        (
+            described("TIMED_OUT", None, None),
+            "ProcessingTimedOut",
+            format!("order processing {child} timed out before it finished"),
+            true,
+        ),
+        (
+            described("ABORTED", None, None),
+            "ProcessingAborted",
+            format!("order processing {child} was stopped before it finished"),
+            true,
+        ),
+        (
+            TaskFailure::new("States.TaskFailed", "not a description"),
+            "ProcessingFailed",
+            "order processing ended without a description: \
+             {\"Error\":\"States.TaskFailed\",\"Cause\":\"not a description\"}"
+                .into(),
+            true,
+        ),
+        (
+            TaskFailure::new(
+                "StepFunctions.InvalidExecutionInputException",
+                "Invalid execution input: the input is not JSON",
+            ),
+            "ProcessingNotStarted",
+            "order processing could not be started: \
+             {\"Error\":\"StepFunctions.InvalidExecutionInputException\",\
+             \"Cause\":\"Invalid execution input: the input is not JSON\"}"
+                .into(),
+            true,
+        ),
+        (
+            TaskFailure::new("States.Timeout", "the task timed out"),
+            "ProcessingTimedOut",
+            "order processing did not report an outcome within the 600 seconds this \
+             execution waits for it; it was stopped"
+                .into(),
+            true,
+        ),
+    ];
+    for (answer, error, cause, unfinished) in cases {
+        let calls: Arc<Mutex<Vec<String>>> = Arc::default();
+        let mut handlers = Handlers::new();
+        let (log, failure) = (Arc::clone(&calls), answer.clone());
+        handlers
+            .register(
+                "arn:aws:states:::states:startExecution.sync:2",
+                move |request: TaskRequest| -> BoxFuture<'static, Result<Value, TaskFailure>> {
+                    log.lock()
+                        .expect("the log")
+                        .push(request.state_name.to_string());
+                    let failure = failure.clone();
+                    Box::pin(async move { Err(failure) })
+                },
+            )
+            .expect("a pattern");
+        let log = Arc::clone(&calls);
+        handlers
+            .register(
+                "arn:aws:states:::*",
+                move |request: TaskRequest| -> BoxFuture<'static, Result<Value, TaskFailure>> {
+                    log.lock()
+                        .expect("the log")
+                        .push(request.state_name.to_string());
+                    Box::pin(async move { Ok(json!({"MessageId": "m-1"})) })
+                },
+            )
+            .expect("a pattern");
+        let options = ExecuteOptions::new()
+            .handlers(handlers)
+            .name("o-1")
+            .state_machine_name("order");
+        let execution =
+            futures::executor::block_on(machine.execute(json!({"orderId": "o-1"}), &options));
+        assert_eq!(execution.error.as_deref(), Some(error), "{answer:?}");
+        assert_eq!(
+            execution.cause.as_deref(),
+            Some(cause.as_str()),
+            "{answer:?}"
+        );
+        let expected: &[&str] = if unfinished {
+            &[
+                "Process Order",
+                "Process Order",
+                "Record Unfinished Order",
+                "Notify Unfinished Order",
+            ]
+        } else {
+            &["Process Order"]
+        };
+        assert_eq!(*calls.lock().expect("the log"), expected, "{answer:?}");
+    }
 }
 
 /// `kill -9` in the middle of `orderflow load` leaves the interrupted executions visible as

@@ -26,5 +26,5 @@
 mod config;
 mod ledger;
 
-pub use config::{LEDGER_TABLE_VARIABLE, lambda_sdk_config};
-pub use ledger::DynamoDbLedger;
+pub use config::{LEDGER_RETENTION_VARIABLE, LEDGER_TABLE_VARIABLE, lambda_sdk_config};
+pub use ledger::{DynamoDbLedger, EXPIRES_AT};

@@ -117,7 +117,7 @@ async fn a_declined_charge_is_recorded_and_answered_again() {
 }
 
 #[tokio::test]
-async fn a_missing_table_is_service_unavailable() {
+async fn a_missing_table_is_a_configuration_error_and_charges_nothing() {
     let Some(table) = Table::missing("missing").await else {
         return;
     };
@@ -128,12 +128,42 @@ async fn a_missing_table_is_service_unavailable() {
         .charge(&charge("o-5", 1.0))
         .await
         .expect_err("no table");
-    assert_eq!(error.name(), "ServiceUnavailable");
+    // Permanent: the state machine does not retry it.
+    assert_eq!(error.name(), "ConfigurationError");
     let message = error.to_string();
     assert!(
-        message.starts_with("the payment ledger is unavailable: GetItem on table ledger-missing-")
-            && message.contains("ResourceNotFoundException"),
+        message.starts_with(
+            "LEDGER_TABLE_NAME names a table the function cannot use: GetItem on table ledger-missing-"
+        ) && message.contains("ResourceNotFoundException"),
         "{message}"
     );
     assert_eq!(counting.calls(), 0, "charged without a ledger");
+}
+
+#[tokio::test]
+async fn entries_carry_their_expiry_for_the_table_time_to_live() {
+    let table = Table::create("expiry").await;
+    let ledger = table
+        .ledger()
+        .expire_after(Duration::from_secs(45 * 86_400));
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    let entry = LedgerEntry::new(
+        &charge("o-6", 3.0),
+        ChargeOutcome::Charged(ChargeId::new("ch_x")),
+    );
+    ledger.record_if_absent(&entry).await.expect("recorded");
+    let items = table.items().await;
+    let expires: u64 = items[0][orders_aws::EXPIRES_AT]["N"]
+        .as_str()
+        .and_then(|n| n.parse().ok())
+        .expect("ExpiresAt is a number");
+    let retention = 45 * 86_400;
+    assert!(
+        (before + retention..=before + retention + 60).contains(&expires),
+        "{expires} is not 45 days after {before}"
+    );
+    assert_eq!(ledger.get(&entry.order_id).await, Ok(Some(entry)));
 }

@@ -208,7 +208,7 @@ pub(crate) fn card_digits(details: &PaymentDetails) -> Result<String, NotVerifie
 }
 
 /// `MM/YY` as the month it names, in the 2000s; a card is valid to the end of that month.
-fn parse_expiration(text: &str) -> Option<YearMonth> {
+pub(crate) fn parse_expiration(text: &str) -> Option<YearMonth> {
     let (month, year) = text.split_once('/')?;
     let two_digits = |part: &str| part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit());
     if !two_digits(month) || !two_digits(year) {

@@ -98,6 +98,15 @@ pub enum OrderError {
         /// The amount found, as text.
         value: String,
     },
+    /// Two fields that cannot be sent together: `paymentDetails` with both `paymentToken`
+    /// and `cardNumber`.
+    #[error("{field} and {other} exclude each other; send the token only")]
+    ExclusiveFields {
+        /// JSON path of the field kept.
+        field: String,
+        /// JSON path of the field that must go.
+        other: String,
+    },
     /// An order or stock check without items: `"items": []`.
     #[error("{field} must contain at least 1 item")]
     NoItems {
@@ -147,10 +156,20 @@ pub enum OrderError {
         /// Why the gateway declined it.
         reason: String,
     },
-    /// A service behind a port could not answer: the payment ledger's database is locked or
-    /// gone. Transient as far as the caller can tell, so the workflow may retry it.
+    /// A service behind a port could not answer for now: the payment ledger's table is
+    /// throttled, timed out or returned a server error. Transient, so the workflow retries it.
     #[error("the {service} is unavailable: {reason}")]
     Unavailable {
+        /// Which service.
+        service: &'static str,
+        /// What failed.
+        reason: String,
+    },
+    /// A service behind a port failed in a way that a retry would repeat: the payment ledger
+    /// refused the request as invalid, or holds an entry for the order in a shape this code
+    /// never writes. Permanent, so the workflow does not retry it.
+    #[error("the {service} failed: {reason}")]
+    ServiceFault {
         /// Which service.
         service: &'static str,
         /// What failed.
@@ -170,12 +189,14 @@ impl OrderError {
     /// The stable name of the error, used as the Lambda `errorType` and matched by the state
     /// machine's `ErrorEquals`: `ValidationError` for bad input, `PaymentError` for a declined
     /// charge, `ConfigurationError` for a misconfigured adapter, `ServiceUnavailable` when a
-    /// service behind a port cannot answer.
+    /// service behind a port cannot answer for now (retried), `ServiceFault` when it failed for
+    /// good (not retried).
     pub fn name(&self) -> &'static str {
         match self {
             OrderError::PaymentDeclined { .. } => "PaymentError",
             OrderError::Config { .. } => "ConfigurationError",
             OrderError::Unavailable { .. } => "ServiceUnavailable",
+            OrderError::ServiceFault { .. } => "ServiceFault",
             OrderError::NotJson { .. }
             | OrderError::MissingField { .. }
             | OrderError::WrongType { .. }
@@ -189,6 +210,7 @@ impl OrderError {
             | OrderError::NoItems { .. }
             | OrderError::TooManyItems { .. }
             | OrderError::TotalMismatch { .. }
+            | OrderError::ExclusiveFields { .. }
             | OrderError::UnknownToken
             | OrderError::IdempotencyConflict { .. } => "ValidationError",
         }
@@ -225,6 +247,20 @@ mod tests {
                 problem: "x".into(),
             },
             "ConfigurationError",
+        );
+        named(
+            OrderError::Unavailable {
+                service: "payment ledger",
+                reason: "throttled".into(),
+            },
+            "ServiceUnavailable",
+        );
+        named(
+            OrderError::ServiceFault {
+                service: "payment ledger",
+                reason: "unreadable entry".into(),
+            },
+            "ServiceFault",
         );
     }
 

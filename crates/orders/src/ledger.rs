@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::{
     CardBrand, Charge, ChargeId, ChargeOutcome, Order, OrderError, OrderId, PaymentGateway,
-    Verification,
+    PaymentToken, PaymentVerification, Verification, YearMonth,
 };
 
 /// One ledger entry: the charge as requested and what the gateway answered.
@@ -57,7 +57,8 @@ impl LedgerEntry {
     }
 
     /// Reads back [`LedgerEntry::to_json`] for `order_id`; an unreadable entry is
-    /// [`OrderError::Unavailable`], since the ledger, not the caller, is at fault.
+    /// [`OrderError::ServiceFault`]: the ledger, not the caller, is at fault, and reading it
+    /// again would give the same entry.
     pub fn from_json(order_id: &OrderId, record: &Value) -> Result<LedgerEntry, OrderError> {
         let text = |name: &str| record.get(name).and_then(Value::as_str);
         let outcome = match (text("outcome"), text("chargeId"), text("reason")) {
@@ -74,7 +75,7 @@ impl LedgerEntry {
                 token: token.to_owned(),
                 outcome,
             }),
-            _ => Err(OrderError::Unavailable {
+            _ => Err(OrderError::ServiceFault {
                 service: "payment ledger",
                 reason: format!("the ledger entry of order {order_id} is unreadable"),
             }),
@@ -140,6 +141,15 @@ fn answer(charge: &Charge, entry: LedgerEntry) -> Result<ChargeOutcome, OrderErr
 impl<G: PaymentGateway, L: ChargeLedger> PaymentGateway for LedgerGateway<G, L> {
     async fn verify(&self, order: &Order, brand: CardBrand) -> Result<Verification, OrderError> {
         self.inner.verify(order, brand).await
+    }
+
+    async fn verify_token(
+        &self,
+        order: &Order,
+        token: &PaymentToken,
+        today: YearMonth,
+    ) -> Result<PaymentVerification, OrderError> {
+        self.inner.verify_token(order, token, today).await
     }
 
     async fn charge(&self, charge: &Charge) -> Result<ChargeOutcome, OrderError> {
@@ -257,6 +267,6 @@ mod tests {
             Ok(entry)
         );
         let bad = LedgerEntry::from_json(&order_id, &json!({"outcome": "charged"}));
-        assert_eq!(bad.map_err(|e| e.name()), Err("ServiceUnavailable"));
+        assert_eq!(bad.map_err(|e| e.name()), Err("ServiceFault"));
     }
 }

@@ -66,7 +66,10 @@ pub use error::OrderError;
 pub use ids::{CustomerId, ItemId, OrderId};
 pub use ledger::{ChargeLedger, LedgerEntry, LedgerGateway};
 pub use money::Money;
-pub use order::{CardNumber, Item, MAX_ITEMS, Order, OrderRequest, PaymentDetails, StockRequest};
+pub use order::{
+    CardNumber, Item, MAX_ITEMS, Order, OrderRequest, Payment, PaymentDetails, StockRequest,
+    TokenizedPayment,
+};
 pub use pan::{contains_card_number, mask_card_numbers};
 pub use ports::{
     Charge, ChargeId, ChargeOutcome, ChargeRequest, Inventory, PaymentGateway, PaymentToken,

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::json::{Charset, Object, as_str, check_no_card_number, check_text};
-use crate::{CustomerId, ItemId, Money, OrderError, OrderId};
+use crate::{CustomerId, ItemId, Money, OrderError, OrderId, PaymentToken};
 
 /// The most items one order (or one stock check) may hold.
 pub const MAX_ITEMS: usize = 100;
@@ -58,7 +58,69 @@ pub struct Order {
     items: Vec<Item>,
     total: Money,
     customer_id: CustomerId,
-    payment: PaymentDetails,
+    payment: Payment,
+}
+
+/// How an order pays: with the card's details, or with a token its payment provider issued
+/// for the card before the order was sent (the provider's client-side tokenization), so that
+/// the card number never reaches this system.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payment {
+    /// `paymentDetails` with `cardNumber`, `cardType` and `expiration`.
+    Card(PaymentDetails),
+    /// `paymentDetails` with `paymentToken` instead.
+    Token(TokenizedPayment),
+}
+
+/// `paymentDetails` that carry a provider's token instead of the card: `{"name",
+/// "paymentToken"}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenizedPayment {
+    name: String,
+    token: PaymentToken,
+}
+
+impl TokenizedPayment {
+    /// The card holder.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The provider's token for the card.
+    pub fn token(&self) -> &PaymentToken {
+        &self.token
+    }
+
+    /// `paymentDetails` holding `paymentToken`: a card field beside it is refused, so that a
+    /// client cannot send the number it meant to keep out.
+    fn parse(details: &Object<'_>) -> Result<TokenizedPayment, OrderError> {
+        for card_field in ["cardNumber", "cardType", "expiration"] {
+            if details.optional(card_field).is_some() {
+                return Err(OrderError::ExclusiveFields {
+                    field: details.path_of("paymentToken"),
+                    other: details.path_of(card_field),
+                });
+            }
+        }
+        let name = details.string("name")?;
+        check_text(
+            "paymentDetails.name",
+            name,
+            PaymentDetails::MAX_NAME_LEN,
+            Charset::Printable,
+        )?;
+        let token = details.string("paymentToken")?;
+        check_text(
+            "paymentDetails.paymentToken",
+            token,
+            PaymentToken::MAX_LEN,
+            Charset::Identifier,
+        )?;
+        Ok(TokenizedPayment {
+            name: name.to_owned(),
+            token: PaymentToken::trusted(token.to_owned()),
+        })
+    }
 }
 
 impl Order {
@@ -82,9 +144,17 @@ impl Order {
         &self.customer_id
     }
 
-    /// The payment details, card number included.
-    pub fn payment(&self) -> &PaymentDetails {
+    /// How the order pays.
+    pub fn payment(&self) -> &Payment {
         &self.payment
+    }
+
+    /// The card's details, card number included, when the order pays with them.
+    pub fn card(&self) -> Option<&PaymentDetails> {
+        match &self.payment {
+            Payment::Card(details) => Some(details),
+            Payment::Token(_) => None,
+        }
     }
 }
 
@@ -124,10 +194,11 @@ impl TryFrom<&OrderRequest> for Order {
         }
 
         let customer_id = CustomerId::at("customerId", root.string("customerId")?)?;
-        let payment = PaymentDetails::parse(Object::new(
-            root.required("paymentDetails")?,
-            "paymentDetails",
-        )?)?;
+        let details = Object::new(root.required("paymentDetails")?, "paymentDetails")?;
+        let payment = match details.optional("paymentToken") {
+            Some(_) => Payment::Token(TokenizedPayment::parse(&details)?),
+            None => Payment::Card(PaymentDetails::parse(details)?),
+        };
 
         Ok(Order {
             order_id,
@@ -405,6 +476,32 @@ mod tests {
         let debug = format!("{order:?}");
         assert!(!debug.contains("5555 5555 5555 4444"), "{debug}");
         assert!(debug.contains("CardNumber(****4444)"), "{debug}");
+    }
+
+    #[test]
+    fn a_tokenized_order_carries_the_token_and_no_card() {
+        let mut value: Value =
+            serde_json::from_str(include_str!("../../../events/order.json")).expect("json");
+        value["paymentDetails"] = json!({"name": "John Doe", "paymentToken": "pm_sim_x"});
+        let order = Order::try_from(OrderRequest::new(value.clone())).expect("valid");
+        assert!(order.card().is_none());
+        match order.payment() {
+            Payment::Token(t) => assert_eq!(t.token().as_str(), "pm_sim_x"),
+            Payment::Card(_) => panic!("a token order"),
+        }
+        value["paymentDetails"]["cardNumber"] = json!("5555 5555 5555 4444");
+        let both = Order::try_from(OrderRequest::new(value.clone())).expect_err("both");
+        assert_eq!(
+            both.to_string(),
+            "paymentDetails.paymentToken and paymentDetails.cardNumber exclude each other; send the token only"
+        );
+        value["paymentDetails"] = json!({"name": "John Doe", "paymentToken": "pm sim"});
+        let bad = Order::try_from(OrderRequest::new(value)).expect_err("a space");
+        assert!(
+            bad.to_string()
+                .starts_with("paymentDetails.paymentToken must not contain ' '"),
+            "{bad}"
+        );
     }
 
     #[test]

@@ -6,9 +6,12 @@ use std::future::Future;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::card::NotVerified;
+use crate::card::{MaskedCard, NotVerified};
 use crate::json::{Charset, Object, check_text};
-use crate::{CardBrand, CustomerId, ItemId, Money, Order, OrderError, OrderId};
+use crate::{
+    CardBrand, CustomerId, ItemId, Money, Order, OrderError, OrderId, PaymentVerification,
+    YearMonth,
+};
 
 /// A payment gateway's opaque token for a verified card. The card number stays with the
 /// gateway; the token is what travels through the workflow to the charge.
@@ -163,6 +166,29 @@ pub trait PaymentGateway: Send + Sync {
         &self,
         charge: &Charge,
     ) -> impl Future<Output = Result<ChargeOutcome, OrderError>> + Send;
+
+    /// Decides whether the card behind `token`, which this provider issued for `order`'s
+    /// client before the order was sent, can pay in `today`'s month; answers the masked card
+    /// the provider knows and, when it can pay, a token for [`PaymentGateway::charge`].
+    ///
+    /// A provider that takes no tokens refuses every one, which is what this default does.
+    fn verify_token(
+        &self,
+        order: &Order,
+        token: &PaymentToken,
+        today: YearMonth,
+    ) -> impl Future<Output = Result<PaymentVerification, OrderError>> + Send {
+        let _ = (order, token, today);
+        std::future::ready(Ok(PaymentVerification {
+            card: MaskedCard {
+                brand: "UNKNOWN".to_owned(),
+                last4: String::new(),
+            },
+            outcome: Verification::NotVerified(NotVerified::Refused {
+                reason: "this payment provider takes card details, not payment tokens".to_owned(),
+            }),
+        }))
+    }
 }
 
 /// A stock system.

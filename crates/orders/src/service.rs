@@ -2,8 +2,8 @@
 
 use crate::card::{MaskedCard, check_card};
 use crate::{
-    Charge, ChargeId, ChargeOutcome, Clock, Inventory, Item, Order, OrderError, PaymentGateway,
-    Verification,
+    Charge, ChargeId, ChargeOutcome, Clock, Inventory, Item, Order, OrderError, Payment,
+    PaymentGateway, Verification,
 };
 
 /// The answer of the payment-verification step.
@@ -22,15 +22,24 @@ impl PaymentVerification {
     }
 }
 
-/// Checks the card of `order` ([`check_card`] at `clock`'s month), then asks `gateway`.
+/// Checks the card of `order` ([`check_card`] at `clock`'s month), then asks `gateway`; for an
+/// order that pays with a provider's token, asks `gateway` about the token.
 /// A card that cannot pay is an `Ok` answer with a reason, not an error.
 pub async fn verify_payment(
     order: &Order,
     gateway: &impl PaymentGateway,
     clock: &impl Clock,
 ) -> Result<PaymentVerification, OrderError> {
-    let card = MaskedCard::of(order.payment());
-    let outcome = match check_card(order.payment(), clock.today()) {
+    let details = match order.payment() {
+        Payment::Card(details) => details,
+        Payment::Token(tokenized) => {
+            return gateway
+                .verify_token(order, tokenized.token(), clock.today())
+                .await;
+        }
+    };
+    let card = MaskedCard::of(details);
+    let outcome = match check_card(details, clock.today()) {
         Ok(brand) => gateway.verify(order, brand).await?,
         Err(reason) => Verification::NotVerified(reason),
     };

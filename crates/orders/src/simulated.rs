@@ -14,11 +14,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sha2::{Digest, Sha256};
 
-use crate::card::{NotVerified, card_digits};
+use crate::card::{MaskedCard, NotVerified, card_digits, check_card};
 use crate::ports::PaymentToken;
 use crate::{
     CardBrand, Charge, ChargeId, ChargeOutcome, Inventory, ItemId, Money, Order, OrderError,
-    OrderId, PaymentGateway, Verification,
+    OrderId, PaymentDetails, PaymentGateway, PaymentVerification, Verification, YearMonth,
 };
 
 /// Environment variable selecting the simulation: `random`, or unset/`deterministic`.
@@ -41,6 +41,21 @@ const TOKEN_PREFIX: &str = "tok_sim_";
 const DECLINE_MARK: &str = "chargeDeclined_";
 /// Prefix of every charge id the simulated gateway issues.
 const CHARGE_PREFIX: &str = "ch_sim_";
+/// Prefix of the tokens the simulated provider's client-side tokenization issues.
+const UPSTREAM_PREFIX: &str = "pm_sim_";
+/// Marks a tokenized card that verification refuses.
+const UPSTREAM_REFUSED: &str = "_refused";
+/// Marks a tokenized card whose charge is declined.
+const UPSTREAM_DECLINES: &str = "_declines";
+
+/// What a token from [`SimulatedGateway::tokenize`] says about its card.
+struct Upstream {
+    brand: CardBrand,
+    last4: String,
+    expiration: String,
+    refused: bool,
+    declines: bool,
+}
 
 /// How the simulated adapters behave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -181,21 +196,81 @@ impl SimulatedGateway {
         self.simulation
     }
 
-    fn token(order: &Order, brand: CardBrand, declines: bool) -> PaymentToken {
-        let payment = order.payment();
+    /// The token to charge for `order`, paid by a card of `brand` ending in `last4` that
+    /// expires at `expiration`.
+    fn token(
+        order: &Order,
+        brand: CardBrand,
+        last4: &str,
+        expiration: &str,
+        declines: bool,
+    ) -> PaymentToken {
         let total = order.total().to_string();
-        let last4 = payment.card_number().last4();
         let order_id = order.order_id().map_or("", OrderId::as_str);
         let hash = digest(&[
             brand.name(),
-            &last4,
-            payment.expiration(),
+            last4,
+            expiration,
             order.customer_id().as_str(),
             order_id,
             &total,
         ]);
         let mark = if declines { DECLINE_MARK } else { "" };
         PaymentToken::trusted(format!("{TOKEN_PREFIX}{mark}{hash}"))
+    }
+
+    /// What the provider's client-side tokenization does before an order is sent: checks the
+    /// card as verification would ([`crate::check_card`] at `today`) and issues a payment
+    /// token for it, `pm_sim_<BRAND>_<last4>_<MMYY>[_refused|_declines]_<check>`, which
+    /// an order then carries as `paymentDetails.paymentToken` instead of the card. The token
+    /// holds what the simulated provider would otherwise keep: the brand, the last four
+    /// digits, the expiry, and whether the test card is refused or declines; never the
+    /// number. The check digits make an edited token unknown.
+    pub fn tokenize(
+        details: &PaymentDetails,
+        today: YearMonth,
+    ) -> Result<PaymentToken, NotVerified> {
+        let brand = check_card(details, today)?;
+        let digits = card_digits(details)?;
+        let mark = match digits.as_str() {
+            REFUSED_CARD => UPSTREAM_REFUSED,
+            CHARGE_DECLINED_CARD => UPSTREAM_DECLINES,
+            _ => "",
+        };
+        let last4 = details.card_number().last4();
+        let expiry = details.expiration().replace('/', "");
+        let check = digest(&[UPSTREAM_PREFIX, brand.name(), &last4, &expiry, mark]);
+        Ok(PaymentToken::trusted(format!(
+            "{UPSTREAM_PREFIX}{}_{last4}_{expiry}{mark}_{check}",
+            brand.name()
+        )))
+    }
+
+    /// A token [`SimulatedGateway::tokenize`] issued, read back; `None` for any other text.
+    fn read_upstream(token: &PaymentToken) -> Option<Upstream> {
+        let rest = token.as_str().strip_prefix(UPSTREAM_PREFIX)?;
+        let (body, check) = rest.rsplit_once('_')?;
+        let (body, mark) = [UPSTREAM_REFUSED, UPSTREAM_DECLINES]
+            .into_iter()
+            .find_map(|mark| body.strip_suffix(mark).map(|b| (b, mark)))
+            .unwrap_or((body, ""));
+        let mut parts = body.split('_');
+        let (brand, last4, expiry) = (parts.next()?, parts.next()?, parts.next()?);
+        let four_digits = |s: &str| s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit());
+        if parts.next().is_some() || !four_digits(last4) || !four_digits(expiry) {
+            return None;
+        }
+        let brand = CardBrand::ALL.into_iter().find(|b| b.name() == brand)?;
+        if check != digest(&[UPSTREAM_PREFIX, brand.name(), last4, expiry, mark]) {
+            return None;
+        }
+        Some(Upstream {
+            brand,
+            last4: last4.to_owned(),
+            expiration: format!("{}/{}", expiry.get(..2)?, expiry.get(2..)?),
+            refused: mark == UPSTREAM_REFUSED,
+            declines: mark == UPSTREAM_DECLINES,
+        })
     }
 
     /// Whether `token` is one of ours that declines, or `Err` if it is not one of ours.
@@ -222,7 +297,13 @@ impl SimulatedGateway {
 
 impl PaymentGateway for SimulatedGateway {
     async fn verify(&self, order: &Order, brand: CardBrand) -> Result<Verification, OrderError> {
-        let digits = match card_digits(order.payment()) {
+        let Some(details) = order.card() else {
+            let reason = "the order pays with a payment token, which verify_token verifies";
+            return Ok(Verification::NotVerified(NotVerified::Refused {
+                reason: reason.to_owned(),
+            }));
+        };
+        let digits = match card_digits(details) {
             Ok(digits) => digits,
             Err(reason) => return Ok(Verification::NotVerified(reason)),
         };
@@ -237,8 +318,66 @@ impl PaymentGateway for SimulatedGateway {
         Ok(Verification::Verified(SimulatedGateway::token(
             order,
             brand,
+            &details.card_number().last4(),
+            details.expiration(),
             digits == CHARGE_DECLINED_CARD,
         )))
+    }
+
+    async fn verify_token(
+        &self,
+        order: &Order,
+        token: &PaymentToken,
+        today: YearMonth,
+    ) -> Result<PaymentVerification, OrderError> {
+        let Some(card) = SimulatedGateway::read_upstream(token) else {
+            return Ok(PaymentVerification {
+                card: MaskedCard {
+                    brand: "UNKNOWN".to_owned(),
+                    last4: String::new(),
+                },
+                outcome: Verification::NotVerified(NotVerified::Refused {
+                    reason: "the payment token was not issued by this payment provider".to_owned(),
+                }),
+            });
+        };
+        let masked = MaskedCard {
+            brand: card.brand.name().to_owned(),
+            last4: card.last4.clone(),
+        };
+        let refused = |reason: &str| {
+            Ok(PaymentVerification {
+                card: masked.clone(),
+                outcome: Verification::NotVerified(NotVerified::Refused {
+                    reason: reason.to_owned(),
+                }),
+            })
+        };
+        // A card tokenized months ago may have expired since.
+        let expired = crate::card::parse_expiration(&card.expiration).is_none_or(|e| e < today);
+        if expired {
+            return Ok(PaymentVerification {
+                card: masked,
+                outcome: Verification::NotVerified(NotVerified::Expired),
+            });
+        }
+        if card.refused {
+            return refused("the card issuer refused the card");
+        }
+        if self.dice.one_in(4) {
+            return refused("the card issuer refused the card (simulated random failure)");
+        }
+        let charge_token = SimulatedGateway::token(
+            order,
+            card.brand,
+            &card.last4,
+            &card.expiration,
+            card.declines,
+        );
+        Ok(PaymentVerification {
+            card: masked,
+            outcome: Verification::Verified(charge_token),
+        })
     }
 
     async fn charge(&self, charge: &Charge) -> Result<ChargeOutcome, OrderError> {
@@ -348,6 +487,107 @@ mod tests {
     fn verify(gateway: &SimulatedGateway, card_type: &str, number: &str) -> Verification {
         let brand = CardBrand::from_card_type(card_type).expect("known brand");
         block_on(gateway.verify(&order(card_type, number), brand)).expect("verifies")
+    }
+
+    fn month(year: u16, month: u8) -> YearMonth {
+        YearMonth::new(year, month).expect("a month")
+    }
+
+    /// `events/order.json` paying with the token the simulated provider issues for the card
+    /// `number` of `card_type`.
+    fn tokenized(card_type: &str, number: &str) -> (Order, PaymentToken) {
+        let card = order(card_type, number);
+        let token = SimulatedGateway::tokenize(card.card().expect("a card"), month(2026, 11))
+            .expect("tokenized");
+        let mut value: Value =
+            serde_json::from_str(include_str!("../../../events/order.json")).expect("json");
+        value["paymentDetails"] = json!({"name": "John Doe", "paymentToken": token.as_str()});
+        let order = Order::try_from(OrderRequest::new(value)).expect("valid order");
+        (order, token)
+    }
+
+    fn verify_token(order: &Order, token: &PaymentToken, today: YearMonth) -> PaymentVerification {
+        let gateway = SimulatedGateway::new(Simulation::Deterministic);
+        block_on(gateway.verify_token(order, token, today)).expect("answers")
+    }
+
+    #[test]
+    fn a_tokenized_card_verifies_as_its_card_would_without_its_number() {
+        let (order, token) = tokenized("VISA", "4242 4242 4242 4242");
+        assert!(
+            token.as_str().starts_with("pm_sim_VISA_4242_0831_"),
+            "{token}"
+        );
+        assert!(!token.as_str().contains("42424242"));
+        let answer = verify_token(&order, &token, month(2026, 11));
+        assert_eq!(answer.card.brand, "VISA");
+        assert_eq!(answer.card.last4, "4242");
+        let charge_token = token_of(answer.outcome);
+        assert!(charge_token.starts_with("tok_sim_"), "{charge_token}");
+        let charged = block_on(
+            SimulatedGateway::new(Simulation::Deterministic).charge(&charge(
+                "o-1",
+                2250,
+                &charge_token,
+            )),
+        );
+        assert!(
+            matches!(charged, Ok(ChargeOutcome::Charged(_))),
+            "{charged:?}"
+        );
+    }
+
+    #[test]
+    fn tokenized_test_cards_keep_their_behaviour() {
+        let (order, token) = tokenized("VISA", REFUSED_CARD);
+        let refused = verify_token(&order, &token, month(2026, 11));
+        assert!(matches!(
+            refused.outcome,
+            Verification::NotVerified(NotVerified::Refused { .. })
+        ));
+        let (order, token) = tokenized("VISA", CHARGE_DECLINED_CARD);
+        let charge_token = token_of(verify_token(&order, &token, month(2026, 11)).outcome);
+        let declined = block_on(
+            SimulatedGateway::new(Simulation::Deterministic).charge(&charge(
+                "o-2",
+                2250,
+                &charge_token,
+            )),
+        );
+        assert!(
+            matches!(declined, Ok(ChargeOutcome::Declined { .. })),
+            "{declined:?}"
+        );
+        // Expired since it was tokenized.
+        let (order, token) = tokenized("VISA", "4242 4242 4242 4242");
+        let later = verify_token(&order, &token, month(2031, 9));
+        assert!(matches!(
+            later.outcome,
+            Verification::NotVerified(NotVerified::Expired)
+        ));
+    }
+
+    #[test]
+    fn only_tokens_the_provider_issued_verify() {
+        let (tokenized_order, token) = tokenized("MASTERCARD", "5555 5555 5555 4444");
+        let edited = PaymentToken::new(token.as_str().replace("_4444_", "_4445_")).expect("text");
+        for foreign in [edited, PaymentToken::new("pm_other_1").expect("text")] {
+            let answer = verify_token(&tokenized_order, &foreign, month(2026, 11));
+            assert!(
+                matches!(
+                    answer.outcome,
+                    Verification::NotVerified(NotVerified::Refused { .. })
+                ),
+                "{foreign}"
+            );
+            assert_eq!(answer.card.brand, "UNKNOWN");
+        }
+        // A card that cannot pay gets no token.
+        let unusable = order("VISA", "4242 4242 4242 4241");
+        assert_eq!(
+            SimulatedGateway::tokenize(unusable.card().expect("a card"), month(2026, 11)),
+            Err(NotVerified::FailsLuhn)
+        );
     }
 
     fn token_of(verification: Verification) -> String {

@@ -52,12 +52,10 @@ fn the_sample_order_is_the_reference_order() {
     assert_eq!(prices, ["1000", "500", "750"]);
     assert_eq!(order.total().to_string(), "2250");
     assert_eq!(order.customer_id().as_str(), "c-id-56392");
-    assert_eq!(order.payment().card_type(), "MASTERCARD");
-    assert_eq!(order.payment().expiration(), "08/31");
-    assert_eq!(
-        format!("{:?}", order.payment().card_number()),
-        "CardNumber(****4444)"
-    );
+    let card = order.card().expect("a card order");
+    assert_eq!(card.card_type(), "MASTERCARD");
+    assert_eq!(card.expiration(), "08/31");
+    assert_eq!(format!("{:?}", card.card_number()), "CardNumber(****4444)");
     assert!(matches!(verify(ORDER), Verification::Verified(_)));
 }
 
@@ -163,5 +161,36 @@ fn charge_payment_events_carry_the_tokens_verification_issues() {
     assert_eq!(
         error.to_string(),
         "amount must be greater than 0, found -2250"
+    );
+}
+
+/// `events/workflow/tokenized.json` pays with the token the simulated provider's client-side
+/// tokenization issues for the Visa test card, and carries no card field.
+#[test]
+fn the_tokenized_sample_carries_the_token_issued_for_its_card() {
+    use orders::{CardNumber, Payment, PaymentDetails, YearMonth};
+
+    let value: serde_json::Value =
+        serde_json::from_str(include_str!("../../../events/workflow/tokenized.json"))
+            .expect("JSON");
+    let order = Order::try_from(OrderRequest::new(value.clone())).expect("a valid order");
+    let card = PaymentDetails::new(
+        "John Doe",
+        "VISA",
+        CardNumber::new("4242 4242 4242 4242"),
+        "08/31",
+    )
+    .expect("valid details");
+    let issued = SimulatedGateway::tokenize(&card, YearMonth::new(2026, 11).expect("a month"))
+        .expect("tokenized");
+    match order.payment() {
+        Payment::Token(tokenized) => assert_eq!(tokenized.token(), &issued),
+        Payment::Card(_) => panic!("the sample pays with a token"),
+    }
+    let details = value["paymentDetails"].as_object().expect("an object");
+    assert_eq!(
+        details.keys().collect::<Vec<_>>(),
+        ["name", "paymentToken"],
+        "no card field"
     );
 }

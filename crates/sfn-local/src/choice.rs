@@ -9,8 +9,8 @@ use std::cmp::Ordering;
 use serde_json::{Number, Value};
 
 use crate::Error;
-use crate::model::PathExpr;
 use crate::path::Path;
+use crate::path::PathExpr;
 use crate::timestamp::{self, Nanos};
 
 #[derive(Debug)]
@@ -123,6 +123,8 @@ fn parse_path(text: &Value, location: &str, field: &str) -> Result<PathExpr, Err
 }
 
 /// Loads one rule. Top-level rules carry `Next` (returned), nested ones must not.
+// The rule grammar in one place (combinators, comparisons, type tests, and the errors AWS
+// gives for each malformed form), read top to bottom as the States Language defines it.
 pub(crate) fn load_rule(
     value: &Value,
     location: &str,

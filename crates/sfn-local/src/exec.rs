@@ -15,6 +15,8 @@ use crate::clock::{Clock, VirtualClock, system_millis};
 use crate::history::{EventDetails, HistoryEvent};
 use crate::intrinsics::RandomSource;
 use crate::model::*;
+use crate::show::bare;
+use crate::states_error::StatesError;
 use crate::task::{Handlers, TaskRequest};
 use crate::template::{Template, TemplateError};
 use crate::{StateMachine, timestamp};
@@ -31,9 +33,10 @@ pub const MAX_HISTORY_EVENTS: u64 = 25_000;
 /// The most levels of nesting a state's input, output or result may have. Serialising,
 /// copying and dropping a JSON value recurse once per level, so without a bound a document
 /// built up over many states (a loop wrapping its input, a `ResultPath` of many steps) would
-/// exhaust the stack. AWS documents no such limit; this engine's is far above what a
-/// definition needs, and a value nested deeper fails its state with `States.Runtime`.
-pub const MAX_DEPTH: usize = 512;
+/// exhaust the stack; and every value the engine holds must be readable again as JSON text
+/// (a recorded history is), which serde_json's parser stops at 128 levels. AWS documents no
+/// such limit; a value nested deeper fails its state with `States.Runtime`.
+pub const MAX_DEPTH: usize = 100;
 
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
@@ -269,17 +272,17 @@ impl Failure {
         let (error, cause) = match halt {
             // The error and cause AWS records for this quota.
             Halt::HistoryLimit(events) => (
-                "States.Runtime",
+                StatesError::Runtime.name(),
                 format!("The execution reached the maximum number of history events ({events})."),
             ),
             Halt::WallClock(limit) => (
-                "States.Timeout",
+                StatesError::Timeout.name(),
                 format!(
                     "The execution ran for more than {} seconds of real time, the wall-clock limit this engine was given.",
                     limit.as_secs_f64()
                 ),
             ),
-            Halt::Timeout => ("States.Timeout", String::new()),
+            Halt::Timeout => (StatesError::Timeout.name(), String::new()),
         };
         Failure {
             error: Some(error.to_owned()),
@@ -420,14 +423,6 @@ fn uuid(rng: &mut SeededRandom) -> String {
     )
 }
 
-/// Text of a value in AWS messages: strings bare, anything else as JSON.
-fn shown(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// What makes a value too large for a state to hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Oversize {
@@ -490,6 +485,22 @@ pub(crate) fn check_limits(v: &Value, limit: usize) -> Result<(), Oversize> {
     }
 }
 
+/// When an execution must stop in real time: after `wall_clock_limit`, or after the state
+/// machine's own `TimeoutSeconds`, whichever comes first.
+fn real_deadline(
+    wall_clock_limit: Option<std::time::Duration>,
+    timeout_seconds: Option<u64>,
+) -> Option<(std::time::Instant, Halt)> {
+    let now = std::time::Instant::now();
+    let wall_clock = wall_clock_limit.map(|limit| (now + limit, Halt::WallClock(limit)));
+    let own_timeout =
+        timeout_seconds.map(|t| (now + std::time::Duration::from_secs(t), Halt::Timeout));
+    match (wall_clock, own_timeout) {
+        (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
 impl StateMachine {
     /// Runs one execution to its end. Never panics on any input; every failure is reported
     /// in the returned [`Execution`].
@@ -533,17 +544,7 @@ impl StateMachine {
             );
             m
         });
-        let now = std::time::Instant::now();
-        let wall_clock = options
-            .wall_clock_limit
-            .map(|limit| (now + limit, Halt::WallClock(limit)));
-        let own_timeout = self
-            .timeout_seconds
-            .map(|t| (now + std::time::Duration::from_secs(t), Halt::Timeout));
-        let deadline = match (wall_clock, own_timeout) {
-            (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
-            (a, b) => a.or(b),
-        };
+        let deadline = real_deadline(options.wall_clock_limit, self.timeout_seconds);
         let run = Run {
             handlers: &options.handlers,
             clock: Arc::clone(&clock),
@@ -566,13 +567,13 @@ impl StateMachine {
                     Ok(()) => {}
                     Err(Oversize::Bytes) => {
                         return Err(Failure::new(
-                            "States.DataLimitExceeded",
+                            StatesError::DataLimitExceeded.name(),
                             "The execution input exceeds the maximum number of bytes service limit.",
                         ));
                     }
                     Err(Oversize::Depth) => {
                         return Err(Failure::new(
-                            "States.Runtime",
+                            StatesError::Runtime.name(),
                             format!(
                                 "The execution input is nested more than {MAX_DEPTH} levels deep, more than this engine reads."
                             ),
@@ -602,55 +603,8 @@ impl StateMachine {
         };
         // The closing event follows whatever happened last (a failing branch included).
         track.prev = rec.next_id.load(Ordering::Relaxed).saturating_sub(1);
-        let timed_out = match &outcome {
-            None => true,
-            Some(Err(f)) => matches!(f.halt, Some(Halt::Timeout)),
-            Some(Ok(_)) => false,
-        };
-        let (status, output, error, cause) = match outcome {
-            // The limit refused an event after the last state: that event, not the success,
-            // would have been the last one the history holds.
-            Some(Ok(_)) if rec.is_full() => {
-                let f = Failure::halted(Halt::HistoryLimit(rec.limit));
-                run.record_closing(&mut track, || EventDetails::ExecutionFailed {
-                    error: f.error.clone(),
-                    cause: f.cause.clone(),
-                });
-                (Status::Failed, None, f.error, f.cause)
-            }
-            Some(Ok((out, _))) => {
-                run.record_closing(&mut track, || EventDetails::ExecutionSucceeded {
-                    output: out.clone(),
-                });
-                (Status::Succeeded, Some(out), None, None)
-            }
-            Some(Err(f)) if matches!(f.halt, Some(Halt::WallClock(_))) => {
-                run.record_closing(&mut track, || EventDetails::ExecutionTimedOut {
-                    error: f.error.clone(),
-                    cause: f.cause.clone(),
-                });
-                (Status::TimedOut, None, f.error, f.cause)
-            }
-            Some(Err(f)) if !timed_out => {
-                run.record_closing(&mut track, || EventDetails::ExecutionFailed {
-                    error: f.error.clone(),
-                    cause: f.cause.clone(),
-                });
-                (Status::Failed, None, f.error, f.cause)
-            }
-            _ => {
-                let error = Some("States.Timeout".to_owned());
-                let cause = Some(format!(
-                    "The execution timed out after {} seconds.",
-                    self.timeout_seconds.unwrap_or_default()
-                ));
-                run.record_closing(&mut track, || EventDetails::ExecutionTimedOut {
-                    error: error.clone(),
-                    cause: cause.clone(),
-                });
-                (Status::TimedOut, None, error, cause)
-            }
-        };
+        let (status, output, error, cause) =
+            run.close(&mut track, &rec, outcome, self.timeout_seconds);
         let stop_millis = clock.now_millis();
         Execution {
             status,
@@ -665,6 +619,66 @@ impl StateMachine {
 }
 
 impl<'a> Run<'a> {
+    /// Records the execution's closing event for how it ended: `None` when its
+    /// `TimeoutSeconds` passed on its clock.
+    fn close(
+        &self,
+        track: &mut Track<'_>,
+        rec: &Recorder,
+        outcome: Option<Result<(Value, u64), Failure>>,
+        timeout_seconds: Option<u64>,
+    ) -> (Status, Option<Value>, Option<String>, Option<String>) {
+        let timed_out = match &outcome {
+            None => true,
+            Some(Err(f)) => matches!(f.halt, Some(Halt::Timeout)),
+            Some(Ok(_)) => false,
+        };
+        match outcome {
+            // The limit refused an event after the last state: that event, not the success,
+            // would have been the last one the history holds.
+            Some(Ok(_)) if rec.is_full() => {
+                let f = Failure::halted(Halt::HistoryLimit(rec.limit));
+                self.record_closing(track, || EventDetails::ExecutionFailed {
+                    error: f.error.clone(),
+                    cause: f.cause.clone(),
+                });
+                (Status::Failed, None, f.error, f.cause)
+            }
+            Some(Ok((out, _))) => {
+                self.record_closing(track, || EventDetails::ExecutionSucceeded {
+                    output: out.clone(),
+                });
+                (Status::Succeeded, Some(out), None, None)
+            }
+            Some(Err(f)) if matches!(f.halt, Some(Halt::WallClock(_))) => {
+                self.record_closing(track, || EventDetails::ExecutionTimedOut {
+                    error: f.error.clone(),
+                    cause: f.cause.clone(),
+                });
+                (Status::TimedOut, None, f.error, f.cause)
+            }
+            Some(Err(f)) if !timed_out => {
+                self.record_closing(track, || EventDetails::ExecutionFailed {
+                    error: f.error.clone(),
+                    cause: f.cause.clone(),
+                });
+                (Status::Failed, None, f.error, f.cause)
+            }
+            _ => {
+                let error = Some(StatesError::Timeout.name().to_owned());
+                let cause = Some(format!(
+                    "The execution timed out after {} seconds.",
+                    timeout_seconds.unwrap_or_default()
+                ));
+                self.record_closing(track, || EventDetails::ExecutionTimedOut {
+                    error: error.clone(),
+                    cause: cause.clone(),
+                });
+                (Status::TimedOut, None, error, cause)
+            }
+        }
+    }
+
     /// Records an event after the track's last one and returns its id. At the history limit
     /// nothing is recorded and the track's last id is returned: the execution halts at its
     /// next step (see [`Run::halt`]).
@@ -709,7 +723,7 @@ impl<'a> Run<'a> {
 
     fn runtime(&self, st: &State, entered: u64, message: impl std::fmt::Display) -> Failure {
         Failure::new(
-            "States.Runtime",
+            StatesError::Runtime.name(),
             format!(
                 "An error occurred while executing the state '{}' (entered at the event id #{entered}). {message}",
                 st.name
@@ -821,7 +835,7 @@ impl<'a> Run<'a> {
                         Ok(doc)
                     }
                     Err(_) => Err(Failure::new(
-                        "States.ResultPathMatchFailure",
+                        StatesError::ResultPathMatchFailure.name(),
                         format!(
                             "Unable to apply ReferencePath {} to input {}. (state '{}')",
                             p.text, doc, st.name
@@ -838,14 +852,14 @@ impl<'a> Run<'a> {
         match check_limits(value, MAX_PAYLOAD_BYTES) {
             Ok(()) => Ok(()),
             Err(Oversize::Bytes) => Err(Failure::new(
-                "States.DataLimitExceeded",
+                StatesError::DataLimitExceeded.name(),
                 format!(
                     "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
                     st.name
                 ),
             )),
             Err(Oversize::Depth) => Err(Failure::new(
-                "States.Runtime",
+                StatesError::Runtime.name(),
                 format!(
                     "The state '{}' produced a value nested more than {MAX_DEPTH} levels deep, more than this engine holds.",
                     st.name
@@ -856,7 +870,7 @@ impl<'a> Run<'a> {
 
     fn exit(&self, st: &State, output: Value, track: &mut Track<'_>, next: Option<usize>) -> Flow {
         self.record(track, || EventDetails::StateExited {
-            state_type: st.kind.type_name(),
+            state_type: st.kind.state_type(),
             name: Arc::clone(&st.name),
             output: output.clone(),
         });
@@ -884,7 +898,7 @@ impl<'a> Run<'a> {
                 }
                 let Some(st) = graph.states.get(index) else {
                     return Err(Failure::new(
-                        "States.Runtime",
+                        StatesError::Runtime.name(),
                         format!("no state at index {index}"),
                     ));
                 };
@@ -906,7 +920,7 @@ impl<'a> Run<'a> {
         track: &mut Track<'_>,
     ) -> Result<Flow, Failure> {
         let entered = self.record(track, || EventDetails::StateEntered {
-            state_type: st.kind.type_name(),
+            state_type: st.kind.state_type(),
             name: Arc::clone(&st.name),
             input: input.clone(),
         });
@@ -951,7 +965,7 @@ impl<'a> Run<'a> {
                 }
                 let Some(next) = chosen.or(*default) else {
                     return Err(Failure::new(
-                        "States.NoChoiceMatched",
+                        StatesError::NoChoiceMatched.name(),
                         format!(
                             "An error occurred while executing the state '{}' (entered at the event id #{entered}). Failed to transition out of the state. The state does not point to a next state.",
                             st.name
@@ -1060,13 +1074,13 @@ impl<'a> Run<'a> {
                             format!(
                                 "The SecondsPath parameter references a negative value: {} == {}",
                                 p.text,
-                                shown(&v)
+                                bare(&v)
                             ),
                         ));
                     }
                     Some(s) => now.saturating_add(s.saturating_mul(1000)),
                     None => {
-                        return Err(self.runtime(st, entered, format!("The SecondsPath parameter cannot be parsed as a long value: {} == {}", p.text, shown(&v))));
+                        return Err(self.runtime(st, entered, format!("The SecondsPath parameter cannot be parsed as a long value: {} == {}", p.text, bare(&v))));
                     }
                 }
             }
@@ -1081,7 +1095,7 @@ impl<'a> Run<'a> {
                             format!(
                                 "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
                                 p.text,
-                                shown(&v)
+                                bare(&v)
                             ),
                         ));
                     }
@@ -1146,7 +1160,7 @@ impl<'a> Run<'a> {
                 Kind::Parallel { branches } => self.parallel(branches, this_input, track).await,
                 Kind::Map(spec) => self.map(st, spec, this_input, &ctx, entered, track).await,
                 _ => Err(Failure::new(
-                    "States.Runtime",
+                    StatesError::Runtime.name(),
                     "not a task, parallel or map state",
                 )),
             };
@@ -1218,36 +1232,16 @@ impl<'a> Run<'a> {
         Ok(self.exit(st, out, track, Some(c.next)))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn task(
+    /// `TaskScheduled` and `TaskStarted`, or their `LambdaFunction…` forms for a function
+    /// ARN used as the resource.
+    fn record_scheduled(
         &self,
-        st: &State,
         task: &Task,
-        input: Value,
-        attempt: u32,
-        token: Option<String>,
-        ctx: &Value,
-        entered: u64,
+        input: &Value,
+        timeout: Option<u64>,
+        heartbeat: Option<u64>,
         track: &mut Track<'_>,
-    ) -> Result<Value, Failure> {
-        let resolve = |src: &Option<Source<u64>>, field: &str| -> Result<Option<u64>, Failure> {
-            match src {
-                None => Ok(None),
-                Some(Source::Literal(n)) => Ok(Some(*n)),
-                Some(Source::Path(p)) => {
-                    let v = p
-                        .eval(&input, ctx)
-                        .map_err(|_| self.runtime(st, entered, p.not_found(&input, ctx)))?;
-                    match v.as_u64() {
-                        Some(n) if n > 0 => Ok(Some(n)),
-                        _ => Err(self.runtime(st, entered, format!("The {field}Path field refers to value \"{}\" which is not a valid positive integer: {}", shown(&v), p.text))),
-                    }
-                }
-                Some(Source::Intrinsic(_)) => Ok(None),
-            }
-        };
-        let timeout = resolve(&task.timeout, "TimeoutSeconds")?;
-        let heartbeat = resolve(&task.heartbeat, "HeartbeatSeconds")?;
+    ) {
         let rtype = || task.resource_type.to_string();
         let rname = || task.resource_name.to_string();
         if task.direct_lambda {
@@ -1270,6 +1264,41 @@ impl<'a> Run<'a> {
                 resource: rname(),
             });
         }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn task(
+        &self,
+        st: &State,
+        task: &Task,
+        input: Value,
+        attempt: u32,
+        token: Option<String>,
+        ctx: &Value,
+        entered: u64,
+        track: &mut Track<'_>,
+    ) -> Result<Value, Failure> {
+        let resolve = |src: &Option<Source<u64>>, field: &str| -> Result<Option<u64>, Failure> {
+            match src {
+                None => Ok(None),
+                Some(Source::Literal(n)) => Ok(Some(*n)),
+                Some(Source::Path(p)) => {
+                    let v = p
+                        .eval(&input, ctx)
+                        .map_err(|_| self.runtime(st, entered, p.not_found(&input, ctx)))?;
+                    match v.as_u64() {
+                        Some(n) if n > 0 => Ok(Some(n)),
+                        _ => Err(self.runtime(st, entered, format!("The {field}Path field refers to value \"{}\" which is not a valid positive integer: {}", bare(&v), p.text))),
+                    }
+                }
+                Some(Source::Intrinsic(_)) => Ok(None),
+            }
+        };
+        let timeout = resolve(&task.timeout, "TimeoutSeconds")?;
+        let heartbeat = resolve(&task.heartbeat, "HeartbeatSeconds")?;
+        let rtype = || task.resource_type.to_string();
+        let rname = || task.resource_name.to_string();
+        self.record_scheduled(task, &input, timeout, heartbeat, track);
         if let Some(halted) = self.halt(track.rec) {
             return Err(halted);
         }
@@ -1303,7 +1332,10 @@ impl<'a> Run<'a> {
                 match answer {
                     Some(Ok(v)) => Ok(v),
                     Some(Err(f)) => Err((false, Failure::of(Some(f.error), f.cause))),
-                    None => Err((true, Failure::of(Some("States.Timeout".into()), None))),
+                    None => Err((
+                        true,
+                        Failure::of(Some(StatesError::Timeout.name().into()), None),
+                    )),
                 }
             }
         };
@@ -1435,7 +1467,7 @@ impl<'a> Run<'a> {
                     None => Err(self.runtime(
                         st,
                         entered,
-                        format!("The {field}Path field refers to value \"{}\" which is not a valid integer: {}", shown(&v), p.text),
+                        format!("The {field}Path field refers to value \"{}\" which is not a valid integer: {}", bare(&v), p.text),
                     )),
                 }
             }
@@ -1443,23 +1475,23 @@ impl<'a> Run<'a> {
         }
     }
 
-    async fn map(
+    /// The items a Map iterates over: from its `ItemReader`, else what `ItemsPath` selects.
+    async fn map_items(
         &self,
         st: &State,
         spec: &MapSpec,
-        input: Value,
+        input: &Value,
         ctx: &Value,
         entered: u64,
-        track: &mut Track<'_>,
-    ) -> Result<Value, Failure> {
-        let items: Vec<Value> = match &spec.reader {
-            Some(reader) => self.read_items(st, reader, &input, ctx, entered).await?,
+    ) -> Result<Vec<Value>, Failure> {
+        Ok(match &spec.reader {
+            Some(reader) => self.read_items(st, reader, input, ctx, entered).await?,
             None => {
                 let selected = match &spec.items_path {
-                    None => Cow::Borrowed(&input),
+                    None => Cow::Borrowed(input),
                     Some(p) => p
-                        .eval(&input, ctx)
-                        .map_err(|_| self.runtime(st, entered, p.not_found(&input, ctx)))?,
+                        .eval(input, ctx)
+                        .map_err(|_| self.runtime(st, entered, p.not_found(input, ctx)))?,
                 };
                 match selected {
                     Cow::Borrowed(Value::Array(a)) => a.clone(),
@@ -1476,7 +1508,90 @@ impl<'a> Run<'a> {
                     }
                 }
             }
-        };
+        })
+    }
+
+    /// `ToleratedFailurePercentage`, or the value its `…Path` selects.
+    fn tolerated_percentage(
+        &self,
+        st: &State,
+        spec: &MapSpec,
+        input: &Value,
+        ctx: &Value,
+        entered: u64,
+    ) -> Result<Option<f64>, Failure> {
+        Ok(match &spec.tolerated_percentage {
+            None => None,
+            Some(Source::Literal(p)) => Some(*p),
+            Some(Source::Path(p)) => {
+                let v = p
+                    .eval(input, ctx)
+                    .map_err(|_| self.runtime(st, entered, p.not_found(input, ctx)))?;
+                match v.as_f64() {
+                    Some(x) if (0.0..=100.0).contains(&x) => Some(x),
+                    Some(_) => {
+                        return Err(self.runtime(
+                            st,
+                            entered,
+                            "ToleratedFailurePercentage must be between 0 and 100.",
+                        ));
+                    }
+                    None => {
+                        return Err(self.runtime(
+                            st,
+                            entered,
+                            format!("The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: {}", bare(&v), p.text),
+                        ));
+                    }
+                }
+            }
+            Some(Source::Intrinsic(_)) => None,
+        })
+    }
+
+    /// Each iteration's input: `ItemSelector` per item (with `$$.Map.Item`), then batches.
+    fn iteration_inputs(
+        &self,
+        st: &State,
+        spec: &MapSpec,
+        items: Vec<Value>,
+        input: &Value,
+        ctx: &Value,
+        entered: u64,
+    ) -> Result<Vec<Value>, Failure> {
+        let mut inputs = Vec::with_capacity(items.len());
+        for (index, item) in items.into_iter().enumerate() {
+            match &spec.item_selector {
+                None => inputs.push(item),
+                Some(t) => {
+                    let ctx = self.context(
+                        st,
+                        self.clock.now_millis(),
+                        0,
+                        Some(("Map", json!({"Item": {"Index": index, "Value": item}}))),
+                    );
+                    inputs.push(self.fill(t, input, &ctx, st, entered)?);
+                }
+            }
+        }
+        if let Some(b) = &spec.batcher {
+            inputs = self.batch(st, b, inputs, input, ctx, entered)?;
+        }
+        Ok(inputs)
+    }
+
+    // Long because starting the iterations and collecting their results share the stream
+    // and the tolerance bookkeeping; the parts before it (items, numbers, inputs) are apart.
+    async fn map(
+        &self,
+        st: &State,
+        spec: &MapSpec,
+        input: Value,
+        ctx: &Value,
+        entered: u64,
+        track: &mut Track<'_>,
+    ) -> Result<Value, Failure> {
+        let items = self.map_items(st, spec, &input, ctx, entered).await?;
         let max_concurrency = self.map_number(
             &spec.max_concurrency,
             "MaxConcurrency",
@@ -1493,54 +1608,9 @@ impl<'a> Run<'a> {
             st,
             entered,
         )?;
-        let tolerated_percentage = match &spec.tolerated_percentage {
-            None => None,
-            Some(Source::Literal(p)) => Some(*p),
-            Some(Source::Path(p)) => {
-                let v = p
-                    .eval(&input, ctx)
-                    .map_err(|_| self.runtime(st, entered, p.not_found(&input, ctx)))?;
-                match v.as_f64() {
-                    Some(x) if (0.0..=100.0).contains(&x) => Some(x),
-                    Some(_) => {
-                        return Err(self.runtime(
-                            st,
-                            entered,
-                            "ToleratedFailurePercentage must be between 0 and 100.",
-                        ));
-                    }
-                    None => {
-                        return Err(self.runtime(
-                            st,
-                            entered,
-                            format!("The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: {}", shown(&v), p.text),
-                        ));
-                    }
-                }
-            }
-            Some(Source::Intrinsic(_)) => None,
-        };
+        let tolerated_percentage = self.tolerated_percentage(st, spec, &input, ctx, entered)?;
 
-        // Iteration inputs: ItemSelector per item (with $$.Map.Item), then batches.
-        let mut inputs = Vec::with_capacity(items.len());
-        for (index, item) in items.into_iter().enumerate() {
-            match &spec.item_selector {
-                None => inputs.push(item),
-                Some(t) => {
-                    let ctx = self.context(
-                        st,
-                        self.clock.now_millis(),
-                        0,
-                        Some(("Map", json!({"Item": {"Index": index, "Value": item}}))),
-                    );
-                    inputs.push(self.fill(t, &input, &ctx, st, entered)?);
-                }
-            }
-        }
-        if let Some(b) = &spec.batcher {
-            inputs = self.batch(st, b, inputs, &input, ctx, entered)?;
-        }
-
+        let inputs = self.iteration_inputs(st, spec, items, &input, ctx, entered)?;
         let distributed = spec.mode == MapMode::Distributed;
         let total = inputs.len();
         let started = self.record(track, || EventDetails::MapStateStarted { length: total });
@@ -1620,7 +1690,11 @@ impl<'a> Run<'a> {
                     };
                     if !tolerated {
                         drop(stream);
-                        let error = Some("States.ExceedToleratedFailureThreshold".to_owned());
+                        let error = Some(
+                            StatesError::ExceedToleratedFailureThreshold
+                                .name()
+                                .to_owned(),
+                        );
                         let cause = Some(
                             "The specified tolerated failure threshold was exceeded".to_owned(),
                         );
@@ -1714,7 +1788,7 @@ impl<'a> Run<'a> {
             None => Value::Object(Map::new()),
         };
         let max_items = self.map_number(&reader.max_items, "MaxItems", input, ctx, st, entered)?;
-        let failed = |cause: String| Failure::new("States.ItemReaderFailed", cause);
+        let failed = |cause: String| Failure::new(StatesError::ItemReaderFailed.name(), cause);
         let Some(handler) = self.handlers.find(&reader.resource) else {
             return Err(failed(format!(
                 "no handler is registered for the ItemReader resource '{}'",

@@ -1,11 +1,89 @@
 //! Execution history: the events `GetExecutionHistory` returns, with the same types and
-//! `*EventDetails` fields.
+//! `*EventDetails` fields, typed both ways: [`HistoryEvent`] serialises as AWS writes an
+//! event and deserialises from it, so a stored or fetched history is read back into the same
+//! variants the engine recorded.
 
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
 use std::sync::Arc;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
 use crate::timestamp;
+
+/// The type of a state, as its `Type` field and its history events name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StateType {
+    /// `Pass`.
+    Pass,
+    /// `Task`.
+    Task,
+    /// `Choice`.
+    Choice,
+    /// `Wait`.
+    Wait,
+    /// `Succeed`.
+    Succeed,
+    /// `Fail`.
+    Fail,
+    /// `Parallel`.
+    Parallel,
+    /// `Map`.
+    Map,
+}
+
+impl StateType {
+    /// Every state type, in the order the States Language lists them.
+    pub const ALL: [StateType; 8] = [
+        StateType::Pass,
+        StateType::Task,
+        StateType::Choice,
+        StateType::Wait,
+        StateType::Succeed,
+        StateType::Fail,
+        StateType::Parallel,
+        StateType::Map,
+    ];
+
+    /// The name, e.g. `Task`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            StateType::Pass => "Pass",
+            StateType::Task => "Task",
+            StateType::Choice => "Choice",
+            StateType::Wait => "Wait",
+            StateType::Succeed => "Succeed",
+            StateType::Fail => "Fail",
+            StateType::Parallel => "Parallel",
+            StateType::Map => "Map",
+        }
+    }
+}
+
+impl fmt::Display for StateType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for StateType {
+    type Err = HistoryError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        StateType::ALL
+            .into_iter()
+            .find(|t| t.name() == s)
+            .ok_or_else(|| HistoryError(format!("unknown state type {s:?}")))
+    }
+}
+
+/// A history event that is not in the shape `GetExecutionHistory` gives, e.g. without a
+/// `type`, or with a `stateEnteredEventDetails` that has no `name`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a Step Functions history event: {0}")]
+pub struct HistoryError(String);
 
 /// One history event.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,13 +121,13 @@ pub enum EventDetails {
     },
     /// `PassStateEntered`, `TaskStateEntered`, …: `state_type` is `Pass`, `Task`, ….
     StateEntered {
-        state_type: &'static str,
+        state_type: StateType,
         name: Arc<str>,
         input: Value,
     },
     /// `PassStateExited`, …
     StateExited {
-        state_type: &'static str,
+        state_type: StateType,
         name: Arc<str>,
         output: Value,
     },
@@ -126,6 +204,12 @@ pub enum EventDetails {
     ParallelStateStarted,
     ParallelStateSucceeded,
     ParallelStateFailed,
+    /// An event type this engine does not record (read from elsewhere), kept as it came:
+    /// its type and its `*EventDetails` member, if any.
+    Other {
+        event_type: String,
+        details: Option<(String, Value)>,
+    },
 }
 
 impl EventDetails {
@@ -161,12 +245,24 @@ impl EventDetails {
             ParallelStateStarted => "ParallelStateStarted",
             ParallelStateSucceeded => "ParallelStateSucceeded",
             ParallelStateFailed => "ParallelStateFailed",
+            Other { event_type, .. } => return event_type.clone(),
         };
         fixed.to_owned()
     }
 
+    /// The state an event belongs to, for `*StateEntered` and `*StateExited`.
+    pub fn state_name(&self) -> Option<&str> {
+        match self {
+            EventDetails::StateEntered { name, .. } | EventDetails::StateExited { name, .. } => {
+                Some(name)
+            }
+            _ => None,
+        }
+    }
+
     /// The `*EventDetails` key and object, if this event type has one.
-    fn details_json(&self) -> Option<(&'static str, Value)> {
+    // One arm per event type: the long match is the table of AWS's event shapes.
+    fn details_json(&self) -> Option<(Cow<'static, str>, Value)> {
         use EventDetails::*;
         let text = |v: &Value| Value::String(v.to_string());
         let untruncated = json!({"truncated": false});
@@ -180,7 +276,7 @@ impl EventDetails {
             }
             Value::Object(m)
         };
-        Some(match self {
+        let (key, value): (&'static str, Value) = match self {
             ExecutionStarted { input, role_arn } => (
                 "executionStartedEventDetails",
                 json!({"input": text(input), "inputDetails": untruncated, "roleArn": role_arn}),
@@ -308,6 +404,9 @@ impl EventDetails {
             MapRunFailed { error, cause } => {
                 ("mapRunFailedEventDetails", error_cause(error, cause))
             }
+            Other { details, .. } => {
+                return details.clone().map(|(k, v)| (Cow::Owned(k), v));
+            }
             LambdaFunctionStarted
             | MapStateSucceeded
             | MapStateFailed
@@ -315,7 +414,8 @@ impl EventDetails {
             | ParallelStateStarted
             | ParallelStateSucceeded
             | ParallelStateFailed => return None,
-        })
+        };
+        Some((Cow::Borrowed(key), value))
     }
 }
 
@@ -334,5 +434,249 @@ impl HistoryEvent {
             m.insert(key.into(), d);
         }
         Value::Object(m)
+    }
+}
+
+impl HistoryEvent {
+    /// Reads an event as `GetExecutionHistory` returns it (the inverse of
+    /// [`to_json`](HistoryEvent::to_json)); the timestamp may be RFC 3339 text or epoch
+    /// seconds, as the API's JSON gives it. Event types this engine does not record become
+    /// [`EventDetails::Other`].
+    pub fn from_json(value: &Value) -> Result<HistoryEvent, HistoryError> {
+        let obj = value
+            .as_object()
+            .ok_or_else(|| HistoryError("an event must be a JSON object".into()))?;
+        let event_type = obj
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or_else(|| HistoryError("an event needs a string 'type'".into()))?;
+        let id = obj
+            .get("id")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| HistoryError(format!("the {event_type} event has no numeric 'id'")))?;
+        let previous_event_id = obj
+            .get("previousEventId")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        let timestamp_millis = match obj.get("timestamp") {
+            Some(Value::String(text)) => timestamp::parse(text)
+                .and_then(|nanos| i64::try_from(nanos.div_euclid(1_000_000)).ok())
+                .ok_or_else(|| HistoryError(format!("bad timestamp {text:?}")))?,
+            // The API's JSON gives epoch seconds with a fraction.
+            Some(Value::Number(seconds)) => {
+                (seconds.as_f64().unwrap_or(0.0) * 1000.0).round() as i64
+            }
+            _ => 0,
+        };
+        Ok(HistoryEvent {
+            id,
+            previous_event_id,
+            timestamp_millis,
+            details: EventDetails::from_json(event_type, obj)?,
+        })
+    }
+}
+
+impl EventDetails {
+    /// The details of an event of `event_type` from the event's JSON object.
+    // One arm per event type: the long match is the table of AWS's event shapes, read the
+    // way `details_json` writes them.
+    fn from_json(event_type: &str, obj: &Map<String, Value>) -> Result<EventDetails, HistoryError> {
+        use EventDetails::*;
+        let details = |key: &str| obj.get(key).unwrap_or(&Value::Null);
+        // Inputs and outputs are JSON text in an event.
+        let data = |d: &Value, key: &str| match d.get(key) {
+            Some(Value::String(text)) => {
+                serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone()))
+            }
+            Some(other) => other.clone(),
+            None => Value::Null,
+        };
+        let text = |d: &Value, key: &str| d.get(key).and_then(Value::as_str).map(str::to_owned);
+        let required = |d: &Value, key: &str| {
+            text(d, key)
+                .ok_or_else(|| HistoryError(format!("the {event_type} event has no '{key}'")))
+        };
+        let number = |d: &Value, key: &str| d.get(key).and_then(Value::as_u64);
+        if let Some(prefix) = event_type.strip_suffix("StateEntered") {
+            let d = details("stateEnteredEventDetails");
+            return Ok(StateEntered {
+                state_type: prefix.parse()?,
+                name: required(d, "name")?.into(),
+                input: data(d, "input"),
+            });
+        }
+        if let Some(prefix) = event_type.strip_suffix("StateExited") {
+            let d = details("stateExitedEventDetails");
+            return Ok(StateExited {
+                state_type: prefix.parse()?,
+                name: required(d, "name")?.into(),
+                output: data(d, "output"),
+            });
+        }
+        Ok(match event_type {
+            "ExecutionStarted" => {
+                let d = details("executionStartedEventDetails");
+                ExecutionStarted {
+                    input: data(d, "input"),
+                    role_arn: text(d, "roleArn").unwrap_or_default(),
+                }
+            }
+            "ExecutionSucceeded" => ExecutionSucceeded {
+                output: data(details("executionSucceededEventDetails"), "output"),
+            },
+            "ExecutionFailed" => {
+                let d = details("executionFailedEventDetails");
+                ExecutionFailed {
+                    error: text(d, "error"),
+                    cause: text(d, "cause"),
+                }
+            }
+            "ExecutionTimedOut" => {
+                let d = details("executionTimedOutEventDetails");
+                ExecutionTimedOut {
+                    error: text(d, "error"),
+                    cause: text(d, "cause"),
+                }
+            }
+            "TaskScheduled" => {
+                let d = details("taskScheduledEventDetails");
+                TaskScheduled {
+                    resource_type: text(d, "resourceType").unwrap_or_default(),
+                    resource: text(d, "resource").unwrap_or_default(),
+                    parameters: data(d, "parameters"),
+                    timeout_seconds: number(d, "timeoutInSeconds"),
+                    heartbeat_seconds: number(d, "heartbeatInSeconds"),
+                }
+            }
+            "TaskStarted" => {
+                let d = details("taskStartedEventDetails");
+                TaskStarted {
+                    resource_type: text(d, "resourceType").unwrap_or_default(),
+                    resource: text(d, "resource").unwrap_or_default(),
+                }
+            }
+            "TaskSucceeded" => {
+                let d = details("taskSucceededEventDetails");
+                TaskSucceeded {
+                    resource_type: text(d, "resourceType").unwrap_or_default(),
+                    resource: text(d, "resource").unwrap_or_default(),
+                    output: data(d, "output"),
+                }
+            }
+            "TaskFailed" | "TaskTimedOut" => {
+                let key = if event_type == "TaskFailed" {
+                    "taskFailedEventDetails"
+                } else {
+                    "taskTimedOutEventDetails"
+                };
+                let d = details(key);
+                let (resource_type, resource) = (
+                    text(d, "resourceType").unwrap_or_default(),
+                    text(d, "resource").unwrap_or_default(),
+                );
+                let (error, cause) = (text(d, "error").unwrap_or_default(), text(d, "cause"));
+                if event_type == "TaskFailed" {
+                    TaskFailed {
+                        resource_type,
+                        resource,
+                        error,
+                        cause,
+                    }
+                } else {
+                    TaskTimedOut {
+                        resource_type,
+                        resource,
+                        error,
+                        cause,
+                    }
+                }
+            }
+            "LambdaFunctionScheduled" => {
+                let d = details("lambdaFunctionScheduledEventDetails");
+                LambdaFunctionScheduled {
+                    resource: text(d, "resource").unwrap_or_default(),
+                    input: data(d, "input"),
+                    timeout_seconds: number(d, "timeoutInSeconds"),
+                }
+            }
+            "LambdaFunctionStarted" => LambdaFunctionStarted,
+            "LambdaFunctionSucceeded" => LambdaFunctionSucceeded {
+                output: data(details("lambdaFunctionSucceededEventDetails"), "output"),
+            },
+            "LambdaFunctionFailed" => {
+                let d = details("lambdaFunctionFailedEventDetails");
+                LambdaFunctionFailed {
+                    error: text(d, "error").unwrap_or_default(),
+                    cause: text(d, "cause"),
+                }
+            }
+            "LambdaFunctionTimedOut" => {
+                let d = details("lambdaFunctionTimedOutEventDetails");
+                LambdaFunctionTimedOut {
+                    error: text(d, "error").unwrap_or_default(),
+                    cause: text(d, "cause"),
+                }
+            }
+            "MapStateStarted" => MapStateStarted {
+                length: number(details("mapStateStartedEventDetails"), "length")
+                    .and_then(|n| usize::try_from(n).ok())
+                    .unwrap_or(0),
+            },
+            "MapStateSucceeded" => MapStateSucceeded,
+            "MapStateFailed" => MapStateFailed,
+            "MapIterationStarted" | "MapIterationSucceeded" | "MapIterationFailed" => {
+                let key = match event_type {
+                    "MapIterationStarted" => "mapIterationStartedEventDetails",
+                    "MapIterationSucceeded" => "mapIterationSucceededEventDetails",
+                    _ => "mapIterationFailedEventDetails",
+                };
+                let d = details(key);
+                let name: Arc<str> = text(d, "name").unwrap_or_default().into();
+                let index = number(d, "index")
+                    .and_then(|n| usize::try_from(n).ok())
+                    .unwrap_or(0);
+                match event_type {
+                    "MapIterationStarted" => MapIterationStarted { name, index },
+                    "MapIterationSucceeded" => MapIterationSucceeded { name, index },
+                    _ => MapIterationFailed { name, index },
+                }
+            }
+            "MapRunStarted" => MapRunStarted {
+                map_run_arn: text(details("mapRunStartedEventDetails"), "mapRunArn")
+                    .unwrap_or_default(),
+            },
+            "MapRunSucceeded" => MapRunSucceeded,
+            "MapRunFailed" => {
+                let d = details("mapRunFailedEventDetails");
+                MapRunFailed {
+                    error: text(d, "error"),
+                    cause: text(d, "cause"),
+                }
+            }
+            "ParallelStateStarted" => ParallelStateStarted,
+            "ParallelStateSucceeded" => ParallelStateSucceeded,
+            "ParallelStateFailed" => ParallelStateFailed,
+            other => Other {
+                event_type: other.to_owned(),
+                details: obj
+                    .iter()
+                    .find(|(k, _)| k.ends_with("EventDetails"))
+                    .map(|(k, v)| (k.clone(), v.clone())),
+            },
+        })
+    }
+}
+
+impl Serialize for HistoryEvent {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for HistoryEvent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        HistoryEvent::from_json(&value).map_err(serde::de::Error::custom)
     }
 }

@@ -42,6 +42,7 @@ use std::fmt::Write as _;
 use base64::Engine as _;
 use serde_json::{Map, Number, Value};
 
+use crate::StatesError;
 use crate::path::Path;
 
 /// Where the random numbers of `States.MathRandom` and `States.UUID` come from; the engine
@@ -121,8 +122,8 @@ impl IntrinsicError {
     /// The Step Functions error name an execution fails with when this happens at run time.
     pub fn error_name(&self) -> &'static str {
         match self {
-            IntrinsicError::Failed { .. } => "States.IntrinsicFailure",
-            _ => "States.Runtime",
+            IntrinsicError::Failed { .. } => StatesError::IntrinsicFailure.name(),
+            _ => StatesError::Runtime.name(),
         }
     }
 
@@ -604,6 +605,8 @@ impl<'a> Env<'a> {
         }
     }
 
+    // One arm per intrinsic function, as AWS lists them: the long match is the table of
+    // functions, and splitting it would scatter that table.
     fn call(&self, call: &Call, rng: &mut dyn RandomSource) -> Result<Value, IntrinsicError> {
         let func = call.func;
         if func == Func::Format {
@@ -834,7 +837,7 @@ impl<'a> Env<'a> {
                         let v = self.arg(arg, rng)?;
                         match v.as_ref() {
                             Value::String(s) => out.push_str(s),
-                            other => write_java(&mut out, other),
+                            other => crate::show::write_java(&mut out, other),
                         }
                     }
                 }
@@ -1079,77 +1082,6 @@ impl JavaRandom {
                 return val;
             }
         }
-    }
-}
-
-/// How Java prints a value (`Map.toString`, `List.toString`), which is what
-/// `States.Format` shows for objects and arrays: `{a=1, b=[x, y]}`.
-pub(crate) fn java_string(v: &Value) -> String {
-    let mut out = String::new();
-    write_java(&mut out, v);
-    out
-}
-
-fn write_java(out: &mut String, v: &Value) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => {
-            let _ = write!(out, "{b}");
-        }
-        Value::Number(n) => write_java_number(out, n),
-        Value::String(s) => out.push_str(s),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_java(out, item);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (k, item)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                out.push_str(k);
-                out.push('=');
-                write_java(out, item);
-            }
-            out.push('}');
-        }
-    }
-}
-
-/// Java's `Double.toString` for fractional numbers (`1.1`, `1.0E10`); integers as they are.
-fn write_java_number(out: &mut String, n: &Number) {
-    if !n.is_f64() {
-        let _ = write!(out, "{n}");
-        return;
-    }
-    let Some(f) = n.as_f64() else {
-        let _ = write!(out, "{n}");
-        return;
-    };
-    let magnitude = f.abs();
-    if magnitude == 0.0 || (1e-3..1e7).contains(&magnitude) {
-        let text = format!("{f}");
-        out.push_str(&text);
-        if !text.contains('.') {
-            out.push_str(".0");
-        }
-    } else {
-        // Rust's `{:e}` gives `1.5e-5` / `1e20`; Java writes `1.5E-5` / `1.0E20`.
-        let text = format!("{f:e}");
-        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
-        out.push_str(mantissa);
-        if !mantissa.contains('.') {
-            out.push_str(".0");
-        }
-        out.push('E');
-        out.push_str(exponent);
     }
 }
 

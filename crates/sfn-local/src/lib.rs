@@ -37,9 +37,12 @@ mod exec;
 mod history;
 mod load;
 mod model;
+mod show;
+mod states_error;
 mod task;
 mod template;
 pub mod timestamp;
+mod view;
 
 pub mod intrinsics;
 pub mod path;
@@ -52,8 +55,11 @@ pub use exec::{
     ExecuteOptions, Execution, MAX_DEPTH, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, SeededRandom,
     Status,
 };
-pub use history::{EventDetails, HistoryEvent};
+pub use history::{EventDetails, HistoryError, HistoryEvent, StateType};
+pub use show::json_kind;
+pub use states_error::{StatesError, UnknownStatesError};
 pub use task::{Handlers, TaskFailure, TaskHandler, TaskRequest};
+pub use view::{Scope, StateView, Transition, TransitionKind};
 
 /// A loaded, validated state machine, ready to run any number of executions.
 #[derive(Debug)]

@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::Error;
 use crate::choice::load_rule;
 use crate::intrinsics::Intrinsic;
 use crate::model::*;
 use crate::path::Path;
 use crate::template::Template;
 use crate::timestamp;
+use crate::{Error, StatesError};
 
 /// The limit AWS puts on state names.
 const MAX_NAME_LEN: usize = 80;
@@ -262,102 +262,8 @@ impl Loader {
             return Err(Error::invalid(loc, "these fields are required: [Type]"));
         };
         let kind = kind.as_str().unwrap_or_default();
-        match obj.get("QueryLanguage") {
-            None => {}
-            Some(Value::String(s)) if s == "JSONPath" => {}
-            Some(Value::String(s)) if s == "JSONata" => {
-                return Err(Error::Unsupported {
-                    location: loc.into(),
-                    message:
-                        "'QueryLanguage' JSONata is not supported by this engine; use JSONPath"
-                            .into(),
-                });
-            }
-            Some(other) => {
-                return Err(Error::invalid(
-                    loc,
-                    format!("'QueryLanguage' must be 'JSONPath' or 'JSONata', not {other}"),
-                ));
-            }
-        }
-        let allowed: Vec<&[&str]> = match kind {
-            "Pass" => vec![
-                COMMON,
-                IO,
-                TRANSITION,
-                &["Result", "ResultPath", "Parameters"],
-            ],
-            "Task" => vec![
-                COMMON,
-                IO,
-                TRANSITION,
-                RESULT,
-                ERRORS,
-                &[
-                    "Resource",
-                    "TimeoutSeconds",
-                    "TimeoutSecondsPath",
-                    "HeartbeatSeconds",
-                    "HeartbeatSecondsPath",
-                    "Credentials",
-                ],
-            ],
-            "Choice" => vec![COMMON, IO, &["Choices", "Default"]],
-            "Wait" => vec![
-                COMMON,
-                IO,
-                TRANSITION,
-                &["Seconds", "SecondsPath", "Timestamp", "TimestampPath"],
-            ],
-            "Succeed" => vec![COMMON, IO],
-            "Fail" => vec![COMMON, &["Error", "ErrorPath", "Cause", "CausePath"]],
-            "Parallel" => vec![COMMON, IO, TRANSITION, RESULT, ERRORS, &["Branches"]],
-            "Map" => vec![
-                COMMON,
-                IO,
-                TRANSITION,
-                RESULT,
-                ERRORS,
-                &[
-                    "ItemProcessor",
-                    "Iterator",
-                    "ItemsPath",
-                    "ItemSelector",
-                    "ItemReader",
-                    "ItemBatcher",
-                    "ResultWriter",
-                    "MaxConcurrency",
-                    "MaxConcurrencyPath",
-                    "ToleratedFailureCount",
-                    "ToleratedFailureCountPath",
-                    "ToleratedFailurePercentage",
-                    "ToleratedFailurePercentagePath",
-                    "Label",
-                ],
-            ],
-            other => {
-                return Err(Error::invalid(
-                    format!("{loc}/Type"),
-                    format!(
-                        "unknown state type {other:?}: use Pass, Task, Choice, Wait, Succeed, Fail, Parallel or Map"
-                    ),
-                ));
-            }
-        };
-        for key in obj.keys() {
-            if !allowed.iter().any(|set| set.contains(&key.as_str())) {
-                let hint = match key.as_str() {
-                    "Assign" | "Arguments" | "Output" | "Items" => {
-                        " (variables and JSONata fields are not supported by this engine)"
-                    }
-                    _ => "",
-                };
-                return Err(Error::invalid(
-                    loc,
-                    format!("field '{key}' is not supported in a {kind} state{hint}"),
-                ));
-            }
-        }
+        check_query_language(obj, loc)?;
+        check_state_fields(obj, kind, loc)?;
         let mut uses_context = false;
         let input_path = selector(
             obj.get("InputPath"),
@@ -397,36 +303,7 @@ impl Loader {
         let next = if terminal {
             None
         } else {
-            match (obj.get("Next"), obj.get("End")) {
-                (Some(Value::String(n)), None) => {
-                    Some(scope.resolve(n, &format!("{loc}/Next"), "Next")?)
-                }
-                (Some(_), None) => {
-                    return Err(Error::invalid(
-                        format!("{loc}/Next"),
-                        "'Next' must be a string",
-                    ));
-                }
-                (None, Some(Value::Bool(true))) => None,
-                (None, Some(_)) => {
-                    return Err(Error::invalid(
-                        format!("{loc}/End"),
-                        "'End' must be true when present",
-                    ));
-                }
-                (Some(_), Some(_)) => {
-                    return Err(Error::invalid(
-                        loc,
-                        "a state cannot have both 'Next' and 'End'",
-                    ));
-                }
-                (None, None) => {
-                    return Err(Error::invalid(
-                        loc,
-                        "this state needs either 'Next' or 'End': true",
-                    ));
-                }
-            }
+            transition(obj, loc, scope)?
         };
         let retry = match obj.get("Retry") {
             None => Vec::new(),
@@ -436,42 +313,7 @@ impl Loader {
             None => Vec::new(),
             Some(v) => catchers(v, &format!("{loc}/Catch"), scope)?,
         };
-        let kind = match kind {
-            "Pass" => Kind::Pass {
-                result: obj.get("Result").cloned(),
-            },
-            "Task" => Kind::Task(Box::new(task(obj, loc, &mut uses_context)?)),
-            "Choice" => choice(obj, loc, scope, &mut uses_context)?,
-            "Wait" => Kind::Wait(wait(obj, loc)?),
-            "Succeed" => Kind::Succeed,
-            "Fail" => Kind::Fail {
-                error: fail_field(obj, "Error", loc, &mut uses_context)?,
-                cause: fail_field(obj, "Cause", loc, &mut uses_context)?,
-            },
-            "Parallel" => {
-                let Some(branches) = obj.get("Branches") else {
-                    return Err(Error::invalid(loc, "these fields are required: [Branches]"));
-                };
-                let Some(branches) = branches.as_array().filter(|b| !b.is_empty()) else {
-                    return Err(Error::invalid(
-                        format!("{loc}/Branches"),
-                        "'Branches' must be a non-empty array",
-                    ));
-                };
-                let mut graphs = Vec::with_capacity(branches.len());
-                for (i, b) in branches.iter().enumerate() {
-                    let bloc = format!("{loc}/Branches/{i}");
-                    let Some(bobj) = b.as_object() else {
-                        return Err(Error::invalid(bloc, "a branch must be an object"));
-                    };
-                    check_fields(bobj, &bloc, &["StartAt", "States", "Comment"])?;
-                    graphs.push(self.graph(bobj, &bloc)?);
-                }
-                Kind::Parallel { branches: graphs }
-            }
-            "Map" => Kind::Map(Box::new(self.map(obj, loc, &mut uses_context)?)),
-            other => return Err(Error::invalid(loc, format!("unknown state type {other:?}"))),
-        };
+        let kind = self.kind(kind, obj, loc, scope, &mut uses_context)?;
         if uses_context {
             self.uses_context = true;
         }
@@ -487,87 +329,67 @@ impl Loader {
             retry,
             catch,
             uses_context,
+            source: value.clone(),
         })
     }
 
+    /// The type-specific part of a state.
+    fn kind(
+        &mut self,
+        kind: &str,
+        obj: &Map<String, Value>,
+        loc: &str,
+        scope: &Scope,
+        uses_context: &mut bool,
+    ) -> Result<Kind, Error> {
+        Ok(match kind {
+            "Pass" => Kind::Pass {
+                result: obj.get("Result").cloned(),
+            },
+            "Task" => Kind::Task(Box::new(task(obj, loc, uses_context)?)),
+            "Choice" => choice(obj, loc, scope, uses_context)?,
+            "Wait" => Kind::Wait(wait(obj, loc)?),
+            "Succeed" => Kind::Succeed,
+            "Fail" => Kind::Fail {
+                error: fail_field(obj, "Error", loc, uses_context)?,
+                cause: fail_field(obj, "Cause", loc, uses_context)?,
+            },
+            "Parallel" => Kind::Parallel {
+                branches: self.branches(obj, loc)?,
+            },
+            "Map" => Kind::Map(Box::new(self.map(obj, loc, uses_context)?)),
+            other => return Err(Error::invalid(loc, format!("unknown state type {other:?}"))),
+        })
+    }
+
+    fn branches(&mut self, obj: &Map<String, Value>, loc: &str) -> Result<Vec<Graph>, Error> {
+        let Some(branches) = obj.get("Branches") else {
+            return Err(Error::invalid(loc, "these fields are required: [Branches]"));
+        };
+        let Some(branches) = branches.as_array().filter(|b| !b.is_empty()) else {
+            return Err(Error::invalid(
+                format!("{loc}/Branches"),
+                "'Branches' must be a non-empty array",
+            ));
+        };
+        let mut graphs = Vec::with_capacity(branches.len());
+        for (i, b) in branches.iter().enumerate() {
+            let bloc = format!("{loc}/Branches/{i}");
+            let Some(bobj) = b.as_object() else {
+                return Err(Error::invalid(bloc, "a branch must be an object"));
+            };
+            check_fields(bobj, &bloc, &["StartAt", "States", "Comment"])?;
+            graphs.push(self.graph(bobj, &bloc)?);
+        }
+        Ok(graphs)
+    }
     fn map(
         &mut self,
         obj: &Map<String, Value>,
         loc: &str,
         uses_context: &mut bool,
     ) -> Result<MapSpec, Error> {
-        let (processor, key) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
-            (Some(p), None) => (p, "ItemProcessor"),
-            (None, Some(p)) => (p, "Iterator"),
-            (Some(_), Some(_)) => {
-                return Err(Error::invalid(
-                    loc,
-                    "a Map state has either 'ItemProcessor' or 'Iterator', not both",
-                ));
-            }
-            (None, None) => {
-                return Err(Error::invalid(
-                    loc,
-                    "these fields are required: [ItemProcessor]",
-                ));
-            }
-        };
-        let ploc = format!("{loc}/{key}");
-        let Some(pobj) = processor.as_object() else {
-            return Err(Error::invalid(ploc, format!("'{key}' must be an object")));
-        };
-        check_fields(
-            pobj,
-            &ploc,
-            &["StartAt", "States", "Comment", "ProcessorConfig"],
-        )?;
-        let mode = match pobj.get("ProcessorConfig") {
-            None => MapMode::Inline,
-            Some(Value::Object(cfg)) => {
-                let cloc = format!("{ploc}/ProcessorConfig");
-                check_fields(cfg, &cloc, &["Mode", "ExecutionType"])?;
-                let mode = match cfg.get("Mode").and_then(Value::as_str) {
-                    None | Some("INLINE") => MapMode::Inline,
-                    Some("DISTRIBUTED") => MapMode::Distributed,
-                    Some(other) => {
-                        return Err(Error::invalid(
-                            cloc,
-                            format!("'Mode' must be INLINE or DISTRIBUTED, not {other:?}"),
-                        ));
-                    }
-                };
-                match cfg.get("ExecutionType").map(|v| v.as_str()) {
-                    None | Some(Some("STANDARD" | "EXPRESS")) => {}
-                    Some(other) => {
-                        return Err(Error::invalid(
-                            cloc,
-                            format!("'ExecutionType' must be STANDARD or EXPRESS, not {other:?}"),
-                        ));
-                    }
-                }
-                mode
-            }
-            Some(_) => return Err(Error::invalid(ploc, "'ProcessorConfig' must be an object")),
-        };
-        if mode == MapMode::Inline {
-            for f in [
-                "ItemReader",
-                "ItemBatcher",
-                "ResultWriter",
-                "ToleratedFailureCount",
-                "ToleratedFailureCountPath",
-                "ToleratedFailurePercentage",
-                "ToleratedFailurePercentagePath",
-                "Label",
-            ] {
-                if obj.contains_key(f) {
-                    return Err(Error::invalid(
-                        loc,
-                        format!("field '{f}' is only supported by a DISTRIBUTED Map"),
-                    ));
-                }
-            }
-        }
+        let (pobj, ploc, mode) = processor(obj, loc)?;
         let processor = self.graph(pobj, &ploc)?;
         let items_path = match obj.get("ItemsPath") {
             None => None,
@@ -600,109 +422,9 @@ impl Loader {
         };
         let max_concurrency = count_source(obj, "MaxConcurrency", loc, uses_context)?;
         let tolerated_count = count_source(obj, "ToleratedFailureCount", loc, uses_context)?;
-        let tolerated_percentage = match (
-            obj.get("ToleratedFailurePercentage"),
-            obj.get("ToleratedFailurePercentagePath"),
-        ) {
-            (Some(_), Some(_)) => {
-                return Err(Error::invalid(
-                    loc,
-                    "use either 'ToleratedFailurePercentage' or 'ToleratedFailurePercentagePath'",
-                ));
-            }
-            (Some(v), None) => match v.as_f64() {
-                Some(p) if (0.0..=100.0).contains(&p) => Some(Source::Literal(p)),
-                _ => {
-                    return Err(Error::invalid(
-                        format!("{loc}/ToleratedFailurePercentage"),
-                        "'ToleratedFailurePercentage' must be a number between 0 and 100",
-                    ));
-                }
-            },
-            (None, Some(v)) => Some(Source::Path(reference(
-                v,
-                &format!("{loc}/ToleratedFailurePercentagePath"),
-                "ToleratedFailurePercentagePath",
-                uses_context,
-            )?)),
-            (None, None) => None,
-        };
-        let batcher = match obj.get("ItemBatcher") {
-            None => None,
-            Some(Value::Object(b)) => {
-                let bloc = format!("{loc}/ItemBatcher");
-                check_fields(
-                    b,
-                    &bloc,
-                    &[
-                        "MaxItemsPerBatch",
-                        "MaxItemsPerBatchPath",
-                        "MaxInputBytesPerBatch",
-                        "MaxInputBytesPerBatchPath",
-                        "BatchInput",
-                    ],
-                )?;
-                let max_items = count_source(b, "MaxItemsPerBatch", &bloc, uses_context)?;
-                let max_bytes = count_source(b, "MaxInputBytesPerBatch", &bloc, uses_context)?;
-                if max_items.is_none() && max_bytes.is_none() {
-                    return Err(Error::invalid(
-                        bloc,
-                        "'ItemBatcher' needs 'MaxItemsPerBatch' or 'MaxInputBytesPerBatch'",
-                    ));
-                }
-                let batch_input = match b.get("BatchInput") {
-                    None => None,
-                    Some(v) => Some(Template::load(
-                        v,
-                        &format!("{bloc}/BatchInput"),
-                        uses_context,
-                    )?),
-                };
-                Some(Batcher {
-                    max_items,
-                    max_bytes,
-                    batch_input,
-                })
-            }
-            Some(_) => return Err(Error::invalid(loc, "'ItemBatcher' must be an object")),
-        };
-        let reader = match obj.get("ItemReader") {
-            None => None,
-            Some(Value::Object(r)) => {
-                let rloc = format!("{loc}/ItemReader");
-                check_fields(r, &rloc, &["Resource", "Parameters", "ReaderConfig"])?;
-                let Some(resource) = r.get("Resource").and_then(Value::as_str) else {
-                    return Err(Error::invalid(
-                        rloc,
-                        "these fields are required: [Resource]",
-                    ));
-                };
-                check_arn(resource, &rloc)?;
-                let parameters = match r.get("Parameters") {
-                    None => None,
-                    Some(v) => Some(Template::load(
-                        v,
-                        &format!("{rloc}/Parameters"),
-                        uses_context,
-                    )?),
-                };
-                let max_items = match r.get("ReaderConfig") {
-                    None => None,
-                    Some(Value::Object(c)) => {
-                        count_source(c, "MaxItems", &format!("{rloc}/ReaderConfig"), uses_context)?
-                    }
-                    Some(_) => {
-                        return Err(Error::invalid(rloc, "'ReaderConfig' must be an object"));
-                    }
-                };
-                Some(Reader {
-                    resource: Arc::from(resource),
-                    parameters,
-                    max_items,
-                })
-            }
-            Some(_) => return Err(Error::invalid(loc, "'ItemReader' must be an object")),
-        };
+        let tolerated_percentage = tolerated_percentage(obj, loc, uses_context)?;
+        let batcher = batcher(obj, loc, uses_context)?;
+        let reader = reader(obj, loc, uses_context)?;
         if let Some(label) = obj.get("Label") {
             match label.as_str() {
                 Some(l) if !l.is_empty() && l.chars().count() <= 40 => {}
@@ -726,6 +448,343 @@ impl Loader {
             reader,
         })
     }
+}
+
+/// `QueryLanguage` on a state: JSONPath, or JSONata (which this engine does not run).
+fn check_query_language(obj: &Map<String, Value>, loc: &str) -> Result<(), Error> {
+    match obj.get("QueryLanguage") {
+        None => Ok(()),
+        Some(Value::String(s)) if s == "JSONPath" => Ok(()),
+        Some(Value::String(s)) if s == "JSONata" => Err(Error::Unsupported {
+            location: loc.into(),
+            message: "'QueryLanguage' JSONata is not supported by this engine; use JSONPath".into(),
+        }),
+        Some(other) => Err(Error::invalid(
+            loc,
+            format!("'QueryLanguage' must be 'JSONPath' or 'JSONata', not {other}"),
+        )),
+    }
+}
+
+/// Refuses a field the state's type does not take.
+fn check_state_fields(obj: &Map<String, Value>, kind: &str, loc: &str) -> Result<(), Error> {
+    let allowed: Vec<&[&str]> = match kind {
+        "Pass" => vec![
+            COMMON,
+            IO,
+            TRANSITION,
+            &["Result", "ResultPath", "Parameters"],
+        ],
+        "Task" => vec![
+            COMMON,
+            IO,
+            TRANSITION,
+            RESULT,
+            ERRORS,
+            &[
+                "Resource",
+                "TimeoutSeconds",
+                "TimeoutSecondsPath",
+                "HeartbeatSeconds",
+                "HeartbeatSecondsPath",
+                "Credentials",
+            ],
+        ],
+        "Choice" => vec![COMMON, IO, &["Choices", "Default"]],
+        "Wait" => vec![
+            COMMON,
+            IO,
+            TRANSITION,
+            &["Seconds", "SecondsPath", "Timestamp", "TimestampPath"],
+        ],
+        "Succeed" => vec![COMMON, IO],
+        "Fail" => vec![COMMON, &["Error", "ErrorPath", "Cause", "CausePath"]],
+        "Parallel" => vec![COMMON, IO, TRANSITION, RESULT, ERRORS, &["Branches"]],
+        "Map" => vec![
+            COMMON,
+            IO,
+            TRANSITION,
+            RESULT,
+            ERRORS,
+            &[
+                "ItemProcessor",
+                "Iterator",
+                "ItemsPath",
+                "ItemSelector",
+                "ItemReader",
+                "ItemBatcher",
+                "ResultWriter",
+                "MaxConcurrency",
+                "MaxConcurrencyPath",
+                "ToleratedFailureCount",
+                "ToleratedFailureCountPath",
+                "ToleratedFailurePercentage",
+                "ToleratedFailurePercentagePath",
+                "Label",
+            ],
+        ],
+        other => {
+            return Err(Error::invalid(
+                format!("{loc}/Type"),
+                format!(
+                    "unknown state type {other:?}: use Pass, Task, Choice, Wait, Succeed, Fail, Parallel or Map"
+                ),
+            ));
+        }
+    };
+
+    for key in obj.keys() {
+        if !allowed.iter().any(|set| set.contains(&key.as_str())) {
+            let hint = match key.as_str() {
+                "Assign" | "Arguments" | "Output" | "Items" => {
+                    " (variables and JSONata fields are not supported by this engine)"
+                }
+                _ => "",
+            };
+            return Err(Error::invalid(
+                loc,
+                format!("field '{key}' is not supported in a {kind} state{hint}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `Next` or `End` of a state that is not terminal by type.
+fn transition(obj: &Map<String, Value>, loc: &str, scope: &Scope) -> Result<Option<usize>, Error> {
+    match (obj.get("Next"), obj.get("End")) {
+        (Some(Value::String(n)), None) => {
+            Ok(Some(scope.resolve(n, &format!("{loc}/Next"), "Next")?))
+        }
+        (Some(_), None) => Err(Error::invalid(
+            format!("{loc}/Next"),
+            "'Next' must be a string",
+        )),
+        (None, Some(Value::Bool(true))) => Ok(None),
+        (None, Some(_)) => Err(Error::invalid(
+            format!("{loc}/End"),
+            "'End' must be true when present",
+        )),
+        (Some(_), Some(_)) => Err(Error::invalid(
+            loc,
+            "a state cannot have both 'Next' and 'End'",
+        )),
+        (None, None) => Err(Error::invalid(
+            loc,
+            "this state needs either 'Next' or 'End': true",
+        )),
+    }
+}
+
+/// A Map's `ItemProcessor` (or legacy `Iterator`): the object, its location and its mode;
+/// fields only a Distributed Map takes are refused on an inline one.
+fn processor<'v>(
+    obj: &'v Map<String, Value>,
+    loc: &str,
+) -> Result<(&'v Map<String, Value>, String, MapMode), Error> {
+    let (processor, key) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
+        (Some(p), None) => (p, "ItemProcessor"),
+        (None, Some(p)) => (p, "Iterator"),
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid(
+                loc,
+                "a Map state has either 'ItemProcessor' or 'Iterator', not both",
+            ));
+        }
+        (None, None) => {
+            return Err(Error::invalid(
+                loc,
+                "these fields are required: [ItemProcessor]",
+            ));
+        }
+    };
+    let ploc = format!("{loc}/{key}");
+    let Some(pobj) = processor.as_object() else {
+        return Err(Error::invalid(ploc, format!("'{key}' must be an object")));
+    };
+    check_fields(
+        pobj,
+        &ploc,
+        &["StartAt", "States", "Comment", "ProcessorConfig"],
+    )?;
+    let mode = match pobj.get("ProcessorConfig") {
+        None => MapMode::Inline,
+        Some(Value::Object(cfg)) => {
+            let cloc = format!("{ploc}/ProcessorConfig");
+            check_fields(cfg, &cloc, &["Mode", "ExecutionType"])?;
+            let mode = match cfg.get("Mode").and_then(Value::as_str) {
+                None | Some("INLINE") => MapMode::Inline,
+                Some("DISTRIBUTED") => MapMode::Distributed,
+                Some(other) => {
+                    return Err(Error::invalid(
+                        cloc,
+                        format!("'Mode' must be INLINE or DISTRIBUTED, not {other:?}"),
+                    ));
+                }
+            };
+            match cfg.get("ExecutionType").map(|v| v.as_str()) {
+                None | Some(Some("STANDARD" | "EXPRESS")) => {}
+                Some(other) => {
+                    return Err(Error::invalid(
+                        cloc,
+                        format!("'ExecutionType' must be STANDARD or EXPRESS, not {other:?}"),
+                    ));
+                }
+            }
+            mode
+        }
+        Some(_) => return Err(Error::invalid(ploc, "'ProcessorConfig' must be an object")),
+    };
+    if mode == MapMode::Inline {
+        for f in [
+            "ItemReader",
+            "ItemBatcher",
+            "ResultWriter",
+            "ToleratedFailureCount",
+            "ToleratedFailureCountPath",
+            "ToleratedFailurePercentage",
+            "ToleratedFailurePercentagePath",
+            "Label",
+        ] {
+            if obj.contains_key(f) {
+                return Err(Error::invalid(
+                    loc,
+                    format!("field '{f}' is only supported by a DISTRIBUTED Map"),
+                ));
+            }
+        }
+    }
+    Ok((pobj, ploc, mode))
+}
+
+/// `ToleratedFailurePercentage` or its `…Path`.
+fn tolerated_percentage(
+    obj: &Map<String, Value>,
+    loc: &str,
+    uses_context: &mut bool,
+) -> Result<Option<Source<f64>>, Error> {
+    let tolerated_percentage = match (
+        obj.get("ToleratedFailurePercentage"),
+        obj.get("ToleratedFailurePercentagePath"),
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid(
+                loc,
+                "use either 'ToleratedFailurePercentage' or 'ToleratedFailurePercentagePath'",
+            ));
+        }
+        (Some(v), None) => match v.as_f64() {
+            Some(p) if (0.0..=100.0).contains(&p) => Some(Source::Literal(p)),
+            _ => {
+                return Err(Error::invalid(
+                    format!("{loc}/ToleratedFailurePercentage"),
+                    "'ToleratedFailurePercentage' must be a number between 0 and 100",
+                ));
+            }
+        },
+        (None, Some(v)) => Some(Source::Path(reference(
+            v,
+            &format!("{loc}/ToleratedFailurePercentagePath"),
+            "ToleratedFailurePercentagePath",
+            uses_context,
+        )?)),
+        (None, None) => None,
+    };
+    Ok(tolerated_percentage)
+}
+
+/// A Distributed Map's `ItemBatcher`.
+fn batcher(
+    obj: &Map<String, Value>,
+    loc: &str,
+    uses_context: &mut bool,
+) -> Result<Option<Batcher>, Error> {
+    let batcher = match obj.get("ItemBatcher") {
+        None => None,
+        Some(Value::Object(b)) => {
+            let bloc = format!("{loc}/ItemBatcher");
+            check_fields(
+                b,
+                &bloc,
+                &[
+                    "MaxItemsPerBatch",
+                    "MaxItemsPerBatchPath",
+                    "MaxInputBytesPerBatch",
+                    "MaxInputBytesPerBatchPath",
+                    "BatchInput",
+                ],
+            )?;
+            let max_items = count_source(b, "MaxItemsPerBatch", &bloc, uses_context)?;
+            let max_bytes = count_source(b, "MaxInputBytesPerBatch", &bloc, uses_context)?;
+            if max_items.is_none() && max_bytes.is_none() {
+                return Err(Error::invalid(
+                    bloc,
+                    "'ItemBatcher' needs 'MaxItemsPerBatch' or 'MaxInputBytesPerBatch'",
+                ));
+            }
+            let batch_input = match b.get("BatchInput") {
+                None => None,
+                Some(v) => Some(Template::load(
+                    v,
+                    &format!("{bloc}/BatchInput"),
+                    uses_context,
+                )?),
+            };
+            Some(Batcher {
+                max_items,
+                max_bytes,
+                batch_input,
+            })
+        }
+        Some(_) => return Err(Error::invalid(loc, "'ItemBatcher' must be an object")),
+    };
+    Ok(batcher)
+}
+
+/// A Distributed Map's `ItemReader`.
+fn reader(
+    obj: &Map<String, Value>,
+    loc: &str,
+    uses_context: &mut bool,
+) -> Result<Option<Reader>, Error> {
+    let reader = match obj.get("ItemReader") {
+        None => None,
+        Some(Value::Object(r)) => {
+            let rloc = format!("{loc}/ItemReader");
+            check_fields(r, &rloc, &["Resource", "Parameters", "ReaderConfig"])?;
+            let Some(resource) = r.get("Resource").and_then(Value::as_str) else {
+                return Err(Error::invalid(
+                    rloc,
+                    "these fields are required: [Resource]",
+                ));
+            };
+            check_arn(resource, &rloc)?;
+            let parameters = match r.get("Parameters") {
+                None => None,
+                Some(v) => Some(Template::load(
+                    v,
+                    &format!("{rloc}/Parameters"),
+                    uses_context,
+                )?),
+            };
+            let max_items = match r.get("ReaderConfig") {
+                None => None,
+                Some(Value::Object(c)) => {
+                    count_source(c, "MaxItems", &format!("{rloc}/ReaderConfig"), uses_context)?
+                }
+                Some(_) => {
+                    return Err(Error::invalid(rloc, "'ReaderConfig' must be an object"));
+                }
+            };
+            Some(Reader {
+                resource: Arc::from(resource),
+                parameters,
+                max_items,
+            })
+        }
+        Some(_) => return Err(Error::invalid(loc, "'ItemReader' must be an object")),
+    };
+    Ok(reader)
 }
 
 fn check_fields(obj: &Map<String, Value>, loc: &str, allowed: &[&str]) -> Result<(), Error> {
@@ -1055,7 +1114,7 @@ fn error_equals(obj: &Map<String, Value>, loc: &str, last: bool) -> Result<Error
                 format!("error names must be strings, not {v}"),
             ));
         };
-        if name == "States.ALL" {
+        if name == StatesError::All.name() {
             if list.len() != 1 {
                 return Err(Error::invalid(
                     format!("{loc}/ErrorEquals"),

@@ -1,45 +1,18 @@
 //! The loaded form of a definition: every name resolved to an index, every path and intrinsic
 //! parsed, so an execution never parses or looks anything up by string.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::StatesError;
 use crate::choice::Rule;
+use crate::history::StateType;
 use crate::intrinsics::Intrinsic;
-use crate::path::{Path, PathError};
 use crate::template::Template;
 use crate::timestamp::Nanos;
 
-/// A parsed path with the text it came from (for error messages).
-#[derive(Debug)]
-pub(crate) struct PathExpr {
-    pub text: Box<str>,
-    pub path: Path,
-}
-
-impl PathExpr {
-    /// Evaluates against the state input (`$…`) or the context object (`$$…`), borrowing when
-    /// the path selects one existing value.
-    pub fn eval<'v>(
-        &self,
-        input: &'v Value,
-        context: &'v Value,
-    ) -> Result<Cow<'v, Value>, PathError> {
-        self.path.eval_cow(input, context)
-    }
-
-    /// AWS's message for a path that selected nothing:
-    /// `Invalid path '$.x' : No results for path: $['x']`.
-    pub fn not_found(&self, input: &Value, context: &Value) -> String {
-        let detail = self
-            .path
-            .not_found_detail(input, context)
-            .unwrap_or_else(|| format!("No results for path: {}", self.path.normalized()));
-        format!("Invalid path '{}' : {detail}", self.text)
-    }
-}
+pub(crate) use crate::path::PathExpr;
 
 /// `InputPath` / `OutputPath`.
 #[derive(Debug)]
@@ -90,6 +63,9 @@ pub(crate) struct State {
     pub catch: Vec<Catcher>,
     /// Whether any field of this state reads the context object, so it is built only then.
     pub uses_context: bool,
+    /// The state as written, for what the read-only view describes in words (a Choice
+    /// rule, a Catch clause's errors, a Task's parameters as literals).
+    pub source: Value,
 }
 
 #[derive(Debug)]
@@ -115,17 +91,17 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    /// The prefix of this type's history events (`PassStateEntered`, …).
-    pub fn type_name(&self) -> &'static str {
+    /// The state's type, which prefixes its history events (`PassStateEntered`, …).
+    pub fn state_type(&self) -> StateType {
         match self {
-            Kind::Pass { .. } => "Pass",
-            Kind::Task(_) => "Task",
-            Kind::Choice { .. } => "Choice",
-            Kind::Wait(_) => "Wait",
-            Kind::Succeed => "Succeed",
-            Kind::Fail { .. } => "Fail",
-            Kind::Parallel { .. } => "Parallel",
-            Kind::Map(_) => "Map",
+            Kind::Pass { .. } => StateType::Pass,
+            Kind::Task(_) => StateType::Task,
+            Kind::Choice { .. } => StateType::Choice,
+            Kind::Wait(_) => StateType::Wait,
+            Kind::Succeed => StateType::Succeed,
+            Kind::Fail { .. } => StateType::Fail,
+            Kind::Parallel { .. } => StateType::Parallel,
+            Kind::Map(_) => StateType::Map,
         }
     }
 }
@@ -199,14 +175,17 @@ impl ErrorEquals {
         if self.names.iter().any(|n| &**n == error) {
             return true;
         }
-        let terminal = error == "States.Runtime" || error == "States.DataLimitExceeded";
+        let predefined = error.parse::<StatesError>().ok();
+        let terminal = predefined.is_some_and(StatesError::is_terminal);
         if self.all {
             return !terminal;
         }
         // `States.TaskFailed` is documented as a wildcard for every error but States.Timeout.
-        self.names.iter().any(|n| &**n == "States.TaskFailed")
+        self.names
+            .iter()
+            .any(|n| **n == *StatesError::TaskFailed.name())
             && !terminal
-            && error != "States.Timeout"
+            && predefined != Some(StatesError::Timeout)
     }
 }
 

@@ -110,9 +110,38 @@ impl PathError {
     /// The Step Functions error name an execution fails with when this happens at run time.
     pub fn error_name(&self) -> &'static str {
         match self {
-            PathError::CannotSet { .. } => "States.ResultPathMatchFailure",
-            _ => "States.Runtime",
+            PathError::CannotSet { .. } => crate::StatesError::ResultPathMatchFailure.name(),
+            _ => crate::StatesError::Runtime.name(),
         }
+    }
+}
+
+/// A parsed path with the text it came from (for error messages).
+#[derive(Debug)]
+pub(crate) struct PathExpr {
+    pub text: Box<str>,
+    pub path: Path,
+}
+
+impl PathExpr {
+    /// Evaluates against the state input (`$…`) or the context object (`$$…`), borrowing when
+    /// the path selects one existing value.
+    pub fn eval<'v>(
+        &self,
+        input: &'v Value,
+        context: &'v Value,
+    ) -> Result<Cow<'v, Value>, PathError> {
+        self.path.eval_cow(input, context)
+    }
+
+    /// AWS's message for a path that selected nothing:
+    /// `Invalid path '$.x' : No results for path: $['x']`.
+    pub fn not_found(&self, input: &Value, context: &Value) -> String {
+        let detail = self
+            .path
+            .not_found_detail(input, context)
+            .unwrap_or_else(|| format!("No results for path: {}", self.path.normalized()));
+        format!("Invalid path '{}' : {detail}", self.text)
     }
 }
 
@@ -415,19 +444,8 @@ fn wrong_container(seg: &Segment, found: &Value, at: &[Segment]) -> String {
     format!(
         "{} holds {}, not {wanted}",
         jayway_prefix(at),
-        json_kind(found)
+        crate::show::json_kind(found)
     )
-}
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// Jayway's rule: every step is definite, with a multi-name step only as the last one.
@@ -497,7 +515,7 @@ pub(crate) fn walk_definite<'a>(
                 other => {
                     return Err(format!(
                         "Filter: [{n}] can only be applied to arrays. Current context is: {}",
-                        crate::intrinsics::java_string(other)
+                        crate::show::java_string(other)
                     ));
                 }
             },

@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 
 use crate::Error;
 use crate::intrinsics::{Intrinsic, RandomSource};
-use crate::model::PathExpr;
 use crate::path::Path;
+use crate::path::PathExpr;
 
 #[derive(Debug)]
 pub(crate) enum Template {

@@ -404,3 +404,40 @@ fn task_handler_sees_effective_parameters_and_attempts() {
     );
     assert_eq!(count(&ex.history, "LambdaFunctionSucceeded"), 1);
 }
+
+/// A history reads back into the variants it was recorded as, through the JSON
+/// `GetExecutionHistory` gives and through serde.
+#[test]
+fn history_events_round_trip_through_json() {
+    for handlers in [
+        stand_ins().0,
+        flaky(1, "PaymentError"),
+        flaky(2, "Lambda.ServiceException"),
+    ] {
+        let ex = run(&machine(), input(), handlers);
+        assert!(ex.history.len() > 10);
+        for event in &ex.history {
+            let json = event.to_json();
+            assert_eq!(
+                &HistoryEvent::from_json(&json).expect("reads back"),
+                event,
+                "{json}"
+            );
+            let text = serde_json::to_string(event).expect("serialises");
+            let back: HistoryEvent = serde_json::from_str(&text).expect("deserialises");
+            assert_eq!(&back, event);
+        }
+    }
+    // A type this engine does not record is kept as it came.
+    let foreign = json!({"id": 3, "previousEventId": 2, "timestamp": 1.7e9, "type": "TaskSubmitted",
+                         "taskSubmittedEventDetails": {"resource": "startExecution.sync"}});
+    let event = HistoryEvent::from_json(&foreign).expect("reads");
+    assert_eq!(event.details.event_type(), "TaskSubmitted");
+    assert_eq!(event.timestamp_millis, 1_700_000_000_000);
+    assert_eq!(
+        event.to_json()["taskSubmittedEventDetails"],
+        foreign["taskSubmittedEventDetails"]
+    );
+    assert!(HistoryEvent::from_json(&json!({"id": 1})).is_err());
+    assert!(HistoryEvent::from_json(&json!({"id": 1, "type": "BogusStateEntered"})).is_err());
+}

@@ -88,6 +88,25 @@ async fn answers_the_sample_events_through_the_runtime_api() {
             .map(|answer| answer["paymentVerified"].clone()),
         Some(json!(true))
     );
+    // An order paying with a token its provider issued: verified, the card known by its
+    // brand and last four only.
+    let tokenized = api
+        .invoke(
+            &event(include_str!("../../../events/workflow/tokenized.json")),
+            TIMEOUT,
+        )
+        .await
+        .expect("answers")
+        .json()
+        .expect("JSON");
+    assert_eq!(tokenized["paymentVerified"], true, "{tokenized}");
+    assert_eq!(tokenized["card"], json!({"brand": "VISA", "last4": "4242"}));
+    assert!(
+        tokenized["paymentToken"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("tok_sim_")),
+        "{tokenized}"
+    );
 
     let logs = function.stop(TIMEOUT).await.expect("stops");
     api.shutdown().await;
@@ -104,7 +123,13 @@ async fn answers_the_sample_events_through_the_runtime_api() {
         .collect();
     assert_eq!(
         outcomes,
-        ["verified", "not_verified", "rejected", "verified"],
+        [
+            "verified",
+            "not_verified",
+            "rejected",
+            "verified",
+            "verified"
+        ],
         "{}",
         logs.stdout
     );

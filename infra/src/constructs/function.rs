@@ -2,6 +2,7 @@
 
 use super::Binding;
 use super::Substitution;
+use super::key::KmsKey;
 use super::log_group::LogGroup;
 use crate::InfraError;
 use crate::expr::{Expr, LogicalId};
@@ -41,6 +42,7 @@ pub struct RustFunctionBuilder {
     timeout_secs: u32,
     environment: Vec<(String, Expr)>,
     log_retention_days: Option<Expr>,
+    log_key: Option<LogicalId>,
 }
 
 impl RustFunctionBuilder {
@@ -57,6 +59,7 @@ impl RustFunctionBuilder {
             timeout_secs: 10,
             environment: Vec::new(),
             log_retention_days: None,
+            log_key: None,
         }
     }
 
@@ -87,6 +90,12 @@ impl RustFunctionBuilder {
     /// How long the function's log group keeps its logs (required).
     pub fn log_retention_days(mut self, days: Expr) -> Self {
         self.log_retention_days = Some(days);
+        self
+    }
+
+    /// The customer-managed key the function's log group is encrypted with (required).
+    pub fn logs_encrypted_with(mut self, key: &KmsKey) -> Self {
+        self.log_key = Some(key.logical_id().clone());
         self
     }
 
@@ -138,6 +147,12 @@ impl RustFunctionBuilder {
             }
         }
         let retention = super::required(&self.id, "log retention", self.log_retention_days)?;
+        let log_key = self.log_key.ok_or_else(|| InfraError::InvalidSetting {
+            construct: self.id.clone(),
+            setting: "log encryption key",
+            value: "missing".to_owned(),
+            expected: "every log group is encrypted with a customer-managed key",
+        })?;
         let log_group = LogGroup::new(
             id.child("LogGroup")?,
             Expr::concat([
@@ -146,6 +161,7 @@ impl RustFunctionBuilder {
                 Expr::literal(format!("/{}", self.binary)),
             ]),
             retention,
+            &log_key,
         );
         let mut policy = Policy::default();
         policy.add(log_group.write_grant());
@@ -261,11 +277,14 @@ impl Construct for RustFunction {
                 Node::map().with("Binary", self.binary.as_str()),
             )
             .suppress(&suppressions);
-        scope.add(&self.id, function)?;
-        scope.add(
-            &self.role_id,
-            iam::role(&self.id, Service::Lambda, &self.policy, &[]),
-        )?;
+        let policy_id = self.role_id.child("Policy")?;
+        scope.add(&self.id, function.depends_on(&policy_id))?;
+        scope.add(&self.role_id, iam::role(&self.id, Service::Lambda, &[]))?;
+        scope.add(&policy_id, iam::role_policy(&self.role_id, &self.policy))?;
+        for key_use in self.policy.key_uses(&self.id, &self.role_id) {
+            scope.use_key(key_use)?;
+        }
+        scope.use_key(self.log_group.key_use())?;
         scope.add(self.log_group.id(), self.log_group.resource())
     }
 }
@@ -275,7 +294,10 @@ mod tests {
     use super::*;
 
     fn build(b: RustFunctionBuilder) -> Result<RustFunction, InfraError> {
-        b.log_retention_days(Expr::literal("30")).build()
+        let key = KmsKey::new("Key", "logs", "logs").unwrap_or_else(|e| panic!("{e}"));
+        b.log_retention_days(Expr::literal("30"))
+            .logs_encrypted_with(&key)
+            .build()
     }
 
     fn rejected(b: RustFunctionBuilder, setting: &str) {
@@ -313,6 +335,13 @@ mod tests {
             f().build(),
             Err(InfraError::InvalidSetting {
                 setting: "log retention",
+                ..
+            })
+        ));
+        assert!(matches!(
+            f().log_retention_days(Expr::literal("30")).build(),
+            Err(InfraError::InvalidSetting {
+                setting: "log encryption key",
                 ..
             })
         ));

@@ -1,31 +1,39 @@
-//! A CloudWatch Logs log group with a retention period, owned by a function or state machine.
+//! A CloudWatch Logs log group with a retention period, owned by a function or state machine,
+//! encrypted with a customer-managed key and kept when the stack goes.
 
+use super::key::KeyUse;
 use crate::expr::{Expr, LogicalId};
 use crate::iam::{Action, Grant};
 use crate::node::Node;
-use crate::stack::{Resource, Suppression};
+use crate::stack::Resource;
 
-/// Why log groups use CloudWatch Logs' own encryption rather than a customer-managed key.
-const NO_CMK: Suppression = Suppression {
-    check: "CKV_AWS_158",
-    reason: "CloudWatch Logs encrypts every log group at rest; the logs carry no card number \
-             (functions log the last four digits at most, the state machine logs no execution \
-             data), so a customer-managed key would add cost and key-policy upkeep only",
-};
+/// What CloudWatch Logs needs on the key of a log group it encrypts (CloudWatch Logs user
+/// guide, "Encrypt log data in CloudWatch Logs using AWS KMS").
+const LOGS_USE: &[&str] = &[
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:DescribeKey",
+];
 
 #[derive(Clone, Debug)]
 pub(crate) struct LogGroup {
     id: LogicalId,
     name: Expr,
     retention_days: Expr,
+    key: LogicalId,
 }
 
 impl LogGroup {
-    pub(crate) fn new(id: LogicalId, name: Expr, retention_days: Expr) -> Self {
+    pub(crate) fn new(id: LogicalId, name: Expr, retention_days: Expr, key: &LogicalId) -> Self {
         LogGroup {
             id,
             name,
             retention_days,
+            key: key.clone(),
         }
     }
 
@@ -47,10 +55,37 @@ impl LogGroup {
         )
     }
 
+    /// The key policy statement that lets CloudWatch Logs encrypt this group, and no other
+    /// (the condition names the group by its ARN, built from its name so that the key need
+    /// not wait for the group).
+    pub(crate) fn key_use(&self) -> KeyUse {
+        let arn = Expr::concat([
+            "arn:".into(),
+            Expr::partition(),
+            ":logs:".into(),
+            Expr::region(),
+            ":".into(),
+            Expr::account_id(),
+            ":log-group:".into(),
+            self.name.clone(),
+        ]);
+        KeyUse::service(
+            &self.key,
+            &format!("CloudWatchLogsFor{}", self.id),
+            Expr::concat(["logs.".into(), Expr::region(), ".amazonaws.com".into()]),
+            LOGS_USE,
+            Some(Node::map().with(
+                "ArnEquals",
+                Node::map().with("kms:EncryptionContext:aws:logs:arn", arn),
+            )),
+        )
+    }
+
     pub(crate) fn resource(&self) -> Resource {
         let properties = Node::map()
             .with("LogGroupName", &self.name)
-            .with("RetentionInDays", &self.retention_days);
-        Resource::new("AWS::Logs::LogGroup", properties).suppress(&[NO_CMK])
+            .with("RetentionInDays", &self.retention_days)
+            .with("KmsKeyId", Expr::attribute(&self.key, "Arn"));
+        Resource::new("AWS::Logs::LogGroup", properties).retained()
     }
 }

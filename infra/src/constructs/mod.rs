@@ -1,13 +1,19 @@
 //! The constructs the stack is made of. Each owns the resources it needs (a function owns its
 //! role and log group), exposes references to them, and grants access to them.
 
+mod alarm;
 mod function;
+mod key;
 mod log_group;
+mod queue;
 mod state_machine;
 mod table;
 mod topic;
 
+pub use alarm::{Alarm, AlarmBuilder, Metric, Watch};
 pub use function::{RustFunction, RustFunctionBuilder};
+pub use key::{KeyUse, KmsKey};
+pub use queue::UnfinishedExecutionsQueue;
 pub use state_machine::{Binding, LogLevel, StateMachine, StateMachineBuilder, Substitution};
 pub use table::{Table, TableBuilder};
 pub use topic::{Topic, TopicBuilder};

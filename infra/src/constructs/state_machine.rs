@@ -4,11 +4,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::key::{self, KeyUse, KmsKey};
 use super::log_group::LogGroup;
 use crate::InfraError;
 use crate::definition::{Definition, TaskNeed};
 use crate::expr::{Expr, LogicalId};
-use crate::iam::{self, Action, Grant, Grantee, Policy, Service};
+use crate::iam::{self, Action, Grant, Grantee, KeyAccess, Policy, Service};
 use crate::node::Node;
 use crate::stack::{Construct, Resource, Scope};
 
@@ -51,13 +52,27 @@ pub trait Substitution {
 }
 
 /// How much the state machine logs (never the execution data: the input carries a card
-/// number).
+/// number), as Step Functions' log levels select history events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogLevel {
     /// Every history event.
     All,
-    /// Failures only.
+    /// Failures only: failed tasks, failed and aborted states, the execution's end when it
+    /// fails, times out or is aborted.
     Error,
+    /// The execution's end when it fails, times out or is aborted.
+    Fatal,
+}
+
+impl LogLevel {
+    /// The level as `LoggingConfiguration` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::All => "ALL",
+            LogLevel::Error => "ERROR",
+            LogLevel::Fatal => "FATAL",
+        }
+    }
 }
 
 /// Builds a [`StateMachine`].
@@ -65,9 +80,12 @@ pub enum LogLevel {
 pub struct StateMachineBuilder {
     id: String,
     definition: Definition,
+    name: Option<String>,
     workflow_type: Option<Expr>,
-    log_level: LogLevel,
+    log_level: Option<LogLevel>,
     log_retention_days: Option<Expr>,
+    key: Option<LogicalId>,
+    log_key: Option<LogicalId>,
     bindings: Vec<Binding>,
 }
 
@@ -77,11 +95,21 @@ impl StateMachineBuilder {
         StateMachineBuilder {
             id: id.to_owned(),
             definition,
+            name: None,
             workflow_type: None,
-            log_level: LogLevel::All,
+            log_level: None,
             log_retention_days: None,
+            key: None,
+            log_key: None,
             bindings: Vec::new(),
         }
+    }
+
+    /// The state machine is named `<stack name>-<name>` (required): the key policy names it
+    /// by its ARN, which must be known before it exists.
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = Some(name.to_owned());
+        self
     }
 
     /// `STANDARD` or `EXPRESS` (required; usually a parameter).
@@ -90,15 +118,28 @@ impl StateMachineBuilder {
         self
     }
 
-    /// How much to log; [`LogLevel::All`] unless set.
+    /// How much to log (required).
     pub fn log_level(mut self, level: LogLevel) -> Self {
-        self.log_level = level;
+        self.log_level = Some(level);
         self
     }
 
     /// How long the log group keeps its logs (required).
     pub fn log_retention_days(mut self, days: Expr) -> Self {
         self.log_retention_days = Some(days);
+        self
+    }
+
+    /// The customer-managed key that encrypts the definition and every execution's data
+    /// (required).
+    pub fn encrypted_with(mut self, key: &KmsKey) -> Self {
+        self.key = Some(key.logical_id().clone());
+        self
+    }
+
+    /// The customer-managed key of the log group (required).
+    pub fn logs_encrypted_with(mut self, key: &KmsKey) -> Self {
+        self.log_key = Some(key.logical_id().clone());
         self
     }
 
@@ -111,8 +152,35 @@ impl StateMachineBuilder {
     /// Checks that the substitutions and the definition's placeholders match one to one.
     pub fn build(self) -> Result<StateMachine, InfraError> {
         let id = LogicalId::new(&self.id)?;
+        let missing = |setting: &'static str| InfraError::InvalidSetting {
+            construct: self.id.clone(),
+            setting,
+            value: "missing".to_owned(),
+            expected: "it is required",
+        };
         let workflow_type = super::required(&self.id, "workflow type", self.workflow_type)?;
         let retention = super::required(&self.id, "log retention", self.log_retention_days)?;
+        let log_level = self.log_level.ok_or_else(|| missing("log level"))?;
+        let key = self.key.clone().ok_or_else(|| missing("encryption key"))?;
+        let log_key = self
+            .log_key
+            .clone()
+            .ok_or_else(|| missing("log encryption key"))?;
+        let name = self.name.clone().ok_or_else(|| missing("name"))?;
+        // `<stack name>-<name>` must fit the 80 characters a state machine name may have,
+        // with room for the stack name.
+        let name_ok = (1..=32).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !name_ok {
+            return Err(InfraError::InvalidSetting {
+                construct: self.id.clone(),
+                setting: "name",
+                value: name,
+                expected: "1 to 32 letters, digits, `-` or `_`",
+            });
+        }
         let mut bound = BTreeSet::new();
         for binding in &self.bindings {
             if !bound.insert(binding.placeholder.as_str()) {
@@ -150,32 +218,70 @@ impl StateMachineBuilder {
                 Expr::literal(format!("/{id}")),
             ]),
             retention,
+            &log_key,
         );
         let mut policy = Policy::default();
         policy.add_unscoped(iam::STATE_MACHINE_LOG_DELIVERY);
         policy.add_unscoped(iam::STATE_MACHINE_TRACING);
-        Ok(StateMachine {
+        let machine = StateMachine {
             role_id: id.child("Role")?,
             id,
             definition: self.definition,
+            name,
             workflow_type,
-            log_level: self.log_level,
+            log_level,
             log_group,
+            key,
             bindings: self.bindings,
             policy,
-        })
+        };
+        let mut machine = machine;
+        // Its role runs the executions, so it encrypts and decrypts their data; and it
+        // delivers their logs (Step Functions developer guide, "Data at rest encryption",
+        // steps 3 and 5).
+        let own = machine.data_condition();
+        machine.policy.add_key_access(KeyAccess {
+            key: machine.key.clone(),
+            through: "OwnExecutions",
+            actions: key::STEP_FUNCTIONS_DATA,
+            condition: own,
+        });
+        machine.policy.add_key_access(KeyAccess {
+            key: machine.key.clone(),
+            through: "LogDelivery",
+            actions: &["kms:GenerateDataKey"],
+            condition: Node::map().with(
+                "ArnLike",
+                Node::map().with(
+                    "kms:EncryptionContext:SourceArn",
+                    Expr::concat([
+                        "arn:".into(),
+                        Expr::partition(),
+                        ":logs:".into(),
+                        Expr::region(),
+                        ":".into(),
+                        Expr::account_id(),
+                        ":*".into(),
+                    ]),
+                ),
+            ),
+        });
+        Ok(machine)
     }
 }
 
-/// A state machine with its role and log group, logging without execution data and traced.
+/// A state machine with its role and log group, logging without execution data, traced, and
+/// encrypted with a customer-managed key.
 #[derive(Clone, Debug)]
 pub struct StateMachine {
     id: LogicalId,
     role_id: LogicalId,
     definition: Definition,
+    name: String,
     workflow_type: Expr,
     log_level: LogLevel,
     log_group: LogGroup,
+    key: LogicalId,
     bindings: Vec<Binding>,
     policy: Policy,
 }
@@ -191,9 +297,36 @@ impl StateMachine {
         Expr::reference(&self.id)
     }
 
-    /// The state machine's name.
+    /// The state machine's name: `<stack name>-<name>`.
     pub fn name(&self) -> Expr {
-        Expr::attribute(&self.id, "Name")
+        Expr::concat([Expr::stack_name(), Expr::literal(format!("-{}", self.name))])
+    }
+
+    /// The ARN built from the name, for what must not wait for the state machine: its key's
+    /// policy.
+    fn named_arn(&self) -> Expr {
+        Expr::concat([
+            "arn:".into(),
+            Expr::partition(),
+            ":states:".into(),
+            Expr::region(),
+            ":".into(),
+            Expr::account_id(),
+            ":stateMachine:".into(),
+            self.name(),
+        ])
+    }
+
+    /// The KMS condition that selects this state machine's data: Step Functions passes the
+    /// state machine's ARN as the encryption context of every call.
+    fn data_condition(&self) -> Node {
+        Node::map().with(
+            "StringEquals",
+            Node::map().with(
+                "kms:EncryptionContext:aws:states:stateMachineArn",
+                self.named_arn(),
+            ),
+        )
     }
 
     /// Checks that the grants are exactly what the definition's Task states need: a missing
@@ -248,8 +381,8 @@ impl StateMachine {
 impl StateMachine {
     /// Lets `grantee` run this state machine's executions to completion from a Task
     /// (`states:startExecution.sync`): start them, describe and stop them (Standard or Express
-    /// execution ARNs), and keep the EventBridge rule Step Functions manages to learn that
-    /// they finished.
+    /// execution ARNs), keep the EventBridge rule Step Functions manages to learn that they
+    /// finished, and decrypt what describing them returns.
     pub fn grant_start_execution_sync(&self, grantee: &mut impl Grantee) {
         grantee.grant(Grant::new(
             &self.id,
@@ -269,11 +402,22 @@ impl StateMachine {
                 Expr::literal(suffix),
             ])
         };
-        grantee.grant(Grant::new(
-            &self.id,
-            &[Action::StatesDescribeExecution, Action::StatesStopExecution],
-            vec![executions("execution", ":*"), executions("express", ":*:*")],
-        ));
+        // DescribeExecution of an encrypted execution needs kms:Decrypt (Step Functions
+        // developer guide, "Required permissions for API callers").
+        let describe = KeyAccess {
+            key: self.key.clone(),
+            through: "NestedExecutions",
+            actions: &["kms:Decrypt"],
+            condition: self.data_condition(),
+        };
+        grantee.grant(
+            Grant::new(
+                &self.id,
+                &[Action::StatesDescribeExecution, Action::StatesStopExecution],
+                vec![executions("execution", ":*"), executions("express", ":*:*")],
+            )
+            .with_key(Some(describe)),
+        );
         grantee.grant(Grant::new(
             &self.id,
             &[
@@ -316,12 +460,8 @@ impl Construct for StateMachine {
                 .map(|b| (b.placeholder.clone(), b.value.to_node()))
                 .collect(),
         );
-        let level = match self.log_level {
-            LogLevel::All => "ALL",
-            LogLevel::Error => "ERROR",
-        };
         let logging = Node::map()
-            .with("Level", level)
+            .with("Level", self.log_level.as_str())
             .with(
                 "IncludeExecutionData",
                 Node::from(false).commented(
@@ -335,21 +475,51 @@ impl Construct for StateMachine {
                     Node::map().with("LogGroupArn", self.log_group.arn()),
                 )]),
             );
+        let encryption = Node::map()
+            .with("Type", "CUSTOMER_MANAGED_KMS_KEY")
+            .with("KmsKeyId", Expr::attribute(&self.key, "Arn"))
+            .with("KmsDataKeyReusePeriodSeconds", 300_i64);
         let properties = Node::map()
-            .with("Type", &self.workflow_type)
-            .with("DefinitionUri", scope.asset(self.definition.path()))
+            .with("StateMachineName", self.name())
+            .with("StateMachineType", &self.workflow_type)
+            .with("DefinitionS3Location", scope.asset(self.definition.path()))
             .with("DefinitionSubstitutions", substitutions)
-            .with("Role", Expr::attribute(&self.role_id, "Arn"))
-            .with("Logging", logging)
-            .with("Tracing", Node::map().with("Enabled", true));
+            .with("RoleArn", Expr::attribute(&self.role_id, "Arn"))
+            .with("LoggingConfiguration", logging)
+            .with("TracingConfiguration", Node::map().with("Enabled", true))
+            .with("EncryptionConfiguration", encryption);
+        let policy_id = self.role_id.child("Policy")?;
+        // Creating the state machine checks that its role may deliver its logs.
         scope.add(
             &self.id,
-            Resource::new("AWS::Serverless::StateMachine", properties),
+            Resource::new("AWS::StepFunctions::StateMachine", properties).depends_on(&policy_id),
         )?;
         scope.add(
             &self.role_id,
-            iam::role(&self.id, Service::StepFunctions, &self.policy, &[]),
+            iam::role(&self.id, Service::StepFunctions, &[]),
         )?;
+        scope.add(&policy_id, iam::role_policy(&self.role_id, &self.policy))?;
+        for key_use in self.policy.key_uses(&self.id, &self.role_id) {
+            scope.use_key(key_use)?;
+        }
+        // CloudWatch Logs delivers the encrypted executions' logs (step 3 of the guide above).
+        scope.use_key(KeyUse::service(
+            &self.key,
+            "LogDeliveryOfStateMachines",
+            "delivery.logs.amazonaws.com".into(),
+            &["kms:Decrypt"],
+            None,
+        ))?;
+        // CloudFormation creates and updates the state machine as the deployer
+        // (CreateStateMachine needs kms:DescribeKey and kms:GenerateDataKey,
+        // DescribeStateMachine kms:Decrypt).
+        scope.use_key(KeyUse::account_through(
+            &self.key,
+            "DeployStateMachinesThroughStepFunctions",
+            &["states"],
+            &["kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"],
+        ))?;
+        scope.use_key(self.log_group.key_use())?;
         scope.add(self.log_group.id(), self.log_group.resource())
     }
 }

@@ -1,19 +1,13 @@
-//! A DynamoDB table: on-demand, point-in-time recovery, encrypted, deletion protection chosen
-//! by the deployer.
+//! A DynamoDB table: on-demand, point-in-time recovery, encrypted with a customer-managed key,
+//! deletion protection chosen by the deployer, kept when the stack goes.
 
+use super::key::{self, KeyUse, KmsKey};
 use super::{Binding, Substitution};
 use crate::InfraError;
 use crate::expr::{Expr, LogicalId};
-use crate::iam::{Action, Grant, Grantee};
+use crate::iam::{Action, Grant, Grantee, KeyAccess};
 use crate::node::Node;
-use crate::stack::{Construct, Resource, Scope, Suppression};
-
-const AWS_MANAGED_KEY: Suppression = Suppression {
-    check: "CKV_AWS_119",
-    reason: "encrypted at rest with the AWS-managed DynamoDB KMS key (SSEEnabled); who may read \
-             items is decided by the IAM grants in this template, and a customer-managed key \
-             would add cost and key-policy upkeep without narrowing that",
-};
+use crate::stack::{Construct, Resource, Scope};
 
 /// Builds a [`Table`].
 #[derive(Clone, Debug)]
@@ -21,6 +15,8 @@ pub struct TableBuilder {
     id: String,
     partition_key: String,
     deletion_protection: Option<Expr>,
+    key: Option<LogicalId>,
+    time_to_live: Option<String>,
 }
 
 impl TableBuilder {
@@ -30,7 +26,21 @@ impl TableBuilder {
             id: id.to_owned(),
             partition_key: partition_key.to_owned(),
             deletion_protection: None,
+            key: None,
+            time_to_live: None,
         }
+    }
+
+    /// The customer-managed key the table is encrypted with (required).
+    pub fn encrypted_with(mut self, key: &KmsKey) -> Self {
+        self.key = Some(key.logical_id().clone());
+        self
+    }
+
+    /// The number attribute (epoch seconds) after which DynamoDB may delete an item.
+    pub fn time_to_live(mut self, attribute: &str) -> Self {
+        self.time_to_live = Some(attribute.to_owned());
+        self
     }
 
     /// Whether the table refuses to be deleted (required; usually a parameter).
@@ -52,10 +62,18 @@ impl TableBuilder {
         }
         let deletion_protection =
             super::required(&self.id, "deletion protection", self.deletion_protection)?;
+        let key = self.key.ok_or_else(|| InfraError::InvalidSetting {
+            construct: self.id.clone(),
+            setting: "encryption key",
+            value: "missing".to_owned(),
+            expected: "every table is encrypted with a customer-managed key",
+        })?;
         Ok(Table {
             id,
             partition_key: self.partition_key,
             deletion_protection,
+            key,
+            time_to_live: self.time_to_live,
         })
     }
 }
@@ -66,6 +84,8 @@ pub struct Table {
     id: LogicalId,
     partition_key: String,
     deletion_protection: Expr,
+    key: LogicalId,
+    time_to_live: Option<String>,
 }
 
 impl Table {
@@ -109,8 +129,20 @@ impl Table {
         self.grant(grantee, Action::DynamoDbDeleteItem);
     }
 
+    /// Each grant also names the grantee in the key's policy, for use through DynamoDB.
     fn grant(&self, grantee: &mut impl Grantee, action: Action) {
-        grantee.grant(Grant::new(&self.id, &[action], vec![self.arn()]));
+        let access = KeyAccess {
+            key: self.key.clone(),
+            through: "DynamoDB",
+            actions: key::THROUGH_DYNAMODB,
+            // DynamoDB calls KMS from any region a global table replicates to, hence `*`
+            // (DynamoDB developer guide, "Key policy for a customer managed key").
+            condition: Node::map().with(
+                "StringLike",
+                Node::map().with("kms:ViaService", "dynamodb.*.amazonaws.com"),
+            ),
+        };
+        grantee.grant(Grant::new(&self.id, &[action], vec![self.arn()]).with_key(Some(access)));
     }
 }
 
@@ -143,11 +175,32 @@ impl Construct for Table {
                 "PointInTimeRecoverySpecification",
                 Node::map().with("PointInTimeRecoveryEnabled", true),
             )
-            .with("SSESpecification", Node::map().with("SSEEnabled", true))
+            .with(
+                "SSESpecification",
+                Node::map()
+                    .with("SSEEnabled", true)
+                    .with("SSEType", "KMS")
+                    .with("KMSMasterKeyId", Expr::attribute(&self.key, "Arn")),
+            )
+            .with_some(
+                "TimeToLiveSpecification",
+                self.time_to_live.as_deref().map(|attribute| {
+                    Node::map()
+                        .with("AttributeName", attribute)
+                        .with("Enabled", true)
+                }),
+            )
             .with("DeletionProtectionEnabled", &self.deletion_protection);
+        // CloudFormation creates the table as the deployer, through DynamoDB.
+        scope.use_key(KeyUse::account_through(
+            &self.key,
+            "DeployTablesThroughDynamoDB",
+            &["dynamodb"],
+            key::THROUGH_DYNAMODB,
+        ))?;
         scope.add(
             &self.id,
-            Resource::new("AWS::DynamoDB::Table", properties).suppress(&[AWS_MANAGED_KEY]),
+            Resource::new("AWS::DynamoDB::Table", properties).retained(),
         )
     }
 }

@@ -1,33 +1,53 @@
-//! An SNS topic, encrypted at rest.
+//! An SNS topic, encrypted with a customer-managed key.
 
+use super::key::{self, KeyUse, KmsKey};
 use super::{Binding, Substitution};
 use crate::InfraError;
 use crate::expr::{Expr, LogicalId};
-use crate::iam::{Action, Grant, Grantee};
+use crate::iam::{Action, Grant, Grantee, KeyAccess};
 use crate::node::Node;
 use crate::stack::{Construct, Resource, Scope};
+
+/// What CloudWatch needs on the key of a topic its alarms publish to (CloudWatch user guide,
+/// "Setting up Amazon SNS notifications": an encrypted topic).
+const ALARM_PUBLISH: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey"];
 
 /// Builds a [`Topic`].
 #[derive(Clone, Debug)]
 pub struct TopicBuilder {
     id: String,
     display_name: String,
-    kms_key: String,
+    key: Option<LogicalId>,
+    alarms: bool,
 }
 
 impl TopicBuilder {
-    /// A topic with logical id `id`, encrypted with the AWS-managed SNS key.
+    /// A topic with logical id `id`.
     pub fn new(id: &str) -> Self {
         TopicBuilder {
             id: id.to_owned(),
             display_name: String::new(),
-            kms_key: "alias/aws/sns".to_owned(),
+            key: None,
+            alarms: false,
         }
     }
 
     /// The sender name of e-mail notifications (at most 100 characters).
     pub fn display_name(mut self, name: &str) -> Self {
         self.display_name = name.to_owned();
+        self
+    }
+
+    /// The customer-managed key the topic's messages are encrypted with (required).
+    pub fn encrypted_with(mut self, key: &KmsKey) -> Self {
+        self.key = Some(key.logical_id().clone());
+        self
+    }
+
+    /// CloudWatch alarms of the account publish here (their action), so CloudWatch may use
+    /// the key.
+    pub fn for_alarms(mut self) -> Self {
+        self.alarms = true;
         self
     }
 
@@ -42,10 +62,17 @@ impl TopicBuilder {
                 expected: "SNS accepts at most 100 characters",
             });
         }
+        let key = self.key.ok_or_else(|| InfraError::InvalidSetting {
+            construct: self.id.clone(),
+            setting: "encryption key",
+            value: "missing".to_owned(),
+            expected: "every topic is encrypted with a customer-managed key",
+        })?;
         Ok(Topic {
             id,
             display_name: self.display_name,
-            kms_key: self.kms_key,
+            key,
+            alarms: self.alarms,
         })
     }
 }
@@ -55,7 +82,8 @@ impl TopicBuilder {
 pub struct Topic {
     id: LogicalId,
     display_name: String,
-    kms_key: String,
+    key: LogicalId,
+    alarms: bool,
 }
 
 impl Topic {
@@ -69,14 +97,25 @@ impl Topic {
         Expr::reference(&self.id)
     }
 
-    /// Lets `grantee` publish to the topic. The AWS-managed key's own policy lets principals
-    /// of the account use it through SNS, so no KMS permission is needed.
+    /// The topic's name, as CloudWatch metrics name it.
+    pub fn name(&self) -> Expr {
+        Expr::attribute(&self.id, "TopicName")
+    }
+
+    /// Lets `grantee` publish to the topic, and use its key through SNS to do it.
     pub fn grant_publish(&self, grantee: &mut impl Grantee) {
-        grantee.grant(Grant::new(
-            &self.id,
-            &[Action::SnsPublish],
-            vec![self.arn()],
-        ));
+        let access = KeyAccess {
+            key: self.key.clone(),
+            through: "SNS",
+            actions: key::THROUGH_SNS,
+            condition: Node::map().with(
+                "StringEquals",
+                Node::map().with("kms:ViaService", key::via(&["sns"])),
+            ),
+        };
+        grantee.grant(
+            Grant::new(&self.id, &[Action::SnsPublish], vec![self.arn()]).with_key(Some(access)),
+        );
     }
 }
 
@@ -89,12 +128,25 @@ impl Substitution for Topic {
 
 impl Construct for Topic {
     fn synthesize(self, scope: &mut Scope) -> Result<(), InfraError> {
+        if self.alarms {
+            // Only alarms of this account, which is where the stack puts them.
+            scope.use_key(KeyUse::service(
+                &self.key,
+                &format!("CloudWatchAlarmsPublishTo{}", self.id),
+                "cloudwatch.amazonaws.com".into(),
+                ALARM_PUBLISH,
+                Some(Node::map().with(
+                    "StringEquals",
+                    Node::map().with("aws:SourceAccount", Expr::account_id()),
+                )),
+            ))?;
+        }
         let properties = Node::map()
             .with_some(
                 "DisplayName",
                 (!self.display_name.is_empty()).then_some(self.display_name.as_str()),
             )
-            .with("KmsMasterKeyId", self.kms_key.as_str());
+            .with("KmsMasterKeyId", Expr::attribute(&self.key, "Arn"));
         scope.add(&self.id, Resource::new("AWS::SNS::Topic", properties))
     }
 }

@@ -66,25 +66,51 @@ impl Template {
         &self.resource(id)["Properties"]
     }
 
-    /// Every (action, resource) pair the role's policies allow, resources written compactly.
+    /// Every (action, resource) pair the role's policy allows, resources written compactly.
+    /// A role's permissions are the one `AWS::IAM::RolePolicy` attached to it.
     pub fn permissions(&self, role: &str) -> BTreeSet<(String, String)> {
         let r = self.resource(role);
         assert_eq!(r["Type"], "AWS::IAM::Role", "{role} is not a role");
+        assert!(
+            r["Properties"].get("Policies").is_none(),
+            "{role}: permissions live in its RolePolicy"
+        );
+        let policies: Vec<&Value> = self
+            .resources()
+            .filter(|(_, p)| {
+                p["Type"] == "AWS::IAM::RolePolicy" && p["Properties"]["RoleName"]["Ref"] == role
+            })
+            .map(|(_, p)| p)
+            .collect();
+        assert_eq!(policies.len(), 1, "{role} has one policy");
         let mut out = BTreeSet::new();
-        for policy in array(&r["Properties"]["Policies"]) {
-            for statement in array(&policy["PolicyDocument"]["Statement"]) {
-                assert_eq!(
-                    statement["Effect"], "Allow",
-                    "{role}: only Allow statements"
-                );
-                for action in one_or_many(&statement["Action"]) {
-                    for resource in one_or_many(&statement["Resource"]) {
-                        out.insert((text(action), compact(resource)));
-                    }
+        for statement in array(&policies[0]["Properties"]["PolicyDocument"]["Statement"]) {
+            assert_eq!(
+                statement["Effect"], "Allow",
+                "{role}: only Allow statements"
+            );
+            for action in one_or_many(&statement["Action"]) {
+                for resource in one_or_many(&statement["Resource"]) {
+                    out.insert((text(action), compact(resource)));
                 }
             }
         }
         out
+    }
+
+    /// The statements of a KMS key's policy.
+    pub fn key_statements(&self, key: &str) -> &Vec<Value> {
+        let r = self.resource(key);
+        assert_eq!(r["Type"], "AWS::KMS::Key", "{key} is not a key");
+        array(&r["Properties"]["KeyPolicy"]["Statement"])
+    }
+
+    /// The ids of the resources of type `kind`.
+    pub fn ids_of(&self, kind: &str) -> Vec<&str> {
+        self.resources()
+            .filter(|(_, r)| r["Type"] == kind)
+            .map(|(id, _)| id.as_str())
+            .collect()
     }
 }
 

@@ -2,6 +2,7 @@
 //! the AWS services in the embedded store by default, or the real APIs at an endpoint.
 
 pub mod faults;
+pub mod inject;
 pub mod lambda;
 pub mod ledger;
 pub mod nested;

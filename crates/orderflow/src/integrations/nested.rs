@@ -42,9 +42,15 @@ impl NestedExecutions {
         let parameters = &request.input;
         let arn = parameters["StateMachineArn"].as_str().unwrap_or_default();
         if arn != self.child.state_machine_arn() {
+            // As recorded (conformance case task_service_sfn__start_execution_no_such_arn):
+            // a plain-text cause, the SDK's exception detail appended.
             return Err(TaskFailure::new(
                 "StepFunctions.StateMachineDoesNotExistException",
-                format!("State Machine Does Not Exist: '{arn}'"),
+                format!(
+                    "State Machine Does Not Exist: '{arn}' (Service: AWSStepFunctions; Status \
+                     Code: 400; Error Code: StateMachineDoesNotExist; Request ID: local; Proxy: \
+                     null)"
+                ),
             ));
         }
         // StartExecution takes the input as JSON text; Step Functions also accepts an object.
@@ -68,28 +74,48 @@ impl NestedExecutions {
             .run(input.clone(), &name, seed)
             .await
             .map_err(|e| TaskFailure::new("StepFunctions.SdkClientException", format!("{e:#}")))?;
-        let mut description = json!({
-            "ExecutionArn": run.execution_arn,
-            "Input": input,
-            "InputDetails": {"Included": true},
-            "Name": run.name,
-            "StartDate": run.execution.start_millis,
-            "StateMachineArn": arn,
-            "Status": run.execution.status.as_str(),
-            "StopDate": run.execution.stop_millis,
-        });
         let outcome = match run.execution.status {
-            Status::Succeeded => {
-                description["Output"] = run.execution.output.clone().unwrap_or(Value::Null);
-                description["OutputDetails"] = json!({"Included": true});
-                Ok(description)
-            }
+            Status::Succeeded => Ok(json!({
+                "ExecutionArn": run.execution_arn,
+                "Input": input,
+                "InputDetails": {"Included": true},
+                "Name": run.name,
+                "Output": run.execution.output.clone().unwrap_or(Value::Null),
+                "OutputDetails": {"Included": true},
+                "StartDate": run.execution.start_millis,
+                "StateMachineArn": arn,
+                "Status": "SUCCEEDED",
+                "StopDate": run.execution.stop_millis,
+            })),
             Status::Failed | Status::TimedOut => {
-                description["Error"] = json!(run.execution.error);
-                description["Cause"] = json!(run.execution.cause);
+                // The description's keys in the recorded order (callback__start_execution_sync
+                // _delegate_failure), `Cause` and `Error` left out when the child gave none
+                // (callback__start_execution_sync_delegate_timeout has no `Cause`).
+                let mut description = serde_json::Map::new();
+                if let Some(cause) = &run.execution.cause {
+                    description.insert("Cause".into(), json!(cause));
+                }
+                if let Some(error) = &run.execution.error {
+                    description.insert("Error".into(), json!(error));
+                }
+                for (key, value) in [
+                    ("ExecutionArn", json!(run.execution_arn)),
+                    ("Input", input.clone()),
+                    ("InputDetails", json!({"Included": true})),
+                    ("Name", json!(run.name)),
+                    ("StartDate", json!(run.execution.start_millis)),
+                    ("StateMachineArn", json!(arn)),
+                    ("Status", json!(run.execution.status.as_str())),
+                    ("StopDate", json!(run.execution.stop_millis)),
+                ] {
+                    description.insert(key.into(), value);
+                }
+                // Every way a child ends other than success fails the task with
+                // States.TaskFailed and the description as the cause (AWS Step Functions
+                // developer guide, "Run a Job (.sync)": the task fails when the job does).
                 Err(TaskFailure::new(
                     "States.TaskFailed",
-                    description.to_string(),
+                    Value::Object(description).to_string(),
                 ))
             }
         };

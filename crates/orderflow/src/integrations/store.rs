@@ -3,8 +3,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use aws_emulator::{Store, StoreError};
 use futures::future::BoxFuture;
-use orderflow_store::{Store, StoreError};
 use serde_json::{Map, Value, json};
 use sfn_local::{TaskFailure, TaskHandler, TaskRequest};
 
@@ -89,7 +89,7 @@ impl TaskHandler for StoreTasks {
 
 #[cfg(test)]
 mod tests {
-    use orderflow_store::{KeySchema, KeyType};
+    use aws_emulator::{KeySchema, KeyType};
 
     use super::*;
 

@@ -1,17 +1,19 @@
 //! A fresh ledger table on the shared moto server, and a gateway that counts its charges.
 
+pub mod fake_dynamodb;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use orderflow_aws::AwsClients;
-use orderflow_aws::testing::Moto;
 use orders::{
     CardBrand, Charge, ChargeId, ChargeOutcome, ChargeRequest, Order, OrderError, PaymentGateway,
     SimulatedGateway, Simulation, Verification,
 };
 use orders_aws::DynamoDbLedger;
 use serde_json::{Value, json};
+use sfn_aws::AwsClients;
+use sfn_aws::testing::Moto;
 
 /// A ledger table of its own on the shared moto server.
 pub struct Table {

@@ -8,10 +8,10 @@ use super::{Root, Segment};
 
 /// Deepest nesting of filters and parentheses, so hostile input cannot exhaust the stack.
 const MAX_NESTING: usize = 32;
-/// The most steps a path may have: a `ResultPath` nests its result one level per step, and a
-/// value nested deeper than the engine's limit could not be recorded. AWS documents no such
-/// limit; a definition needing more steps than this is refused at load.
-pub(crate) const MAX_SEGMENTS: usize = 512;
+/// The most steps a path may have: a `ResultPath` nests its result one level per step, and no
+/// value may be nested deeper than `MAX_DEPTH` (100) anyway. AWS documents no such limit; a
+/// definition needing more steps than this is refused at load.
+pub(crate) const MAX_SEGMENTS: usize = 128;
 
 /// A position in the text being parsed.
 pub(super) struct Cursor<'s> {
