@@ -81,7 +81,10 @@ pub fn conformance_corpus(tests: &str) -> Option<PathBuf> {
             tests,
             &Missing {
                 need: "the conformance corpus",
-                reason: format!("../shared/conformance not found (looked at {})", dir.display()),
+                reason: format!(
+                    "../shared/conformance not found (looked at {})",
+                    dir.display()
+                ),
                 enable: format!(
                     "set {CONFORMANCE_DIR} to the directory holding cases/, or run from a \
                      checkout with ../shared beside it"
@@ -112,7 +115,11 @@ pub fn program(tool: &Tool, tests: &str) -> Option<PathBuf> {
             tests,
             &Missing {
                 need: tool.name,
-                reason: format!("{} is not installed (looked at {})", tool.name, path.display()),
+                reason: format!(
+                    "{} is not installed (looked at {})",
+                    tool.name,
+                    path.display()
+                ),
                 enable: format!("{}, or set {} to its path", tool.install, tool.env),
             },
         ),
@@ -266,7 +273,9 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "the tests need a test need: it is not there; to run them: put it there")]
+    #[should_panic(
+        expected = "the tests need a test need: it is not there; to run them: put it there"
+    )]
     fn a_required_need_fails_the_test() {
         skip::<()>(true, "the tests", &missing());
     }
