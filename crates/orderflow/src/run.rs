@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use aws_emulator::{Store, StoredMessage};
 use serde_json::{Value, json};
 use sfn_aws::AwsClients;
-use sfn_local::{MAX_PAYLOAD_BYTES, Status};
+use sfn_local::{EventDetails, HistoryEvent, MAX_PAYLOAD_BYTES, Status};
 
 use orderflow::integrations::inject::Injection;
 use orderflow::integrations::nested::fnv1a;
@@ -211,16 +211,17 @@ async fn remote_record(aws: &AwsClients, order_id: Option<&str>) -> anyhow::Resu
 }
 
 /// SNS cannot be read back: what the run published, as the history's publish results say.
-fn published(history: &[Value]) -> Vec<Value> {
+fn published(history: &[HistoryEvent]) -> Vec<Value> {
     history
         .iter()
-        .filter(|event| {
-            event["type"] == "TaskSucceeded"
-                && event["taskSucceededEventDetails"]["resourceType"] == "sns"
+        .filter_map(|event| match &event.details {
+            EventDetails::TaskSucceeded {
+                resource_type,
+                output,
+                ..
+            } if resource_type == "sns" => Some(json!({"messageId": output["MessageId"]})),
+            _ => None,
         })
-        .filter_map(|event| event["taskSucceededEventDetails"]["output"].as_str())
-        .filter_map(|text| serde_json::from_str::<Value>(text).ok())
-        .map(|output| json!({"messageId": output["MessageId"]}))
         .collect()
 }
 
@@ -292,19 +293,13 @@ fn print_run(run: &Run, record: Option<&Value>, notifications: &[Value], io: boo
     let execution = &run.execution;
     println!("execution    {}", run.execution_arn);
     println!();
-    let rows = table::rows(
-        &crate::inspect::typed(&run.history).unwrap_or_default(),
-        None,
-    );
+    let rows = table::rows(&run.history, None);
     println!("{}", table::table(&rows, io));
     println!();
     for nested in &run.nested {
         println!("nested       {}", nested.execution_arn);
         println!();
-        let rows = table::rows(
-            &crate::inspect::typed(&nested.history).unwrap_or_default(),
-            None,
-        );
+        let rows = table::rows(&nested.history, None);
         println!("{}", table::table(&rows, io));
         println!();
     }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use sfn_local::EventDetails;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -436,7 +437,12 @@ fn a_function_failing_after_its_retries_ends_as_an_error_record_and_notification
     let retries = run
         .history
         .iter()
-        .filter(|e| e["type"] == "TaskFailed" || e["type"] == "TaskTimedOut")
+        .filter(|e| {
+            matches!(
+                e.details,
+                EventDetails::TaskFailed { .. } | EventDetails::TaskTimedOut { .. }
+            )
+        })
         .count();
     assert!(
         retries > 1,
