@@ -192,7 +192,7 @@ async fn clients(endpoint: Option<&str>) -> anyhow::Result<AwsClients> {
     builder
         .build()
         .await
-        .map_err(|e| anyhow::anyhow!("cannot reach {}: {e}", endpoint.unwrap_or("AWS")))
+        .with_context(|| format!("cannot reach {}", endpoint.unwrap_or("AWS")))
 }
 
 /// The order's record, read back from DynamoDB at the endpoint.

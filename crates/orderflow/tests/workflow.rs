@@ -1058,7 +1058,7 @@ fn a_crash_during_a_load_leaves_visible_running_executions() {
 }
 
 /// A damaged store is reported once, naming the file and SQLite's reason, not the reason
-/// twice (#11).
+/// twice, and exits 3: the environment failed, not the input.
 #[test]
 fn a_corrupt_store_is_reported_without_repeating_the_cause() {
     let store = tempfile::tempdir().expect("a temporary store");
@@ -1069,11 +1069,31 @@ fn a_corrupt_store_is_reported_without_repeating_the_cause() {
     .expect("writes");
     let out = orderflow(store.path(), &["executions"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("store.sqlite3"), "{stderr}");
     assert_eq!(
         stderr.matches("not a database").count(),
         1,
         "the cause is given once: {stderr}"
+    );
+}
+
+/// A store that cannot be created is the environment failing (3); an execution the store does
+/// not hold is a wrong input (2).
+#[test]
+fn an_unusable_store_exits_3_and_a_wrong_name_2() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"not a directory").expect("writes");
+    let out = orderflow(&file.join("store"), &["executions"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("cannot create store directory"), "{stderr}");
+    let out = orderflow(&dir.path().join("store"), &["history", "no-such-execution"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
