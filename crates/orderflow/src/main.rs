@@ -80,7 +80,7 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        Command::Exec(args) => exec::run(args),
+        Command::Exec(args) => exec::run(args, store_given.then_some(cli.store.as_path())),
         Command::BenchProtocol(args) => bench_protocol::run(args),
         Command::Cost(args) => cost::run(args),
         Command::Run(args) => run::run(args, &cli.store),

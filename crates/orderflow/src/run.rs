@@ -15,14 +15,16 @@ use orderflow::integrations::nested::fnv1a;
 use orderflow::workflow::{self, LocalOptions, Run, TABLE_KEY, TABLE_NAME, Time, Workflow};
 use sfn_view::table;
 
-/// The sample order `orderflow run` processes when given no file.
-pub const DEFAULT_EVENT: &str = "events/order.json";
+/// The sample order `orderflow run` processes when given no file (`events/order.json`),
+/// built in so the command works from any directory.
+const SAMPLE_EVENT: &str = include_str!("../../../events/order.json");
 
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// The order to process: a JSON file as the state machine's input.
-    #[arg(value_name = "EVENT_FILE", default_value = DEFAULT_EVENT)]
-    event: PathBuf,
+    /// The order to process: a JSON file as the state machine's input (default: the sample
+    /// order, events/order.json, built in).
+    #[arg(value_name = "EVENT_FILE")]
+    event: Option<PathBuf>,
     /// Print one JSON object (status, error, cause, orderId, orderState, executionId, …).
     #[arg(long)]
     json: bool,
@@ -107,7 +109,10 @@ pub fn read_event(path: &Path) -> Result<Value, BadInput> {
 }
 
 pub fn run(args: RunArgs, store: &Path) -> anyhow::Result<ExitCode> {
-    let input = read_event(&args.event)?;
+    let input = match &args.event {
+        Some(path) => read_event(path)?,
+        None => serde_json::from_str(SAMPLE_EVENT).context("the built-in sample order")?,
+    };
     let definition = match &args.definition {
         Some(path) => std::fs::read_to_string(path).map_err(|e| {
             BadInput(format!(

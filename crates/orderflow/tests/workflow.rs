@@ -211,14 +211,19 @@ fn route_ends_as_one_record_and_one_notification(route: &Route, entry: &[&str]) 
             route.state
         );
 
-        let history = orderflow(
-            &store,
-            &[
-                "history",
-                result["executionName"].as_str().expect("a name"),
-                "--io",
-            ],
-        );
+        // Through the entry, the processing execution shares the entry's name: a bare name
+        // is refused, naming both, and the ARN picks one.
+        let name = result["executionName"].as_str().expect("a name");
+        let history = orderflow(&store, &["history", name, "--io"]);
+        if entry.is_empty() {
+            assert_eq!(history.status.code(), Some(0));
+        } else {
+            assert_eq!(history.status.code(), Some(2));
+            let said = String::from_utf8_lossy(&history.stderr);
+            assert!(said.contains("executions are named"), "{said}");
+        }
+        let arn = result["executionId"].as_str().expect("an ARN");
+        let history = orderflow(&store, &["history", arn, "--io"]);
         assert_eq!(history.status.code(), Some(0));
         // Every recorded history (the nested one too), read back as the store keeps it
         // (compressed, so the raw bytes alone would not show a card number reliably).
