@@ -46,7 +46,7 @@ use orderflow::standins::stand_ins;
 use orderflow::workflow::{DEFINITION, ENTRY_DEFINITION, Time, Workflow};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use sfn_local::{ExecuteOptions, HistoryEvent, StateMachine};
+use sfn_local::{EventDetails, ExecuteOptions, HistoryEvent, StateMachine, StateType};
 
 /// The price table, built in; `--prices` reads an updated copy.
 const PRICES: &str = include_str!("prices.json");
@@ -196,7 +196,9 @@ const EXECUTION_DATA: [&str; 5] = ["input", "output", "parameters", "error", "ca
 
 /// The bytes of the log event Step Functions writes for `event` of the execution
 /// `execution_arn`, its execution data left out, plus CloudWatch Logs' per-event overhead.
-fn log_event_bytes(event: &Value, execution_arn: &str, overhead: f64) -> f64 {
+fn log_event_bytes(event: &HistoryEvent, execution_arn: &str, overhead: f64) -> f64 {
+    // The logged line is made of the event as AWS shows it.
+    let event = event.to_json();
     let details = event
         .as_object()
         .and_then(|e| e.iter().find(|(k, _)| k.ends_with("EventDetails")))
@@ -372,9 +374,9 @@ fn units_of(size: f64, unit: f64) -> f64 {
     (size / unit).ceil().max(1.0)
 }
 
-/// One execution's history, as `GetExecutionHistory` gives it, and what it measured.
+/// One execution's history and what it measured.
 struct Measured<'a> {
-    history: &'a [Value],
+    history: &'a [HistoryEvent],
     execution_arn: &'a str,
     wall_ms: f64,
     definition_bytes: usize,
@@ -387,48 +389,54 @@ fn count(units: &mut Units, m: &Measured<'_>, functions: &[FunctionSettings], p:
     let mut scheduled = 0.0_f64;
     let mut parallel_or_map = 0.0_f64;
     let mut largest_data = 0usize;
+    let distributed = m
+        .history
+        .iter()
+        .any(|e| matches!(e.details, EventDetails::MapRunStarted { .. }));
     for event in m.history {
-        let kind = event["type"].as_str().unwrap_or_default();
+        let kind = event.details.event_type();
         let logged = log_event_bytes(
             event,
             m.execution_arn,
             p.cloudwatch_logs.event_overhead_bytes,
         );
         units.log_bytes_all += logged;
-        if LOGGED_AT_ERROR.contains(&kind) {
+        if LOGGED_AT_ERROR.contains(&kind.as_str()) {
             units.log_bytes_error += logged;
         }
-        if kind.ends_with("StateEntered") {
-            units.states_entered += 1.0;
-            largest_data = largest_data.max(
-                event["stateEnteredEventDetails"]["input"]
-                    .as_str()
-                    .map_or(0, str::len),
-            );
-        }
-        match kind {
-            "TaskStateEntered" => task_entered += 1.0,
-            "ParallelStateEntered" | "MapStateEntered" => parallel_or_map += 1.0,
-            "MapStateStarted" if m.history.iter().any(|e| e["type"] == "MapRunStarted") => {
-                let children = event["mapStateStartedEventDetails"]["length"]
-                    .as_f64()
-                    .unwrap_or(0.0);
+        match &event.details {
+            EventDetails::StateEntered {
+                state_type, input, ..
+            } => {
+                units.states_entered += 1.0;
+                // The input as AWS records it: JSON text.
+                largest_data = largest_data.max(input.to_string().len());
+                match state_type {
+                    StateType::Task => task_entered += 1.0,
+                    StateType::Parallel | StateType::Map => parallel_or_map += 1.0,
+                    _ => {}
+                }
+            }
+            EventDetails::MapStateStarted { length } if distributed => {
+                let children = *length as f64;
                 units.child_executions += children;
                 let child_gb = sf.express_memory_increment_mb / 1024.0
                     * sf.express_duration_increment_ms
                     / 1000.0;
                 units.child_gb_seconds += children * child_gb;
             }
-            "TaskScheduled" => {
+            EventDetails::TaskScheduled {
+                resource_type,
+                resource,
+                parameters,
+                ..
+            } => {
                 scheduled += 1.0;
-                task(units, &event["taskScheduledEventDetails"], m, functions, p);
+                task(units, resource_type, resource, parameters, m, functions, p);
             }
-            "LambdaFunctionScheduled" => {
+            EventDetails::LambdaFunctionScheduled { resource, .. } => {
                 scheduled += 1.0;
-                let arn = event["lambdaFunctionScheduledEventDetails"]["resource"]
-                    .as_str()
-                    .unwrap_or_default();
-                lambda(units, arn, m.lambda_ms, functions, p);
+                lambda(units, resource, m.lambda_ms, functions, p);
             }
             _ => {}
         }
@@ -462,17 +470,14 @@ fn lambda(units: &mut Units, target: &str, ms: f64, functions: &[FunctionSetting
 
 fn task(
     units: &mut Units,
-    details: &Value,
+    resource_type: &str,
+    resource: &str,
+    parameters: &Value,
     m: &Measured<'_>,
     functions: &[FunctionSettings],
     p: &Prices,
 ) {
-    let parameters: Value = details["parameters"]
-        .as_str()
-        .and_then(|text| serde_json::from_str(text).ok())
-        .unwrap_or(Value::Null);
-    let resource = details["resource"].as_str().unwrap_or_default();
-    match details["resourceType"].as_str().unwrap_or_default() {
+    match resource_type {
         "lambda" => {
             let target = parameters["FunctionName"].as_str().unwrap_or(resource);
             lambda(units, target, m.lambda_ms, functions, p);
@@ -640,11 +645,7 @@ fn reference(
         let started = Instant::now();
         let execution = futures::executor::block_on(machine.execute(order.clone(), &options));
         let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let history: Vec<Value> = execution
-            .history
-            .iter()
-            .map(HistoryEvent::to_json)
-            .collect();
+        let history = execution.history;
         let arn =
             format!("arn:aws:states:us-east-1:123456789012:execution:reference:reference-{i}");
         let measured = Measured {
@@ -982,11 +983,17 @@ mod tests {
 
     #[test]
     fn a_distributed_map_bills_one_transition_and_one_express_execution_per_item() {
-        let history = vec![
-            json!({"type": "MapStateEntered", "stateEnteredEventDetails": {"input": "{}"}}),
-            json!({"type": "MapStateStarted", "mapStateStartedEventDetails": {"length": 3}}),
-            json!({"type": "MapRunStarted"}),
-        ];
+        let history: Vec<HistoryEvent> = [
+            json!({"id": 1, "previousEventId": 0, "type": "MapStateEntered", "timestamp": "2024-01-01T00:00:00Z",
+                   "stateEnteredEventDetails": {"name": "M", "input": "{}"}}),
+            json!({"id": 2, "previousEventId": 1, "type": "MapStateStarted", "timestamp": "2024-01-01T00:00:00Z",
+                   "mapStateStartedEventDetails": {"length": 3}}),
+            json!({"id": 3, "previousEventId": 2, "type": "MapRunStarted", "timestamp": "2024-01-01T00:00:00Z",
+                   "mapRunStartedEventDetails": {"mapRunArn": "arn:aws:states:us-east-1:123456789012:mapRun:m/r:1"}}),
+        ]
+        .iter()
+        .map(|e| HistoryEvent::from_json(e).expect("an event"))
+        .collect();
         let measured = Measured {
             history: &history,
             execution_arn: "arn:aws:states:us-east-1:123456789012:execution:m:n",

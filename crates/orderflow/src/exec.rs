@@ -1,11 +1,12 @@
 //! `orderflow exec`: one execution of a definition, virtual time, result + history.
 
 use std::io::Read as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context as _, bail};
+use aws_emulator::{ExecutionRecord, ExecutionStatus, Store};
 use serde_json::{Map, Value, json};
 use sfn_local::{
     EventDetails, ExecuteOptions, Execution, Handlers, HistoryEvent, StateMachine, Status,
@@ -33,6 +34,9 @@ pub struct ExecArgs {
     /// (payment verified, 5 of each item in stock, charge succeeds).
     #[arg(long)]
     stand_ins: bool,
+    /// The execution's name (default: a random UUID, as AWS gives one).
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
     /// Seed for States.UUID, States.MathRandom and retry jitter.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -60,7 +64,9 @@ fn read_input(arg: Option<&str>) -> anyhow::Result<Value> {
         .with_context(|| format!("the input {} is not valid JSON", arg.unwrap_or("-")))
 }
 
-pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
+/// Runs the definition; with `store` (`--store` or `ORDERFLOW_STORE` given), records the
+/// execution and its history there, for `orderflow history` and `graph --execution`.
+pub fn run(args: ExecArgs, store: Option<&Path>) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&args.definition)
         .with_context(|| format!("reading the definition file {}", args.definition.display()))?;
     let machine = match StateMachine::from_json(&text) {
@@ -85,14 +91,38 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
             args.wall_clock_limit
         );
     };
-    let options = ExecuteOptions::new()
+    let execution_name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let store = match store {
+        Some(dir) => {
+            Some(Store::open(dir).with_context(|| format!("opening the store {}", dir.display()))?)
+        }
+        None => None,
+    };
+    let mut options = ExecuteOptions::new()
         .handlers(handlers)
         .virtual_start(system_millis())
         .seed(args.seed)
-        .state_machine_name(name)
+        .name(&execution_name)
+        .state_machine_name(&name)
         .wall_clock_limit(wall_clock_limit);
+    let execution_arn = store.as_ref().map(|store| {
+        format!(
+            "arn:aws:states:{}:{}:execution:{name}:{execution_name}",
+            store.region(),
+            store.account_id()
+        )
+    });
+    if let Some(arn) = &execution_arn {
+        options = options.execution_arn(arn);
+    }
 
     let execution = futures::executor::block_on(machine.execute(input.clone(), &options));
+    if let (Some(store), Some(arn)) = (&store, execution_arn) {
+        record(store, arn, &name, &execution_name, &input, &execution)?;
+    }
 
     let benchmark = match args.repeat {
         None | Some(0) => None,
@@ -149,6 +179,61 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+fn record(
+    store: &Store,
+    execution_arn: String,
+    state_machine_name: &str,
+    name: &str,
+    input: &Value,
+    execution: &Execution,
+) -> anyhow::Result<()> {
+    let time = |millis: i64| {
+        SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(millis).unwrap_or(0))
+    };
+    let record = ExecutionRecord {
+        execution_arn,
+        state_machine_name: state_machine_name.to_owned(),
+        name: name.to_owned(),
+        status: match execution.status {
+            Status::Succeeded => ExecutionStatus::Succeeded,
+            Status::Failed => ExecutionStatus::Failed,
+            Status::TimedOut => ExecutionStatus::TimedOut,
+        },
+        start_date: time(execution.start_millis),
+        stop_date: Some(time(execution.stop_millis)),
+        input: input.clone(),
+        output: execution.output.clone(),
+        error: execution.error.clone(),
+        cause: execution.cause.clone(),
+    };
+    let history: Vec<Value> = execution
+        .history
+        .iter()
+        .map(HistoryEvent::to_json)
+        .collect();
+    store.record_execution(&record, &history)?;
+    Ok(())
+}
+
+/// A time on the execution's clock since it started: milliseconds under a second, seconds
+/// under a minute, then hours, minutes and seconds (a one-hour Wait reads `1h00m00s`).
+fn elapsed(millis: i64) -> String {
+    let millis = millis.max(0);
+    if millis < 1_000 {
+        return format!("{millis}ms");
+    }
+    if millis < 60_000 {
+        return format!("{}.{:03}s", millis / 1_000, millis % 1_000);
+    }
+    let seconds = millis / 1_000;
+    let (hours, minutes, seconds) = (seconds / 3_600, seconds / 60 % 60, seconds % 60);
+    if hours > 0 {
+        format!("{hours}h{minutes:02}m{seconds:02}s")
+    } else {
+        format!("{minutes}m{seconds:02}s")
+    }
+}
+
 /// The state (or iteration) an event belongs to, for the table.
 fn step(details: &EventDetails) -> String {
     match details {
@@ -177,17 +262,16 @@ fn step(details: &EventDetails) -> String {
 
 fn print_table(execution: &Execution) {
     println!(
-        "{:>4}  {:<28} {:<48} {:>10}",
+        "{:>4}  {:<28} {:<48} {:>12}",
         "ID", "TYPE", "STEP", "ELAPSED"
     );
     for e in &execution.history {
-        let elapsed = e.timestamp_millis - execution.start_millis;
         println!(
-            "{:>4}  {:<28} {:<48} {:>8}ms",
+            "{:>4}  {:<28} {:<48} {:>12}",
             e.id,
             e.details.event_type(),
             step(&e.details),
-            elapsed
+            elapsed(e.timestamp_millis - execution.start_millis)
         );
     }
     println!("\nstatus: {}", execution.status.as_str());
@@ -203,5 +287,21 @@ fn print_table(execution: &Execution) {
             println!("error:  {}", execution.error.as_deref().unwrap_or("(none)"));
             println!("cause:  {}", execution.cause.as_deref().unwrap_or("(none)"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::elapsed;
+
+    #[test]
+    fn elapsed_times_read_at_their_scale() {
+        assert_eq!(elapsed(-5), "0ms");
+        assert_eq!(elapsed(999), "999ms");
+        assert_eq!(elapsed(1_000), "1.000s");
+        assert_eq!(elapsed(59_999), "59.999s");
+        assert_eq!(elapsed(61_000), "1m01s");
+        assert_eq!(elapsed(3_600_000), "1h00m00s");
+        assert_eq!(elapsed(90_061_000), "25h01m01s");
     }
 }

@@ -153,27 +153,28 @@ fn millis(time: std::time::SystemTime) -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// The execution named by an ARN or a bare name: an order-processing execution of that
-/// name, else the entry's, else the latest nested (Express) one.
+/// The execution named by an ARN, or by a bare name only one execution has. Executions of
+/// different state machines may share a name (the entry starts its processing under its own
+/// name), so a name several have is refused with their ARNs rather than one picked.
 fn find(store: &Store, id: &str) -> anyhow::Result<ExecutionRecord> {
     let found = if id.starts_with("arn:") {
         store.get_execution(id)?
     } else {
-        let standard = |machine: &str| {
-            format!(
-                "arn:aws:states:{}:{}:execution:{machine}:{id}",
-                store.region(),
-                store.account_id()
-            )
-        };
-        match store.get_execution(&standard(STATE_MACHINE_NAME))? {
-            Some(record) => Some(record),
-            None => match store.get_execution(&standard(ENTRY_STATE_MACHINE_NAME))? {
-                Some(record) => Some(record),
-                // The store resolves a bare name to the latest execution with it.
-                None => store.get_execution(id)?,
-            },
+        let mut named: Vec<ExecutionRecord> = store
+            .list_executions()?
+            .into_iter()
+            .filter(|record| record.name == id)
+            .collect();
+        if named.len() > 1 {
+            let arns: Vec<&str> = named.iter().map(|r| r.execution_arn.as_str()).collect();
+            return Err(BadInput(format!(
+                "{} executions are named {id}; give one's ARN: {}",
+                named.len(),
+                arns.join(", ")
+            ))
+            .into());
         }
+        named.pop()
     };
     found.ok_or_else(|| {
         BadInput(format!(

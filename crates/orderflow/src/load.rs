@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use aws_emulator::{ExecutionStatus, Store};
 use serde_json::{Value, json};
-use sfn_local::{MAX_PAYLOAD_BYTES, Status};
+use sfn_local::{EventDetails, HistoryEvent, MAX_PAYLOAD_BYTES, StateType, Status};
 
 use crate::integrations::faults::{FaultCounts, FaultPlan};
 use crate::integrations::ledger::ChargeAudit;
@@ -429,8 +429,18 @@ async fn run_pass(
                 .run(order.input.clone(), &name, seed)
                 .await
                 .map_err(|e| (index, e))?;
-            let scheduled = count(&run.history, "TaskScheduled");
-            let entered = count(&run.history, "TaskStateEntered");
+            let scheduled = count(&run.history, |e| {
+                matches!(e, EventDetails::TaskScheduled { .. })
+            });
+            let entered = count(&run.history, |e| {
+                matches!(
+                    e,
+                    EventDetails::StateEntered {
+                        state_type: StateType::Task,
+                        ..
+                    }
+                )
+            });
             Ok(Finished {
                 index,
                 latency: start.elapsed(),
@@ -457,8 +467,8 @@ async fn run_pass(
     results
 }
 
-fn count(history: &[Value], kind: &str) -> usize {
-    history.iter().filter(|e| e["type"] == kind).count()
+fn count(history: &[HistoryEvent], kind: impl Fn(&EventDetails) -> bool) -> usize {
+    history.iter().filter(|e| kind(&e.details)).count()
 }
 
 /// Checks the invariants over what the store holds for this run's orders, and over every

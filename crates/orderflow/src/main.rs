@@ -62,7 +62,9 @@ enum Command {
     BenchProtocol(bench_protocol::BenchArgs),
 }
 
-/// Exit codes: 0 succeeded, 1 the execution ended otherwise, 2 bad input or usage.
+/// Exit codes: 0 succeeded; 1 the execution ended otherwise (for `load`, an invariant was
+/// broken); 2 the input or the usage was wrong; 3 the environment failed: the store cannot be
+/// opened, read or written, or an endpoint cannot be reached or answered with an error.
 fn main() -> ExitCode {
     quiet_on_closed_pipe();
     let parsed = Cli::command()
@@ -78,7 +80,7 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        Command::Exec(args) => exec::run(args),
+        Command::Exec(args) => exec::run(args, store_given.then_some(cli.store.as_path())),
         Command::BenchProtocol(args) => bench_protocol::run(args),
         Command::Cost(args) => cost::run(args),
         Command::Run(args) => run::run(args, &cli.store),
@@ -93,9 +95,37 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("orderflow: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// 3 when anything in the error's chain is the environment failing, else 2 (see `main`).
+fn exit_code(error: &anyhow::Error) -> u8 {
+    use aws_emulator::StoreError;
+    let environment = error.chain().any(|cause| {
+        if let Some(store) = cause.downcast_ref::<StoreError>() {
+            return matches!(
+                store,
+                StoreError::CreateDir { .. }
+                    | StoreError::Open { .. }
+                    | StoreError::SchemaTooNew { .. }
+                    | StoreError::Busy { .. }
+                    | StoreError::Database { .. }
+                    | StoreError::Corrupt { .. }
+            );
+        }
+        matches!(
+            cause.downcast_ref::<sfn_aws::Error>(),
+            Some(
+                sfn_aws::Error::Transport { .. }
+                    | sfn_aws::Error::Service { .. }
+                    | sfn_aws::Error::UnexpectedResponse { .. }
+                    | sfn_aws::Error::TableNotActive { .. }
+            )
+        )
+    });
+    if environment { 3 } else { 2 }
 }
 
 /// Whether `--store` or `ORDERFLOW_STORE` named the store, rather than the default.

@@ -8,21 +8,23 @@ use anyhow::Context as _;
 use aws_emulator::{Store, StoredMessage};
 use serde_json::{Value, json};
 use sfn_aws::AwsClients;
-use sfn_local::{MAX_PAYLOAD_BYTES, Status};
+use sfn_local::{EventDetails, HistoryEvent, MAX_PAYLOAD_BYTES, Status};
 
 use orderflow::integrations::inject::Injection;
 use orderflow::integrations::nested::fnv1a;
 use orderflow::workflow::{self, LocalOptions, Run, TABLE_KEY, TABLE_NAME, Time, Workflow};
 use sfn_view::table;
 
-/// The sample order `orderflow run` processes when given no file.
-pub const DEFAULT_EVENT: &str = "events/order.json";
+/// The sample order `orderflow run` processes when given no file (`events/order.json`),
+/// built in so the command works from any directory.
+const SAMPLE_EVENT: &str = include_str!("../../../events/order.json");
 
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// The order to process: a JSON file as the state machine's input.
-    #[arg(value_name = "EVENT_FILE", default_value = DEFAULT_EVENT)]
-    event: PathBuf,
+    /// The order to process: a JSON file as the state machine's input (default: the sample
+    /// order, events/order.json, built in).
+    #[arg(value_name = "EVENT_FILE")]
+    event: Option<PathBuf>,
     /// Print one JSON object (status, error, cause, orderId, orderState, executionId, …).
     #[arg(long)]
     json: bool,
@@ -107,7 +109,10 @@ pub fn read_event(path: &Path) -> Result<Value, BadInput> {
 }
 
 pub fn run(args: RunArgs, store: &Path) -> anyhow::Result<ExitCode> {
-    let input = read_event(&args.event)?;
+    let input = match &args.event {
+        Some(path) => read_event(path)?,
+        None => serde_json::from_str(SAMPLE_EVENT).context("the built-in sample order")?,
+    };
     let definition = match &args.definition {
         Some(path) => std::fs::read_to_string(path).map_err(|e| {
             BadInput(format!(
@@ -192,7 +197,7 @@ async fn clients(endpoint: Option<&str>) -> anyhow::Result<AwsClients> {
     builder
         .build()
         .await
-        .map_err(|e| anyhow::anyhow!("cannot reach {}: {e}", endpoint.unwrap_or("AWS")))
+        .with_context(|| format!("cannot reach {}", endpoint.unwrap_or("AWS")))
 }
 
 /// The order's record, read back from DynamoDB at the endpoint.
@@ -211,16 +216,17 @@ async fn remote_record(aws: &AwsClients, order_id: Option<&str>) -> anyhow::Resu
 }
 
 /// SNS cannot be read back: what the run published, as the history's publish results say.
-fn published(history: &[Value]) -> Vec<Value> {
+fn published(history: &[HistoryEvent]) -> Vec<Value> {
     history
         .iter()
-        .filter(|event| {
-            event["type"] == "TaskSucceeded"
-                && event["taskSucceededEventDetails"]["resourceType"] == "sns"
+        .filter_map(|event| match &event.details {
+            EventDetails::TaskSucceeded {
+                resource_type,
+                output,
+                ..
+            } if resource_type == "sns" => Some(json!({"messageId": output["MessageId"]})),
+            _ => None,
         })
-        .filter_map(|event| event["taskSucceededEventDetails"]["output"].as_str())
-        .filter_map(|text| serde_json::from_str::<Value>(text).ok())
-        .map(|output| json!({"messageId": output["MessageId"]}))
         .collect()
 }
 
@@ -292,19 +298,13 @@ fn print_run(run: &Run, record: Option<&Value>, notifications: &[Value], io: boo
     let execution = &run.execution;
     println!("execution    {}", run.execution_arn);
     println!();
-    let rows = table::rows(
-        &crate::inspect::typed(&run.history).unwrap_or_default(),
-        None,
-    );
+    let rows = table::rows(&run.history, None);
     println!("{}", table::table(&rows, io));
     println!();
     for nested in &run.nested {
         println!("nested       {}", nested.execution_arn);
         println!();
-        let rows = table::rows(
-            &crate::inspect::typed(&nested.history).unwrap_or_default(),
-            None,
-        );
+        let rows = table::rows(&nested.history, None);
         println!("{}", table::table(&rows, io));
         println!();
     }

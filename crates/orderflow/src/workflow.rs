@@ -6,14 +6,15 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
 use std::time::{Duration, SystemTime};
 
+use anyhow::Context as _;
 use aws_emulator::{ExecutionRecord, ExecutionStatus, KeySchema, KeyType, Store};
 use futures::future::BoxFuture;
 use orders::{SimulatedGateway, SimulatedInventory, SystemClock};
 use serde_json::Value;
 use sfn_aws::AwsClients;
 use sfn_local::{
-    Clock, ExecuteOptions, Execution, Handlers, HistoryEvent, RealClock, StateMachine, Status,
-    TaskHandler,
+    Clock, EventDetails, ExecuteOptions, Execution, Handlers, HistoryEvent, RealClock,
+    StateMachine, Status, TaskHandler,
 };
 
 use crate::integrations::faults::{FaultCounts, FaultPlan, Faulty};
@@ -183,8 +184,8 @@ pub struct Run {
     pub name: String,
     /// How it ended (its history moved to `history`).
     pub execution: Execution,
-    /// The history, as `GetExecutionHistory` gives it, card numbers masked.
-    pub history: Vec<Value>,
+    /// The history, card numbers masked (as recorded in the store).
+    pub history: Vec<HistoryEvent>,
     /// The order id the workflow recorded under, when it got that far.
     pub order_id: Option<String>,
     /// The `State` it recorded.
@@ -450,13 +451,19 @@ impl Workflow {
         let mut execution = self.machine.execute(input, &options).await;
         // The history carries the card number as the client sent it; nothing is recorded or
         // shown before it is masked.
-        let mut history: Vec<Value> = execution
+        let mut recorded: Vec<Value> = execution
             .history
             .iter()
             .map(HistoryEvent::to_json)
             .collect();
-        history.iter_mut().for_each(redact);
+        recorded.iter_mut().for_each(redact);
         execution.history.clear();
+        // Masking works on the history as AWS shows it; the run keeps it typed again.
+        let history = recorded
+            .iter()
+            .map(HistoryEvent::from_json)
+            .collect::<Result<Vec<_>, _>>()
+            .context("reading back the masked history")?;
         for text in [&mut execution.error, &mut execution.cause]
             .into_iter()
             .flatten()
@@ -484,7 +491,7 @@ impl Workflow {
             error: execution.error.clone(),
             cause: execution.cause.clone(),
         };
-        self.store.record_execution(&record, &history)?;
+        self.store.record_execution(&record, &recorded)?;
         let nested: Vec<Run> = match &self.nested {
             Some(executions) => nested::started_by(&history)
                 .iter()
@@ -523,21 +530,22 @@ fn system_time(millis: i64) -> SystemTime {
 
 /// The order id and state of the last order record the execution wrote, a write its condition
 /// refused left out.
-fn written_order(history: &[Value]) -> Option<(String, String)> {
+fn written_order(history: &[HistoryEvent]) -> Option<(String, String)> {
     history.iter().enumerate().rev().find_map(|(at, event)| {
-        if event["type"] != "TaskScheduled" {
+        let EventDetails::TaskScheduled { parameters, .. } = &event.details else {
             return None;
-        }
-        let text = event["taskScheduledEventDetails"]["parameters"].as_str()?;
-        let parameters: Value = serde_json::from_str(text).ok()?;
+        };
         if parameters["TableName"] != TABLE_NAME || !parameters["Item"].is_object() {
             return None;
         }
-        let ended = history[at + 1..]
-            .iter()
-            .find(|e| e["type"] == "TaskSucceeded" || e["type"] == "TaskFailed")?;
+        let ended = history[at + 1..].iter().find(|e| {
+            matches!(
+                e.details,
+                EventDetails::TaskSucceeded { .. } | EventDetails::TaskFailed { .. }
+            )
+        })?;
         let item = &parameters["Item"];
-        (ended["type"] == "TaskSucceeded").then(|| {
+        matches!(ended.details, EventDetails::TaskSucceeded { .. }).then(|| {
             (
                 item[TABLE_KEY]["S"].as_str().unwrap_or_default().to_owned(),
                 item["State"]["S"].as_str().unwrap_or_default().to_owned(),
@@ -550,18 +558,19 @@ fn written_order(history: &[Value]) -> Option<(String, String)> {
 /// from the put's parameters in the history, so it is what the definition decided; for an
 /// execution that wrote none (a repeat of a recorded order, a notification sent again), the
 /// order it looked up and the state of the record it found.
-pub fn recorded_order(history: &[Value]) -> (Option<String>, Option<String>) {
-    let parameters = |event: &Value| -> Option<Value> {
-        let text = event["taskScheduledEventDetails"]["parameters"].as_str()?;
-        let parameters: Value = serde_json::from_str(text).ok()?;
-        (parameters["TableName"] == TABLE_NAME).then_some(parameters)
-    };
+pub fn recorded_order(history: &[HistoryEvent]) -> (Option<String>, Option<String>) {
     let scheduled = || {
         history
             .iter()
             .enumerate()
-            .filter(|(_, event)| event["type"] == "TaskScheduled")
-            .filter_map(|(at, event)| Some((at, parameters(event)?)))
+            .filter_map(|(at, event)| match &event.details {
+                EventDetails::TaskScheduled { parameters, .. }
+                    if parameters["TableName"] == TABLE_NAME =>
+                {
+                    Some((at, parameters))
+                }
+                _ => None,
+            })
     };
     let text = |attribute: &Value| attribute["S"].as_str().map(str::to_owned);
     if let Some((_, put)) = scheduled().rfind(|(_, p)| p["Item"].is_object()) {
@@ -573,9 +582,10 @@ pub fn recorded_order(history: &[Value]) -> (Option<String>, Option<String>) {
     let found = history
         .iter()
         .skip(at)
-        .find(|event| event["type"] == "TaskSucceeded")
-        .and_then(|event| event["taskSucceededEventDetails"]["output"].as_str())
-        .and_then(|output| serde_json::from_str::<Value>(output).ok())
+        .find_map(|event| match &event.details {
+            EventDetails::TaskSucceeded { output, .. } => Some(output),
+            _ => None,
+        })
         .and_then(|output| text(&output["Item"]["State"]));
     (text(&lookup["Key"][TABLE_KEY]), found)
 }

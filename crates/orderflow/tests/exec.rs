@@ -121,3 +121,81 @@ fn table_output_without_json() {
         "{text}"
     );
 }
+
+/// With a store named, the run is recorded: `history` and `graph --execution` find it by the
+/// name given; long virtual waits read in hours, not milliseconds.
+#[test]
+fn a_run_is_recorded_in_the_store_given() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let def = dir.path().join("wait.asl.json");
+    std::fs::write(
+        &def,
+        r#"{"StartAt": "Hour", "States": {"Hour": {"Type": "Wait", "Seconds": 3600, "Next": "Done"}, "Done": {"Type": "Succeed"}}}"#,
+    )
+    .expect("writes");
+    let store = dir.path().join("store");
+    let def = def.to_str().expect("utf-8");
+    let store_arg = store.to_str().expect("utf-8");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_orderflow"))
+            .args(["--store", store_arg])
+            .args(args)
+            .output()
+            .expect("the orderflow binary runs")
+    };
+    let out = run(&["exec", "--definition", def, "--name", "an-hour"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("1h00m00s"), "{text}");
+    assert!(!text.contains("3600000ms"), "{text}");
+    let history = run(&["history", "an-hour"]);
+    let shown = String::from_utf8_lossy(&history.stdout);
+    assert_eq!(history.status.code(), Some(0), "{shown}");
+    assert!(
+        shown.contains("Hour") && shown.contains("SUCCEEDED"),
+        "{shown}"
+    );
+    let graph = run(&[
+        "graph",
+        "--definition",
+        def,
+        "--execution",
+        "an-hour",
+        "--format",
+        "mermaid",
+    ]);
+    assert_eq!(
+        graph.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&graph.stderr)
+    );
+    // Without a store named, nothing is written where the command runs.
+    let elsewhere = tempfile::tempdir().expect("a temporary directory");
+    let out = Command::new(env!("CARGO_BIN_EXE_orderflow"))
+        .current_dir(elsewhere.path())
+        .env_remove("ORDERFLOW_STORE")
+        .args(["exec", "--definition", def])
+        .output()
+        .expect("the orderflow binary runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!elsewhere.path().join(".orderflow").exists());
+}
+
+/// `run` with no file processes the built-in sample order from any directory.
+#[test]
+fn run_without_a_file_works_from_any_directory() {
+    let elsewhere = tempfile::tempdir().expect("a temporary directory");
+    let out = Command::new(env!("CARGO_BIN_EXE_orderflow"))
+        .current_dir(elsewhere.path())
+        .args(["--store", "store", "run", "--virtual-time", "--json"])
+        .output()
+        .expect("the orderflow binary runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json_of(&out)["orderState"], "PAYMENT_PROCESSED");
+}

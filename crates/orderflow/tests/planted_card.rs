@@ -15,6 +15,7 @@ use orderflow::workflow::{DEFINITION, TABLE_NAME, Time, Workflow};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
+use sfn_local::HistoryEvent;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -188,7 +189,11 @@ impl<'a> MakeWriter<'a> for Captured {
 }
 
 /// Everything the run left behind that a person or a subscriber could read, as text.
-fn everything_kept(store: &Store, run_history: &[Value], logs: &str) -> Vec<(String, String)> {
+fn everything_kept(
+    store: &Store,
+    run_history: &[HistoryEvent],
+    logs: &str,
+) -> Vec<(String, String)> {
     let mut kept = Vec::new();
     for item in store.scan(TABLE_NAME).expect("scan") {
         kept.push(("record".to_owned(), item.to_string()));
@@ -216,7 +221,7 @@ fn everything_kept(store: &Store, run_history: &[Value], logs: &str) -> Vec<(Str
     }
     kept.push((
         "returned history".to_owned(),
-        Value::Array(run_history.to_vec()).to_string(),
+        Value::Array(run_history.iter().map(HistoryEvent::to_json).collect()).to_string(),
     ));
     kept.push(("log".to_owned(), logs.to_owned()));
     kept

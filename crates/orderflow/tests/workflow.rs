@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use sfn_local::EventDetails;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -210,14 +211,19 @@ fn route_ends_as_one_record_and_one_notification(route: &Route, entry: &[&str]) 
             route.state
         );
 
-        let history = orderflow(
-            &store,
-            &[
-                "history",
-                result["executionName"].as_str().expect("a name"),
-                "--io",
-            ],
-        );
+        // Through the entry, the processing execution shares the entry's name: a bare name
+        // is refused, naming both, and the ARN picks one.
+        let name = result["executionName"].as_str().expect("a name");
+        let history = orderflow(&store, &["history", name, "--io"]);
+        if entry.is_empty() {
+            assert_eq!(history.status.code(), Some(0));
+        } else {
+            assert_eq!(history.status.code(), Some(2));
+            let said = String::from_utf8_lossy(&history.stderr);
+            assert!(said.contains("executions are named"), "{said}");
+        }
+        let arn = result["executionId"].as_str().expect("an ARN");
+        let history = orderflow(&store, &["history", arn, "--io"]);
         assert_eq!(history.status.code(), Some(0));
         // Every recorded history (the nested one too), read back as the store keeps it
         // (compressed, so the raw bytes alone would not show a card number reliably).
@@ -436,7 +442,12 @@ fn a_function_failing_after_its_retries_ends_as_an_error_record_and_notification
     let retries = run
         .history
         .iter()
-        .filter(|e| e["type"] == "TaskFailed" || e["type"] == "TaskTimedOut")
+        .filter(|e| {
+            matches!(
+                e.details,
+                EventDetails::TaskFailed { .. } | EventDetails::TaskTimedOut { .. }
+            )
+        })
         .count();
     assert!(
         retries > 1,
@@ -1052,7 +1063,7 @@ fn a_crash_during_a_load_leaves_visible_running_executions() {
 }
 
 /// A damaged store is reported once, naming the file and SQLite's reason, not the reason
-/// twice (#11).
+/// twice, and exits 3: the environment failed, not the input.
 #[test]
 fn a_corrupt_store_is_reported_without_repeating_the_cause() {
     let store = tempfile::tempdir().expect("a temporary store");
@@ -1063,11 +1074,31 @@ fn a_corrupt_store_is_reported_without_repeating_the_cause() {
     .expect("writes");
     let out = orderflow(store.path(), &["executions"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("store.sqlite3"), "{stderr}");
     assert_eq!(
         stderr.matches("not a database").count(),
         1,
         "the cause is given once: {stderr}"
+    );
+}
+
+/// A store that cannot be created is the environment failing (3); an execution the store does
+/// not hold is a wrong input (2).
+#[test]
+fn an_unusable_store_exits_3_and_a_wrong_name_2() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"not a directory").expect("writes");
+    let out = orderflow(&file.join("store"), &["executions"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("cannot create store directory"), "{stderr}");
+    let out = orderflow(&dir.path().join("store"), &["history", "no-such-execution"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

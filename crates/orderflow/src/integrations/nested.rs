@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
-use sfn_local::{Status, TaskFailure, TaskHandler, TaskRequest};
+use sfn_local::{EventDetails, HistoryEvent, Status, TaskFailure, TaskHandler, TaskRequest};
 
 use crate::workflow::{Run, Workflow};
 
@@ -142,26 +142,25 @@ pub fn fnv1a(text: &str) -> u64 {
 
 /// The nested executions a parent's history started: the ARNs its `.sync` results and
 /// failures name, in order.
-pub fn started_by(history: &[Value]) -> Vec<String> {
+pub fn started_by(history: &[HistoryEvent]) -> Vec<String> {
     history
         .iter()
-        .filter(|event| {
-            let kind = event["type"].as_str().unwrap_or_default();
-            kind == "TaskSucceeded" || kind == "TaskFailed"
-        })
-        .filter_map(|event| {
-            let details = event
-                .get("taskSucceededEventDetails")
-                .or_else(|| event.get("taskFailedEventDetails"))?;
-            if details["resourceType"] != "states" {
-                return None;
-            }
-            let text = details
-                .get("output")
-                .or_else(|| details.get("cause"))?
-                .as_str()?;
-            let description: Value = serde_json::from_str(text).ok()?;
-            description["ExecutionArn"].as_str().map(str::to_owned)
+        .filter_map(|event| match &event.details {
+            EventDetails::TaskSucceeded {
+                resource_type,
+                output,
+                ..
+            } if resource_type == "states" => output["ExecutionArn"].as_str().map(str::to_owned),
+            EventDetails::TaskFailed {
+                resource_type,
+                cause: Some(cause),
+                ..
+            } if resource_type == "states" => serde_json::from_str::<Value>(cause)
+                .ok()?
+                .get("ExecutionArn")?
+                .as_str()
+                .map(str::to_owned),
+            _ => None,
         })
         .collect()
 }
