@@ -37,11 +37,13 @@ mod exec;
 mod history;
 mod load;
 mod model;
+mod query;
 mod show;
 mod states_error;
 mod task;
 mod template;
 pub mod timestamp;
+mod vars;
 mod view;
 
 pub mod intrinsics;
