@@ -1017,6 +1017,51 @@ mod tests {
     }
 
     #[test]
+    fn variable_paths() {
+        let vars = json!({"order": {"items": [{"sku": "A"}, {"sku": "B"}]}, "n": 2});
+        let Value::Object(vars) = vars else {
+            unreachable!()
+        };
+        let docs = Documents {
+            context: &Value::Null,
+            variables: &vars,
+        };
+        let eval = |text: &str| {
+            let path = Path::parse(text).unwrap();
+            path.eval_in(&json!({"order": "input"}), docs)
+                .map(Cow::into_owned)
+        };
+        assert_eq!(
+            Path::parse("$order.items").unwrap().variable(),
+            Some("order")
+        );
+        assert_eq!(Path::parse("$.order").unwrap().variable(), None);
+        assert_eq!(eval("$order.items[1].sku"), Ok(json!("B")));
+        assert_eq!(eval("$order.items[*].sku"), Ok(json!(["A", "B"])));
+        assert_eq!(eval("$n"), Ok(json!(2)));
+        assert_eq!(eval("$.order"), Ok(json!("input")));
+        assert!(eval("$missing").is_err());
+        let missing = Path::parse("$missing.a").unwrap();
+        assert_eq!(
+            missing.not_found_detail_in(&json!({}), docs).as_deref(),
+            Some("The variable 'missing' is not defined in this scope")
+        );
+        assert_eq!(
+            Path::parse("$order.items[0]").unwrap().normalized(),
+            "$order['items'][0]"
+        );
+        assert!(
+            Path::parse("$order.items[0]")
+                .unwrap()
+                .set(&mut json!({}), json!(1))
+                .is_err()
+        );
+        for bad in ["$1a", "$a-b", "$a b", "$states.x"] {
+            assert!(Path::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn escapes_in_bracket_names_are_verbatim() {
         // Recorded on AWS: base_scenarios__escape_sequence_parsing__ESCAPE_SEQUENCES_JSONPATH.
         yields!(r#"$['Test\""Name"']"#, {"Test\\\"\"Name\"": "Value\"\\"}, "Value\"\\");
