@@ -547,3 +547,45 @@ fn any_expression_text_loads_or_is_rejected() {
         },
     );
 }
+
+#[test]
+fn time_and_randomness_follow_the_execution_clock_and_seed() {
+    let definition = json!({
+        "QueryLanguage": "JSONata",
+        "StartAt": "First",
+        "States": {
+            "First": {"Type": "Pass", "Next": "Hour", "Output": {
+                "now": "{% $now() %}", "millis": "{% $millis() %}",
+                "same": "{% $now() = $now() %}",
+                "random": "{% $random() %}", "uuid": "{% $uuid() %}",
+                "shuffled": "{% $shuffle([1..10]) %}"}},
+            "Hour": {"Type": "Wait", "Seconds": "{% 3600 %}", "Next": "Later"},
+            "Later": {"Type": "Pass", "End": true, "Output": {
+                "first": "{% $states.input %}", "now": "{% $now() %}"}}
+        }
+    });
+    let machine = StateMachine::from_value(&definition).expect("loads");
+    let run = |seed| {
+        let options = ExecuteOptions::new()
+            .virtual_start(1_704_067_200_000)
+            .seed(seed);
+        let execution = futures::executor::block_on(machine.execute(json!({}), &options));
+        assert_eq!(execution.status, Status::Succeeded, "{:?}", execution.cause);
+        execution.output.expect("an output")
+    };
+    let out = run(5);
+    assert_eq!(out["first"]["now"], "2024-01-01T00:00:00.000Z");
+    assert_eq!(out["first"]["millis"], 1_704_067_200_000_i64);
+    assert_eq!(out["first"]["same"], true);
+    assert_eq!(out["now"], "2024-01-01T01:00:00.000Z");
+    let random = out["first"]["random"].as_f64().expect("a number");
+    assert!((0.0..1.0).contains(&random));
+    assert_eq!(out["first"]["uuid"].as_str().map(str::len), Some(36));
+    assert_eq!(out["first"]["shuffled"].as_array().map(Vec::len), Some(10));
+    // The same seed gives the same execution; another seed other draws.
+    assert_eq!(run(5), out);
+    let other = run(6);
+    assert_ne!(other["first"]["uuid"], out["first"]["uuid"]);
+    assert_ne!(other["first"]["random"], out["first"]["random"]);
+    assert_eq!(other["now"], out["now"]);
+}
