@@ -34,7 +34,7 @@ const RUNAWAY: Duration = Duration::from_secs(120);
 
 /// [`run`] on a thread of its own with a test thread's usual 2 MiB stack (whatever stack
 /// the caller has), failing if it panics or does not end within [`RUNAWAY`].
-fn run_bounded(definition: Value, input: Value) -> Result<Option<Execution>, String> {
+pub(crate) fn run_bounded(definition: Value, input: Value) -> Result<Option<Execution>, String> {
     let (done, result) = mpsc::channel();
     let text = definition.to_string();
     std::thread::Builder::new()
@@ -52,7 +52,7 @@ fn run_bounded(definition: Value, input: Value) -> Result<Option<Execution>, Str
 }
 
 /// What every finished execution must look like, whatever it ran.
-fn check_finished(execution: &Execution) -> Result<(), String> {
+pub(crate) fn check_finished(execution: &Execution) -> Result<(), String> {
     let Some(last) = execution.history.last() else {
         return Err("no history".into());
     };
@@ -390,7 +390,7 @@ fn jsonpath_state() -> impl Strategy<Value = Value> {
 /// error and cause are expressions; Choice rules and catchers continue with the next state.
 /// Either JSONata is the machine's language, or JSONPath is and the JSONata states say so
 /// one by one, with JSONPath states among them.
-fn machine() -> impl Strategy<Value = Value> {
+pub(crate) fn machine() -> impl Strategy<Value = Value> {
     let one = prop_oneof![
         5 => state().prop_map(|s| (s, true)),
         1 => jsonpath_state().prop_map(|s| (s, false)),
@@ -458,7 +458,7 @@ fn machine() -> impl Strategy<Value = Value> {
 }
 
 /// Inputs with the names the expressions read.
-fn input() -> impl Strategy<Value = Value> {
+pub(crate) fn input() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
