@@ -693,19 +693,19 @@ fn check_state_fields(
         if allowed.iter().any(|set| set.contains(&key.as_str())) {
             continue;
         }
-        let hint = match JSONPATH_ONLY.iter().find(|(f, _)| f == key) {
-            Some((_, instead)) if !jsonpath => {
-                format!(" (it is a JSONPath field, and this state uses JSONata: {instead})")
-            }
-            _ if jsonpath && JSONATA_ONLY.contains(&key.as_str()) => {
-                " (it is a JSONata field: set \"QueryLanguage\": \"JSONata\" to use it)".to_owned()
-            }
-            _ => String::new(),
+        // A field of the other language is refused with the diagnostic
+        // ValidateStateMachineDefinition gives (as measured against AWS and reported in
+        // https://github.com/floci-io/floci/issues/2968), then what to write instead.
+        let message = match JSONPATH_ONLY.iter().find(|(f, _)| f == key) {
+            Some((_, instead)) if !jsonpath => format!(
+                "The QueryLanguage is set to 'JSONata', but field '{key}' is only supported for the 'JSONPath' QueryLanguage ({instead})"
+            ),
+            _ if jsonpath && JSONATA_ONLY.contains(&key.as_str()) => format!(
+                "The QueryLanguage is set to 'JSONPath', but field '{key}' is only supported for the 'JSONata' QueryLanguage (set \"QueryLanguage\": \"JSONata\" to use it)"
+            ),
+            _ => format!("field '{key}' is not supported in a {kind} state"),
         };
-        return Err(Error::invalid(
-            loc,
-            format!("field '{key}' is not supported in a {kind} state{hint}"),
-        ));
+        return Err(Error::invalid(loc, message));
     }
     Ok(())
 }
@@ -949,12 +949,14 @@ fn reader(
     Ok(reader)
 }
 
+/// Refuses any field but `allowed`, in ValidateStateMachineDefinition's words (as measured
+/// against AWS and reported in https://github.com/floci-io/floci/issues/2968).
 fn check_fields(obj: &Map<String, Value>, loc: &str, allowed: &[&str]) -> Result<(), Error> {
     for key in obj.keys() {
         if !allowed.contains(&key.as_str()) {
             return Err(Error::invalid(
                 loc,
-                format!("field '{key}' is not supported here"),
+                format!("Field '{key}' is not supported"),
             ));
         }
     }

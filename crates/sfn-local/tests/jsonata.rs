@@ -589,3 +589,64 @@ fn time_and_randomness_follow_the_execution_clock_and_seed() {
     assert_ne!(other["first"]["random"], out["first"]["random"]);
     assert_eq!(other["now"], out["now"]);
 }
+
+#[test]
+fn fields_of_the_other_language_are_refused_as_aws_refuses_them() {
+    let refused = |definition: Value| {
+        StateMachine::from_value(&definition)
+            .expect_err("AWS refuses it")
+            .to_string()
+    };
+    let pass = |extra: Value| {
+        let mut state = json!({"Type": "Pass", "End": true});
+        if let (Some(s), Value::Object(extra)) = (state.as_object_mut(), extra) {
+            s.extend(extra);
+        }
+        state
+    };
+    let error = refused(json!({"QueryLanguage": "JSONata", "StartAt": "P",
+        "States": {"P": pass(json!({"Parameters": {"a": 1}}))}}));
+    assert!(error.contains("/States/P"), "{error}");
+    assert!(
+        error.contains("The QueryLanguage is set to 'JSONata', but field 'Parameters' is only supported for the 'JSONPath' QueryLanguage"),
+        "{error}"
+    );
+    let error = refused(json!({"StartAt": "P", "States": {"P": pass(json!({"Output": 1}))}}));
+    assert!(
+        error.contains("The QueryLanguage is set to 'JSONPath', but field 'Output' is only supported for the 'JSONata' QueryLanguage"),
+        "{error}"
+    );
+    // A Map's own QueryLanguage is not its iterations': they take the machine's.
+    let error = refused(json!({"StartAt": "M", "States": {"M": {
+        "Type": "Map", "QueryLanguage": "JSONata", "End": true,
+        "ItemProcessor": {"StartAt": "P", "States": {"P": pass(json!({"Output": 1}))}}}}}));
+    assert!(
+        error.contains("/States/M/ItemProcessor/States/P"),
+        "{error}"
+    );
+    assert!(
+        error.contains("field 'Output' is only supported"),
+        "{error}"
+    );
+    let error = refused(json!({"StartAt": "M", "States": {"M": {
+        "Type": "Map", "End": true,
+        "ItemProcessor": {"QueryLanguage": "JSONata", "StartAt": "P",
+                          "States": {"P": pass(json!({}))}}}}}));
+    assert!(error.contains("/States/M/ItemProcessor"), "{error}");
+    assert!(
+        error.contains("Field 'QueryLanguage' is not supported"),
+        "{error}"
+    );
+    let error = refused(json!({"QueryLanguage": "JSONata", "StartAt": "P",
+        "States": {"P": pass(json!({"QueryLanguage": "JSONPath"}))}}));
+    assert!(
+        error.contains(
+            "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine"
+        ),
+        "{error}"
+    );
+    // And the other way round, a JSONata state in a JSONPath machine is fine.
+    StateMachine::from_value(&json!({"StartAt": "P", "States": {
+        "P": pass(json!({"QueryLanguage": "JSONata", "Output": "{% 1 %}"}))}}))
+    .expect("loads");
+}
