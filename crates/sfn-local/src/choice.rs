@@ -9,8 +9,7 @@ use std::cmp::Ordering;
 use serde_json::{Number, Value};
 
 use crate::Error;
-use crate::path::Path;
-use crate::path::PathExpr;
+use crate::path::{Documents, Path, PathExpr};
 use crate::timestamp::{self, Nanos};
 
 #[derive(Debug)]
@@ -168,6 +167,8 @@ pub(crate) fn load_rule(
     for (key, v) in obj {
         match key.as_str() {
             "Next" | "Comment" => {}
+            // A top-level rule's variables, which the Choice state reads.
+            "Assign" if top => {}
             "Variable" => variable = Some(parse_path(v, location, "Variable")?),
             "And" | "Or" => {
                 let Some(items) = v.as_array().filter(|a| !a.is_empty()) else {
@@ -377,7 +378,7 @@ fn holds(op: Op, ord: Ordering) -> bool {
 impl Rule {
     /// Evaluates the rule; `Err` carries the States.Runtime message for a path that selects
     /// nothing.
-    pub fn eval(&self, input: &Value, context: &Value) -> Result<bool, String> {
+    pub fn eval(&self, input: &Value, context: Documents<'_>) -> Result<bool, String> {
         match self {
             Rule::And(rules) => {
                 for r in rules {
@@ -415,7 +416,7 @@ fn invalid_path(text: &str) -> String {
 }
 
 impl Test {
-    fn eval(&self, value: &Value, input: &Value, context: &Value) -> Result<bool, String> {
+    fn eval(&self, value: &Value, input: &Value, context: Documents<'_>) -> Result<bool, String> {
         Ok(match self {
             Test::Is(is, want) => {
                 let actual = match is {
@@ -507,7 +508,7 @@ mod tests {
     fn check(rule: Value, input: Value) -> Result<bool, String> {
         let mut ctx = false;
         let (rule, _) = load_rule(&rule, "/test", false, &mut ctx).map_err(|e| e.to_string())?;
-        rule.eval(&input, &json!({}))
+        rule.eval(&input, Documents::context(&json!({})))
     }
     fn yes(rule: Value, input: Value) {
         assert_eq!(

@@ -1,9 +1,8 @@
 //! Running a loaded state machine.
 
-use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 
@@ -12,14 +11,19 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::{Map, Value, json};
 
 use crate::clock::{Clock, VirtualClock, system_millis};
-use crate::history::{EventDetails, HistoryEvent};
+use crate::history::{EventDetails, HistoryEvent, StateType};
 use crate::intrinsics::RandomSource;
 use crate::model::*;
 use crate::show::bare;
 use crate::states_error::StatesError;
 use crate::task::{Handlers, TaskRequest};
-use crate::template::{Template, TemplateError};
+use crate::vars::{Assigned, Scope};
 use crate::{StateMachine, timestamp};
+
+mod fields;
+mod map;
+
+use fields::{Frame, States};
 
 /// The largest input, output or result of a state or an execution Step Functions accepts:
 /// 256 KiB (<https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html>).
@@ -62,6 +66,22 @@ impl RandomSource for SeededRandom {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
+    }
+}
+
+/// JSONata's `$random()`, `$shuffle()` and `$uuid()` draw from the execution's seed too.
+impl sfn_jsonata::RandomSource for SeededRandom {
+    fn next_u64(&mut self) -> u64 {
+        RandomSource::next_u64(self)
+    }
+}
+
+/// The execution's clock, as JSONata's `$now()` and `$millis()` read it.
+struct JsonataClock<'c>(&'c dyn Clock);
+
+impl sfn_jsonata::Clock for JsonataClock<'_> {
+    fn now_millis(&self) -> i64 {
+        self.0.now_millis()
     }
 }
 
@@ -238,6 +258,12 @@ pub(crate) struct Failure {
     cause: Option<String>,
     /// Set when the execution itself must end: no Retry or Catch sees it.
     halt: Option<Halt>,
+    /// An expression's failure not yet recorded as an `EvaluationFailed` event, with the
+    /// field it happened in (when it is an expression's).
+    evaluation: Option<Option<Box<str>>>,
+    /// The last event of the branch or iteration the failure left, which the event
+    /// recording it follows.
+    last_event: Option<u64>,
 }
 
 /// Why an execution stops wherever it is.
@@ -253,11 +279,7 @@ enum Halt {
 
 impl Failure {
     fn new(error: &str, cause: impl Into<String>) -> Self {
-        Failure {
-            error: Some(error.to_owned()),
-            cause: Some(cause.into()),
-            halt: None,
-        }
+        Self::of(Some(error.to_owned()), Some(cause.into()))
     }
 
     fn of(error: Option<String>, cause: Option<String>) -> Self {
@@ -265,6 +287,8 @@ impl Failure {
             error,
             cause,
             halt: None,
+            evaluation: None,
+            last_event: None,
         }
     }
 
@@ -285,9 +309,8 @@ impl Failure {
             Halt::Timeout => (StatesError::Timeout.name(), String::new()),
         };
         Failure {
-            error: Some(error.to_owned()),
-            cause: Some(cause),
             halt: Some(halt),
+            ..Self::new(error, cause)
         }
     }
 
@@ -317,6 +340,12 @@ impl Failure {
 enum Flow {
     Next(usize, Value),
     End(Value),
+}
+
+/// How a state ended: where it goes, and the variables it assigned, which take effect now.
+struct Exit {
+    flow: Flow,
+    assigned: Assigned,
 }
 
 /// Event ids and (optionally) the events of one history.
@@ -381,6 +410,8 @@ struct Run<'a> {
     execution_arn: String,
     /// When the execution must stop in real time, and why.
     deadline: Option<(std::time::Instant, Halt)>,
+    /// What all the execution's variables hold (serialised), against AWS's quota.
+    variable_bytes: AtomicUsize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -552,6 +583,7 @@ impl StateMachine {
             context_base,
             execution_arn,
             deadline,
+            variable_bytes: AtomicUsize::new(0),
         };
         let rec = Recorder::new(options.history, options.max_history_events);
         let mut track = Track { rec: &rec, prev: 0 };
@@ -580,7 +612,7 @@ impl StateMachine {
                         ));
                     }
                 }
-                run.graph(&self.root, input, &rec, prev).await
+                run.graph(&self.root, input, &rec, prev, None).await
             };
             let timed = async {
                 match self.timeout_seconds {
@@ -709,6 +741,24 @@ impl<'a> Run<'a> {
         id
     }
 
+    /// Records the `EvaluationFailed` event of an expression's failure, once. AWS records
+    /// it beside the state's `…StateEntered` event when nothing happened in between (after
+    /// it, in a Wait state), and after the state's last event otherwise.
+    fn evaluation_failed(&self, fr: &Frame<'_>, failure: &mut Failure, track: &mut Track<'_>) {
+        let Some(location) = failure.evaluation.take() else {
+            return;
+        };
+        if track.prev == fr.entered && fr.st.kind.state_type() != StateType::Wait {
+            track.prev = fr.entered_prev;
+        }
+        self.record(track, || EventDetails::EvaluationFailed {
+            error: failure.error_name().to_owned(),
+            cause: failure.cause.clone(),
+            location: location.map(String::from),
+            state: Arc::clone(&fr.st.name),
+        });
+    }
+
     /// Why the execution must stop now, if it must: its history is full, or its time in the
     /// real world is up.
     fn halt(&self, rec: &Recorder) -> Option<Failure> {
@@ -719,16 +769,6 @@ impl<'a> Run<'a> {
             Some((at, why)) if std::time::Instant::now() >= at => Some(Failure::halted(why)),
             _ => None,
         }
-    }
-
-    fn runtime(&self, st: &State, entered: u64, message: impl std::fmt::Display) -> Failure {
-        Failure::new(
-            StatesError::Runtime.name(),
-            format!(
-                "An error occurred while executing the state '{}' (entered at the event id #{entered}). {message}",
-                st.name
-            ),
-        )
     }
 
     fn context(
@@ -756,139 +796,40 @@ impl<'a> Run<'a> {
         Value::Object(m)
     }
 
-    fn fill(
+    /// Records the state's exit (with the variables it assigned) and says where it goes.
+    fn exit(
         &self,
-        t: &Template,
-        input: &Value,
-        ctx: &Value,
-        st: &State,
-        entered: u64,
-    ) -> Result<Value, Failure> {
-        let mut rng = lock(&self.rng);
-        t.eval(input, ctx, &mut *rng).map_err(|e| match e {
-            TemplateError::PathNotFound { field, path } => self.runtime(
-                st,
-                entered,
-                format!("The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{input}'"),
-            ),
-            TemplateError::Intrinsic { error, message } => Failure::new(
-                &error,
-                format!(
-                    "An error occurred while executing the state '{}' (entered at the event id #{entered}). {message}",
-                    st.name
-                ),
-            ),
-        })
-    }
-
-    /// `InputPath`/`OutputPath` on a borrowed document.
-    fn select<'v>(
-        &self,
-        sel: &Selector,
-        doc: &'v Value,
-        ctx: &'v Value,
-        st: &State,
-        entered: u64,
-    ) -> Result<Cow<'v, Value>, Failure> {
-        match sel {
-            Selector::Identity => Ok(Cow::Borrowed(doc)),
-            Selector::Empty => Ok(Cow::Owned(Value::Object(Map::new()))),
-            Selector::Path(p) => p
-                .eval(doc, ctx)
-                .map_err(|_| self.runtime(st, entered, p.not_found(doc, ctx))),
-        }
-    }
-
-    /// `InputPath`/`OutputPath` on an owned document (no copy for `$`).
-    fn select_owned(
-        &self,
-        sel: &Selector,
-        doc: Value,
-        ctx: &Value,
-        st: &State,
-        entered: u64,
-    ) -> Result<Value, Failure> {
-        match sel {
-            Selector::Identity => Ok(doc),
-            _ => self
-                .select(sel, &doc, ctx, st, entered)
-                .map(Cow::into_owned),
-        }
-    }
-
-    fn apply_result_path(
-        &self,
-        rp: &ResultPath,
-        raw: Value,
-        result: Value,
-        st: &State,
-    ) -> Result<Value, Failure> {
-        match rp {
-            ResultPath::Replace => Ok(result),
-            ResultPath::Discard => Ok(raw),
-            ResultPath::Path(p) => {
-                let mut doc = raw;
-                match p.path.set(&mut doc, result) {
-                    Ok(()) => {
-                        // Input and result each fit; together they may not.
-                        self.check_size(&doc, st)?;
-                        Ok(doc)
-                    }
-                    Err(_) => Err(Failure::new(
-                        StatesError::ResultPathMatchFailure.name(),
-                        format!(
-                            "Unable to apply ReferencePath {} to input {}. (state '{}')",
-                            p.text, doc, st.name
-                        ),
-                    )),
-                }
-            }
-        }
-    }
-
-    /// Checks a state's result, effective input or output against the payload quota (AWS's
-    /// error and cause) and against [`MAX_DEPTH`].
-    fn check_size(&self, value: &Value, st: &State) -> Result<(), Failure> {
-        match check_limits(value, MAX_PAYLOAD_BYTES) {
-            Ok(()) => Ok(()),
-            Err(Oversize::Bytes) => Err(Failure::new(
-                StatesError::DataLimitExceeded.name(),
-                format!(
-                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
-                    st.name
-                ),
-            )),
-            Err(Oversize::Depth) => Err(Failure::new(
-                StatesError::Runtime.name(),
-                format!(
-                    "The state '{}' produced a value nested more than {MAX_DEPTH} levels deep, more than this engine holds.",
-                    st.name
-                ),
-            )),
-        }
-    }
-
-    fn exit(&self, st: &State, output: Value, track: &mut Track<'_>, next: Option<usize>) -> Flow {
+        fr: &Frame<'_>,
+        output: Value,
+        assigned: Assigned,
+        track: &mut Track<'_>,
+        next: Option<usize>,
+    ) -> Exit {
         self.record(track, || EventDetails::StateExited {
-            state_type: st.kind.state_type(),
-            name: Arc::clone(&st.name),
+            state_type: fr.st.kind.state_type(),
+            name: Arc::clone(&fr.st.name),
             output: output.clone(),
+            assigned_variables: assigned.to_map(),
         });
-        match next {
+        let flow = match next {
             Some(n) => Flow::Next(n, output),
             None => Flow::End(output),
-        }
+        };
+        Exit { flow, assigned }
     }
 
-    /// Runs a graph (the machine, a branch, an iteration) from its start to its end.
+    /// Runs a graph (the machine, a branch, an iteration) from its start to its end, in a
+    /// scope of variables of its own inside `outer`.
     fn graph<'s>(
         &'s self,
         graph: &'s Graph,
         input: Value,
         rec: &'s Recorder,
         prev: u64,
+        outer: Option<&'s Scope<'s>>,
     ) -> BoxFuture<'s, Result<(Value, u64), Failure>> {
         Box::pin(async move {
+            let mut scope = Scope::new(outer, &self.variable_bytes);
             let mut track = Track { rec, prev };
             let mut index = graph.start;
             let mut input = input;
@@ -902,12 +843,21 @@ impl<'a> Run<'a> {
                         format!("no state at index {index}"),
                     ));
                 };
-                match self.state(st, input, &mut track).await? {
-                    Flow::Next(n, v) => {
-                        index = n;
-                        input = v;
+                match self.state(st, input, &mut track, &scope).await {
+                    Ok(exit) => {
+                        scope.commit(exit.assigned);
+                        match exit.flow {
+                            Flow::Next(n, v) => {
+                                index = n;
+                                input = v;
+                            }
+                            Flow::End(v) => return Ok((v, track.prev)),
+                        }
                     }
-                    Flow::End(v) => return Ok((v, track.prev)),
+                    Err(mut f) => {
+                        f.last_event = Some(track.prev);
+                        return Err(f);
+                    }
                 }
             }
         })
@@ -918,7 +868,9 @@ impl<'a> Run<'a> {
         st: &State,
         input: Value,
         track: &mut Track<'_>,
-    ) -> Result<Flow, Failure> {
+        vars: &Scope<'_>,
+    ) -> Result<Exit, Failure> {
+        let entered_prev = track.prev;
         let entered = self.record(track, || EventDetails::StateEntered {
             state_type: st.kind.state_type(),
             name: Arc::clone(&st.name),
@@ -930,198 +882,192 @@ impl<'a> Run<'a> {
         } else {
             Value::Null
         };
-        match &st.kind {
-            Kind::Pass { result } => {
-                let passthrough = result.is_none() && st.parameters.is_none();
-                let doc = if passthrough && matches!(st.result_path, ResultPath::Replace) {
-                    // The result is the effective input and replaces the input: no copy.
-                    self.select_owned(&st.input_path, input, &ctx, st, entered)?
-                } else {
-                    let result = {
-                        let eff = self.select(&st.input_path, &input, &ctx, st, entered)?;
-                        match (result, &st.parameters) {
-                            (Some(r), _) => r.clone(),
-                            (None, Some(p)) => self.fill(p, &eff, &ctx, st, entered)?,
-                            (None, None) => eff.into_owned(),
-                        }
-                    };
-                    self.check_size(&result, st)?;
-                    self.apply_result_path(&st.result_path, input, result, st)?
-                };
-                let out = self.select_owned(&st.output_path, doc, &ctx, st, entered)?;
-                Ok(self.exit(st, out, track, st.next))
-            }
-            Kind::Choice { choices, default } => {
-                let eff = self.select_owned(&st.input_path, input, &ctx, st, entered)?;
-                let mut chosen = None;
-                for (rule, next) in choices {
-                    if rule
-                        .eval(&eff, &ctx)
-                        .map_err(|m| self.runtime(st, entered, m))?
-                    {
-                        chosen = Some(*next);
-                        break;
-                    }
-                }
-                let Some(next) = chosen.or(*default) else {
-                    return Err(Failure::new(
-                        StatesError::NoChoiceMatched.name(),
-                        format!(
-                            "An error occurred while executing the state '{}' (entered at the event id #{entered}). Failed to transition out of the state. The state does not point to a next state.",
-                            st.name
-                        ),
-                    ));
-                };
-                let out = self.select_owned(&st.output_path, eff, &ctx, st, entered)?;
-                Ok(self.exit(st, out, track, Some(next)))
-            }
-            Kind::Wait(wait) => {
-                let eff = self.select_owned(&st.input_path, input, &ctx, st, entered)?;
-                let deadline = self.wait_deadline(wait, &eff, &ctx, st, entered, entered_millis)?;
-                if let Some(halted) = self.halt(track.rec) {
-                    return Err(halted);
-                }
-                self.clock.sleep_until(deadline).await;
-                let out = self.select_owned(&st.output_path, eff, &ctx, st, entered)?;
-                Ok(self.exit(st, out, track, st.next))
-            }
-            Kind::Succeed => {
-                let eff = self.select_owned(&st.input_path, input, &ctx, st, entered)?;
-                let out = self.select_owned(&st.output_path, eff, &ctx, st, entered)?;
-                Ok(self.exit(st, out, track, None))
-            }
-            Kind::Fail { error, cause } => {
-                let error = self.fail_field(error.as_ref(), &input, &ctx, st, entered)?;
-                let cause = self.fail_field(cause.as_ref(), &input, &ctx, st, entered)?;
-                Err(Failure::of(error, cause))
-            }
+        let mut fr = Frame {
+            st,
+            entered,
+            entered_prev,
+            entered_millis,
+            ctx,
+            vars,
+        };
+        let outcome = match &st.kind {
+            Kind::Pass { result } => self.pass(result.as_ref(), input, &fr, track),
+            Kind::Choice { choices, default } => self.choice(choices, *default, input, &fr, track),
+            Kind::Wait(wait) => self.wait(wait, input, &fr, track).await,
+            Kind::Succeed => self.succeed(input, &fr, track),
+            Kind::Fail { error, cause } => self
+                .fail_field(error.as_ref(), &input, &fr)
+                .and_then(|error| Ok((error, self.fail_field(cause.as_ref(), &input, &fr)?)))
+                .and_then(|(error, cause)| Err(Failure::of(error, cause))),
             Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_) => {
-                self.retrying(st, input, ctx, entered, entered_millis, track)
-                    .await
-            }
-        }
-    }
-
-    fn fail_field(
-        &self,
-        src: Option<&Source<String>>,
-        input: &Value,
-        ctx: &Value,
-        st: &State,
-        entered: u64,
-    ) -> Result<Option<String>, Failure> {
-        let value = match src {
-            None => return Ok(None),
-            Some(Source::Literal(s)) => return Ok(Some(s.clone())),
-            Some(Source::Path(p)) => p
-                .eval(input, ctx)
-                .map_err(|_| self.runtime(st, entered, p.not_found(input, ctx)))?
-                .into_owned(),
-            Some(Source::Intrinsic(f)) => {
-                let mut rng = lock(&self.rng);
-                f.eval(input, ctx, &mut *rng).map_err(|e| {
-                    Failure::new(
-                        e.error_name(),
-                        format!(
-                            "An error occurred while executing the state '{}' (entered at the event id #{entered}). {}",
-                            st.name,
-                            e.cause()
-                        ),
-                    )
-                })?
+                self.retrying(input, &mut fr, track).await
             }
         };
-        match value {
-            Value::String(s) => Ok(Some(s)),
-            other => Err(self.runtime(
-                st,
-                entered,
-                format!(
-                    "The Fail state's error or cause path refers to {other}, which is not a string"
-                ),
-            )),
-        }
+        outcome.map_err(|mut f| {
+            self.evaluation_failed(&fr, &mut f, track);
+            f
+        })
     }
 
-    fn wait_deadline(
+    fn pass(
+        &self,
+        result: Option<&Value>,
+        input: Value,
+        fr: &Frame<'_>,
+        track: &mut Track<'_>,
+    ) -> Result<Exit, Failure> {
+        let st = fr.st;
+        if st.lang == Lang::Jsonata {
+            let states = States::input(&input);
+            let assigned = self.assign(st.assign.as_ref(), &input, states, fr)?;
+            let out = self.output(st.output.as_ref(), states, input.clone(), fr)?;
+            return Ok(self.exit(fr, out, assigned, track, st.next));
+        }
+        let passthrough = result.is_none() && st.parameters.is_none();
+        let (doc, assigned) = if passthrough && matches!(st.result_path, ResultPath::Replace) {
+            // The result is the effective input and replaces the input: no copy.
+            let eff = self.select_owned(&st.input_path, input, fr)?;
+            let assigned = self.assign(st.assign.as_ref(), &eff, States::input(&eff), fr)?;
+            (eff, assigned)
+        } else {
+            let result = {
+                let eff = self.select(&st.input_path, &input, fr)?;
+                match (result, &st.parameters) {
+                    (Some(r), _) => r.clone(),
+                    (None, Some(p)) => self.fill(p, &eff, States::input(&input), fr)?,
+                    (None, None) => eff.into_owned(),
+                }
+            };
+            self.check_size(&result, st)?;
+            // A JSONPath Assign reads the state's result as `$`.
+            let assigned = self.assign(st.assign.as_ref(), &result, States::input(&input), fr)?;
+            (
+                self.apply_result_path(&st.result_path, input, result, st)?,
+                assigned,
+            )
+        };
+        let out = self.select_owned(&st.output_path, doc, fr)?;
+        Ok(self.exit(fr, out, assigned, track, st.next))
+    }
+
+    fn choice(
+        &self,
+        choices: &[Choice],
+        default: Option<usize>,
+        input: Value,
+        fr: &Frame<'_>,
+        track: &mut Track<'_>,
+    ) -> Result<Exit, Failure> {
+        let st = fr.st;
+        let eff = self.select_owned(&st.input_path, input, fr)?;
+        let mut chosen = None;
+        for choice in choices {
+            if self.test(&choice.test, &eff, fr)? {
+                chosen = Some(choice);
+                break;
+            }
+        }
+        // A matching rule's Assign and Output replace the state's.
+        let (next, assign, output) = match (chosen, default) {
+            (Some(c), _) => (c.next, c.assign.as_ref(), c.output.as_ref()),
+            (None, Some(d)) => (d, st.assign.as_ref(), st.output.as_ref()),
+            (None, None) => {
+                return Err(Failure::new(
+                    StatesError::NoChoiceMatched.name(),
+                    format!(
+                        "{}Failed to transition out of the state. The state does not point to a next state.",
+                        Self::prefix(fr)
+                    ),
+                ));
+            }
+        };
+        let states = States::input(&eff);
+        let assigned = self.assign(assign, &eff, states, fr)?;
+        let out = match st.lang {
+            Lang::Jsonata => self.output(output, states, eff.clone(), fr)?,
+            Lang::JsonPath => self.select_owned(&st.output_path, eff, fr)?,
+        };
+        Ok(self.exit(fr, out, assigned, track, Some(next)))
+    }
+
+    async fn wait(
         &self,
         wait: &Wait,
-        eff: &Value,
-        ctx: &Value,
-        st: &State,
-        entered: u64,
-        now: i64,
-    ) -> Result<i64, Failure> {
-        let lookup = |p: &PathExpr| {
-            p.eval(eff, ctx)
-                .map(Cow::into_owned)
-                .map_err(|_| self.runtime(st, entered, p.not_found(eff, ctx)))
+        input: Value,
+        fr: &Frame<'_>,
+        track: &mut Track<'_>,
+    ) -> Result<Exit, Failure> {
+        let st = fr.st;
+        let eff = self.select_owned(&st.input_path, input, fr)?;
+        let deadline = self.wait_deadline(wait, &eff, fr)?;
+        if let Some(halted) = self.halt(track.rec) {
+            return Err(halted);
+        }
+        self.clock.sleep_until(deadline).await;
+        let states = States::input(&eff);
+        let assigned = self.assign(st.assign.as_ref(), &eff, states, fr)?;
+        let out = match st.lang {
+            Lang::Jsonata => self.output(st.output.as_ref(), states, eff.clone(), fr)?,
+            Lang::JsonPath => self.select_owned(&st.output_path, eff, fr)?,
         };
-        Ok(match wait {
-            Wait::Seconds(s) => now.saturating_add(
-                i64::try_from(*s)
-                    .unwrap_or(i64::MAX / 2)
-                    .saturating_mul(1000),
-            ),
-            Wait::Timestamp(ns) => i64::try_from(ns.div_euclid(1_000_000)).unwrap_or(i64::MAX),
-            Wait::SecondsPath(p) => {
-                let v = lookup(p)?;
-                match v.as_i64() {
-                    Some(s) if s < 0 => {
-                        return Err(self.runtime(
-                            st,
-                            entered,
-                            format!(
-                                "The SecondsPath parameter references a negative value: {} == {}",
-                                p.text,
-                                bare(&v)
-                            ),
-                        ));
-                    }
-                    Some(s) => now.saturating_add(s.saturating_mul(1000)),
-                    None => {
-                        return Err(self.runtime(st, entered, format!("The SecondsPath parameter cannot be parsed as a long value: {} == {}", p.text, bare(&v))));
-                    }
-                }
+        Ok(self.exit(fr, out, assigned, track, st.next))
+    }
+
+    fn succeed(
+        &self,
+        input: Value,
+        fr: &Frame<'_>,
+        track: &mut Track<'_>,
+    ) -> Result<Exit, Failure> {
+        let st = fr.st;
+        let out = match st.lang {
+            Lang::Jsonata => {
+                self.output(st.output.as_ref(), States::input(&input), input.clone(), fr)?
             }
-            Wait::TimestampPath(p) => {
-                let v = lookup(p)?;
-                match v.as_str().and_then(timestamp::parse) {
-                    Some(ns) => i64::try_from(ns.div_euclid(1_000_000)).unwrap_or(i64::MAX),
-                    None => {
-                        return Err(self.runtime(
-                            st,
-                            entered,
-                            format!(
-                                "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
-                                p.text,
-                                bare(&v)
-                            ),
-                        ));
-                    }
-                }
+            Lang::JsonPath => {
+                let eff = self.select_owned(&st.input_path, input, fr)?;
+                self.select_owned(&st.output_path, eff, fr)?
             }
-        })
+        };
+        Ok(self.exit(fr, out, Assigned::default(), track, None))
+    }
+
+    /// A Task's, Parallel's or Map's effective input for one attempt: `InputPath` then
+    /// `Parameters` (a Map reads its own item selector per item instead), or `Arguments`.
+    fn effective_input(&self, input: &Value, fr: &Frame<'_>) -> Result<Value, Failure> {
+        let st = fr.st;
+        let eff = self.select(&st.input_path, input, fr)?;
+        match &st.parameters {
+            Some(p) => {
+                let filled = self.fill(p, &eff, States::input(input), fr)?;
+                self.check_size(&filled, st)?;
+                Ok(filled)
+            }
+            None => Ok(eff.into_owned()),
+        }
     }
 
     /// Task, Parallel and Map: attempts with `Retry`, then `Catch`.
     async fn retrying(
         &self,
-        st: &State,
         input: Value,
-        ctx: Value,
-        entered: u64,
-        entered_millis: i64,
+        fr: &mut Frame<'_>,
         track: &mut Track<'_>,
-    ) -> Result<Flow, Failure> {
+    ) -> Result<Exit, Failure> {
+        let st = fr.st;
         let token = match &st.kind {
             Kind::Task(t) if t.wait_for_task_token => Some(uuid(&mut lock(&self.rng))),
             _ => None,
         };
-        let mut ctx = ctx;
         if let Some(tok) = &token {
-            ctx = self.context(st, entered_millis, 0, Some(("Task", json!({"Token": tok}))));
+            fr.ctx = self.context(
+                st,
+                fr.entered_millis,
+                0,
+                Some(("Task", json!({"Token": tok}))),
+            );
         }
+        let fr = &*fr;
         let mut counts = vec![0u64; st.retry.len()];
         let mut attempt: u32 = 0;
         let outcome = loop {
@@ -1129,44 +1075,28 @@ impl<'a> Run<'a> {
                 break Err(halted);
             }
             attempt += 1;
-            // The effective input: InputPath, then Parameters (a Map reads its own Parameters
-            // per item instead). Built afresh for each attempt, so nothing is copied for a
-            // retry that may never come.
-            let this_input = {
-                let eff = self.select(&st.input_path, &input, &ctx, st, entered)?;
-                match &st.parameters {
-                    Some(p) => {
-                        let filled = self.fill(p, &eff, &ctx, st, entered)?;
-                        self.check_size(&filled, st)?;
-                        filled
+            // Built afresh for each attempt, so nothing is copied for a retry that may
+            // never come.
+            let result = match self.effective_input(&input, fr) {
+                Err(f) => Err(f),
+                Ok(this_input) => match &st.kind {
+                    Kind::Task(task) => {
+                        self.task(task, this_input, &input, attempt, token.clone(), fr, track)
+                            .await
                     }
-                    None => eff.into_owned(),
-                }
-            };
-            let result = match &st.kind {
-                Kind::Task(task) => {
-                    self.task(
-                        st,
-                        task,
-                        this_input,
-                        attempt,
-                        token.clone(),
-                        &ctx,
-                        entered,
-                        track,
-                    )
-                    .await
-                }
-                Kind::Parallel { branches } => self.parallel(branches, this_input, track).await,
-                Kind::Map(spec) => self.map(st, spec, this_input, &ctx, entered, track).await,
-                _ => Err(Failure::new(
-                    StatesError::Runtime.name(),
-                    "not a task, parallel or map state",
-                )),
+                    Kind::Parallel { branches } => {
+                        self.parallel(branches, this_input, fr, track).await
+                    }
+                    Kind::Map(spec) => self.map(spec, this_input, fr, track).await,
+                    _ => Err(Failure::new(
+                        StatesError::Runtime.name(),
+                        "not a task, parallel or map state",
+                    )),
+                },
             };
             let result = result.and_then(|r| {
                 let r = match &st.result_selector {
-                    Some(t) => self.fill(t, &r, &ctx, st, entered)?,
+                    Some(t) => self.fill_path(t, &r, fr)?,
                     None => r,
                 };
                 self.check_size(&r, st)?;
@@ -1175,7 +1105,9 @@ impl<'a> Run<'a> {
             match result {
                 Ok(r) => break Ok(r),
                 Err(f) if !f.catchable() => break Err(f),
-                Err(f) => {
+                Err(mut f) => {
+                    // The event of an expression's failure comes before any retry.
+                    self.evaluation_failed(fr, &mut f, track);
                     let name = f.error_name();
                     let retrier = st.retry.iter().position(|r| r.errors.matches(name));
                     let Some(i) = retrier else { break Err(f) };
@@ -1190,7 +1122,8 @@ impl<'a> Run<'a> {
                         delay = delay.min(max);
                     }
                     if r.full_jitter {
-                        let unit = (lock(&self.rng).next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+                        let unit = (RandomSource::next_u64(&mut *lock(&self.rng)) >> 11) as f64
+                            / (1u64 << 53) as f64;
                         delay *= unit;
                     }
                     *count += 1;
@@ -1201,26 +1134,51 @@ impl<'a> Run<'a> {
             }
         };
         let failure = match outcome {
-            Ok(result) => match self.apply_result_path(&st.result_path, input, result, st) {
-                Ok(doc) => {
-                    let out = self.select_owned(&st.output_path, doc, &ctx, st, entered)?;
-                    return Ok(self.exit(st, out, track, st.next));
-                }
+            Ok(result) => match self.succeeded(input, result, fr) {
+                Ok((out, assigned)) => return Ok(self.exit(fr, out, assigned, track, st.next)),
                 // The input is gone; the catcher gets an empty document.
-                Err(f) => return self.catch(st, f, Value::Object(Map::new()), track),
+                Err(f) => return self.catch(f, Value::Object(Map::new()), fr, track),
             },
             Err(f) => f,
         };
-        self.catch(st, failure, input, track)
+        self.catch(failure, input, fr, track)
+    }
+
+    /// A Task's, Parallel's or Map's output and assignments once its result is in:
+    /// `Assign` (reading the result as `$`), `ResultPath` and `OutputPath`; or JSONata's
+    /// `Assign` and `Output`.
+    fn succeeded(
+        &self,
+        input: Value,
+        result: Value,
+        fr: &Frame<'_>,
+    ) -> Result<(Value, Assigned), Failure> {
+        let st = fr.st;
+        match st.lang {
+            Lang::Jsonata => {
+                let states = States::input(&input).with_result(&result);
+                let assigned = self.assign(st.assign.as_ref(), &result, states, fr)?;
+                let out = self.output(st.output.as_ref(), states, result.clone(), fr)?;
+                Ok((out, assigned))
+            }
+            Lang::JsonPath => {
+                let assigned =
+                    self.assign(st.assign.as_ref(), &result, States::input(&input), fr)?;
+                let doc = self.apply_result_path(&st.result_path, input, result, st)?;
+                let out = self.select_owned(&st.output_path, doc, fr)?;
+                Ok((out, assigned))
+            }
+        }
     }
 
     fn catch(
         &self,
-        st: &State,
-        failure: Failure,
+        mut failure: Failure,
         input: Value,
+        fr: &Frame<'_>,
         track: &mut Track<'_>,
-    ) -> Result<Flow, Failure> {
+    ) -> Result<Exit, Failure> {
+        let st = fr.st;
         let Some(c) = st
             .catch
             .iter()
@@ -1228,8 +1186,28 @@ impl<'a> Run<'a> {
         else {
             return Err(failure);
         };
-        let out = self.apply_result_path(&c.result_path, input, failure.to_value(), st)?;
-        Ok(self.exit(st, out, track, Some(c.next)))
+        self.evaluation_failed(fr, &mut failure, track);
+        let error_output = failure.to_value();
+        let (out, assigned) = match st.lang {
+            Lang::Jsonata => {
+                let states = States {
+                    input: &input,
+                    result: None,
+                    error_output: Some(&error_output),
+                };
+                let assigned = self.assign(c.assign.as_ref(), &error_output, states, fr)?;
+                let out = self.output(c.output.as_ref(), states, error_output.clone(), fr)?;
+                (out, assigned)
+            }
+            Lang::JsonPath => {
+                // A catcher's Assign reads the error output as `$`.
+                let assigned =
+                    self.assign(c.assign.as_ref(), &error_output, States::input(&input), fr)?;
+                let out = self.apply_result_path(&c.result_path, input, error_output, st)?;
+                (out, assigned)
+            }
+        };
+        Ok(self.exit(fr, out, assigned, track, Some(c.next)))
     }
 
     /// `TaskScheduled` and `TaskStarted`, or their `LambdaFunction…` forms for a function
@@ -1266,36 +1244,60 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// `TimeoutSeconds` or `HeartbeatSeconds`: a literal, the value its `…Path` selects
+    /// from the effective input, or a JSONata expression on the state input.
+    fn task_seconds(
+        &self,
+        src: Option<&Source<u64>>,
+        field: &str,
+        input: &Value,
+        raw_input: &Value,
+        fr: &Frame<'_>,
+    ) -> Result<Option<u64>, Failure> {
+        match src {
+            None | Some(Source::Intrinsic(_)) => Ok(None),
+            Some(Source::Literal(n)) => Ok(Some(*n)),
+            Some(Source::Query(q)) => self
+                .query_integer(q, States::input(raw_input), 1, 99_999_999, fr)
+                .map(Some),
+            Some(Source::Path(p)) => {
+                let v = p
+                    .eval(input, fr.docs())
+                    .map_err(|_| self.runtime(fr, p.not_found(input, fr.docs())))?;
+                match v.as_u64() {
+                    Some(n) if n > 0 => Ok(Some(n)),
+                    _ => Err(self.runtime(fr, format!("The {field}Path field refers to value \"{}\" which is not a valid positive integer: {}", bare(&v), p.text))),
+                }
+            }
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn task(
         &self,
-        st: &State,
         task: &Task,
         input: Value,
+        raw_input: &Value,
         attempt: u32,
         token: Option<String>,
-        ctx: &Value,
-        entered: u64,
+        fr: &Frame<'_>,
         track: &mut Track<'_>,
     ) -> Result<Value, Failure> {
-        let resolve = |src: &Option<Source<u64>>, field: &str| -> Result<Option<u64>, Failure> {
-            match src {
-                None => Ok(None),
-                Some(Source::Literal(n)) => Ok(Some(*n)),
-                Some(Source::Path(p)) => {
-                    let v = p
-                        .eval(&input, ctx)
-                        .map_err(|_| self.runtime(st, entered, p.not_found(&input, ctx)))?;
-                    match v.as_u64() {
-                        Some(n) if n > 0 => Ok(Some(n)),
-                        _ => Err(self.runtime(st, entered, format!("The {field}Path field refers to value \"{}\" which is not a valid positive integer: {}", bare(&v), p.text))),
-                    }
-                }
-                Some(Source::Intrinsic(_)) => Ok(None),
-            }
-        };
-        let timeout = resolve(&task.timeout, "TimeoutSeconds")?;
-        let heartbeat = resolve(&task.heartbeat, "HeartbeatSeconds")?;
+        let st = fr.st;
+        let timeout = self.task_seconds(
+            task.timeout.as_ref(),
+            "TimeoutSeconds",
+            &input,
+            raw_input,
+            fr,
+        )?;
+        let heartbeat = self.task_seconds(
+            task.heartbeat.as_ref(),
+            "HeartbeatSeconds",
+            &input,
+            raw_input,
+            fr,
+        )?;
         let rtype = || task.resource_type.to_string();
         let rname = || task.resource_name.to_string();
         self.record_scheduled(task, &input, timeout, heartbeat, track);
@@ -1303,7 +1305,7 @@ impl<'a> Run<'a> {
             return Err(halted);
         }
         let outcome = match self.handlers.find(&task.resource) {
-            None => Err((false, self.unknown_resource(st, task, &input, entered))),
+            None => Err((false, self.unknown_resource(task, &input, fr))),
             Some(handler) => {
                 let request = TaskRequest {
                     resource: Arc::clone(&task.resource),
@@ -1378,7 +1380,7 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn unknown_resource(&self, st: &State, task: &Task, input: &Value, entered: u64) -> Failure {
+    fn unknown_resource(&self, task: &Task, input: &Value, fr: &Frame<'_>) -> Failure {
         if &*task.resource_type == "lambda" {
             let function = input
                 .get("FunctionName")
@@ -1393,8 +1395,7 @@ impl<'a> Run<'a> {
             );
         }
         self.runtime(
-            st,
-            entered,
+            fr,
             format!(
                 "The resource '{}' has no handler registered with this engine.",
                 task.resource
@@ -1406,12 +1407,14 @@ impl<'a> Run<'a> {
         &self,
         branches: &[Graph],
         input: Value,
+        fr: &Frame<'_>,
         track: &mut Track<'_>,
     ) -> Result<Value, Failure> {
         let started = self.record(track, || EventDetails::ParallelStateStarted);
         let rec = track.rec;
         let last = branches.len().saturating_sub(1);
         let mut input = Some(input);
+        let vars = fr.vars;
         let mut running: FuturesUnordered<_> = branches
             .iter()
             .enumerate()
@@ -1423,7 +1426,12 @@ impl<'a> Run<'a> {
                     input.clone()
                 };
                 let branch_input = branch_input.unwrap_or(Value::Null);
-                async move { (i, self.graph(g, branch_input, rec, started).await) }
+                async move {
+                    (
+                        i,
+                        self.graph(g, branch_input, rec, started, Some(vars)).await,
+                    )
+                }
             })
             .collect();
         let mut results = vec![Value::Null; branches.len()];
@@ -1436,6 +1444,9 @@ impl<'a> Run<'a> {
                 }
                 Err(f) => {
                     drop(running);
+                    if let Some(last) = f.last_event {
+                        track.prev = last;
+                    }
                     self.record(track, || EventDetails::ParallelStateFailed);
                     return Err(f);
                 }
@@ -1443,386 +1454,6 @@ impl<'a> Run<'a> {
         }
         self.record(track, || EventDetails::ParallelStateSucceeded);
         Ok(Value::Array(results))
-    }
-
-    fn map_number(
-        &self,
-        src: &Option<Source<u64>>,
-        field: &str,
-        input: &Value,
-        ctx: &Value,
-        st: &State,
-        entered: u64,
-    ) -> Result<Option<u64>, Failure> {
-        match src {
-            None => Ok(None),
-            Some(Source::Literal(n)) => Ok(Some(*n)),
-            Some(Source::Path(p)) => {
-                let v = p
-                    .eval(input, ctx)
-                    .map_err(|_| self.runtime(st, entered, p.not_found(input, ctx)))?;
-                match v.as_i64() {
-                    Some(n) if n < 0 => Err(self.runtime(st, entered, format!("{field} cannot be negative."))),
-                    Some(n) => Ok(Some(n.unsigned_abs())),
-                    None => Err(self.runtime(
-                        st,
-                        entered,
-                        format!("The {field}Path field refers to value \"{}\" which is not a valid integer: {}", bare(&v), p.text),
-                    )),
-                }
-            }
-            Some(Source::Intrinsic(_)) => Ok(None),
-        }
-    }
-
-    /// The items a Map iterates over: from its `ItemReader`, else what `ItemsPath` selects.
-    async fn map_items(
-        &self,
-        st: &State,
-        spec: &MapSpec,
-        input: &Value,
-        ctx: &Value,
-        entered: u64,
-    ) -> Result<Vec<Value>, Failure> {
-        Ok(match &spec.reader {
-            Some(reader) => self.read_items(st, reader, input, ctx, entered).await?,
-            None => {
-                let selected = match &spec.items_path {
-                    None => Cow::Borrowed(input),
-                    Some(p) => p
-                        .eval(input, ctx)
-                        .map_err(|_| self.runtime(st, entered, p.not_found(input, ctx)))?,
-                };
-                match selected {
-                    Cow::Borrowed(Value::Array(a)) => a.clone(),
-                    Cow::Owned(Value::Array(a)) => a,
-                    other => {
-                        return Err(self.runtime(
-                            st,
-                            entered,
-                            format!(
-                                "Items must be a JSON array, but the ItemsPath selected: {}",
-                                other.as_ref()
-                            ),
-                        ));
-                    }
-                }
-            }
-        })
-    }
-
-    /// `ToleratedFailurePercentage`, or the value its `…Path` selects.
-    fn tolerated_percentage(
-        &self,
-        st: &State,
-        spec: &MapSpec,
-        input: &Value,
-        ctx: &Value,
-        entered: u64,
-    ) -> Result<Option<f64>, Failure> {
-        Ok(match &spec.tolerated_percentage {
-            None => None,
-            Some(Source::Literal(p)) => Some(*p),
-            Some(Source::Path(p)) => {
-                let v = p
-                    .eval(input, ctx)
-                    .map_err(|_| self.runtime(st, entered, p.not_found(input, ctx)))?;
-                match v.as_f64() {
-                    Some(x) if (0.0..=100.0).contains(&x) => Some(x),
-                    Some(_) => {
-                        return Err(self.runtime(
-                            st,
-                            entered,
-                            "ToleratedFailurePercentage must be between 0 and 100.",
-                        ));
-                    }
-                    None => {
-                        return Err(self.runtime(
-                            st,
-                            entered,
-                            format!("The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: {}", bare(&v), p.text),
-                        ));
-                    }
-                }
-            }
-            Some(Source::Intrinsic(_)) => None,
-        })
-    }
-
-    /// Each iteration's input: `ItemSelector` per item (with `$$.Map.Item`), then batches.
-    fn iteration_inputs(
-        &self,
-        st: &State,
-        spec: &MapSpec,
-        items: Vec<Value>,
-        input: &Value,
-        ctx: &Value,
-        entered: u64,
-    ) -> Result<Vec<Value>, Failure> {
-        let mut inputs = Vec::with_capacity(items.len());
-        for (index, item) in items.into_iter().enumerate() {
-            match &spec.item_selector {
-                None => inputs.push(item),
-                Some(t) => {
-                    let ctx = self.context(
-                        st,
-                        self.clock.now_millis(),
-                        0,
-                        Some(("Map", json!({"Item": {"Index": index, "Value": item}}))),
-                    );
-                    inputs.push(self.fill(t, input, &ctx, st, entered)?);
-                }
-            }
-        }
-        if let Some(b) = &spec.batcher {
-            inputs = self.batch(st, b, inputs, input, ctx, entered)?;
-        }
-        Ok(inputs)
-    }
-
-    // Long because starting the iterations and collecting their results share the stream
-    // and the tolerance bookkeeping; the parts before it (items, numbers, inputs) are apart.
-    async fn map(
-        &self,
-        st: &State,
-        spec: &MapSpec,
-        input: Value,
-        ctx: &Value,
-        entered: u64,
-        track: &mut Track<'_>,
-    ) -> Result<Value, Failure> {
-        let items = self.map_items(st, spec, &input, ctx, entered).await?;
-        let max_concurrency = self.map_number(
-            &spec.max_concurrency,
-            "MaxConcurrency",
-            &input,
-            ctx,
-            st,
-            entered,
-        )?;
-        let tolerated_count = self.map_number(
-            &spec.tolerated_count,
-            "ToleratedFailureCount",
-            &input,
-            ctx,
-            st,
-            entered,
-        )?;
-        let tolerated_percentage = self.tolerated_percentage(st, spec, &input, ctx, entered)?;
-
-        let inputs = self.iteration_inputs(st, spec, items, &input, ctx, entered)?;
-        let distributed = spec.mode == MapMode::Distributed;
-        let total = inputs.len();
-        let started = self.record(track, || EventDetails::MapStateStarted { length: total });
-        if distributed {
-            let arn = format!(
-                "{}/{}:{}",
-                self.execution_arn.replace(":execution:", ":mapRun:"),
-                st.name,
-                started
-            );
-            self.record(track, || EventDetails::MapRunStarted { map_run_arn: arn });
-        }
-        let limit = match max_concurrency {
-            Some(0) | None if distributed => 10_000,
-            Some(0) | None => total.max(1),
-            Some(n) => usize::try_from(n).unwrap_or(usize::MAX).max(1),
-        };
-        let rec = track.rec;
-        let name = &st.name;
-        let processor = &spec.processor;
-        let mut stream = futures::stream::iter(inputs.into_iter().enumerate())
-            .map(|(index, item)| async move {
-                if distributed {
-                    // Each item is a child execution with its own history.
-                    let child = Recorder::new(false, MAX_HISTORY_EVENTS);
-                    let _ = child.next_id.fetch_add(1, Ordering::Relaxed);
-                    let r = self.graph(processor, item, &child, 1).await;
-                    (index, r.map(|(v, _)| v))
-                } else {
-                    let mut it = Track { rec, prev: started };
-                    self.record(&mut it, || EventDetails::MapIterationStarted {
-                        name: Arc::clone(name),
-                        index,
-                    });
-                    let r = self.graph(processor, item, rec, it.prev).await;
-                    match &r {
-                        Ok((_, last)) => {
-                            it.prev = *last;
-                            self.record(&mut it, || EventDetails::MapIterationSucceeded {
-                                name: Arc::clone(name),
-                                index,
-                            });
-                        }
-                        Err(_) => {
-                            self.record(&mut it, || EventDetails::MapIterationFailed {
-                                name: Arc::clone(name),
-                                index,
-                            });
-                        }
-                    }
-                    (index, r.map(|(v, _)| v))
-                }
-            })
-            .buffer_unordered(limit);
-        let mut results = vec![Value::Null; total];
-        let mut failed = 0usize;
-        while let Some((index, r)) = stream.next().await {
-            match r {
-                Ok(v) => {
-                    if let Some(slot) = results.get_mut(index) {
-                        *slot = v;
-                    }
-                }
-                Err(f) if !distributed => {
-                    drop(stream);
-                    self.record(track, || EventDetails::MapStateFailed);
-                    return Err(f);
-                }
-                Err(f) => {
-                    failed += 1;
-                    let over_count = tolerated_count.is_none_or(|c| failed as u64 > c);
-                    let over_pct = tolerated_percentage
-                        .is_none_or(|p| (failed as f64) * 100.0 / (total as f64) > p);
-                    let tolerated = match (tolerated_count, tolerated_percentage) {
-                        (None, None) => false,
-                        _ => !(over_count && over_pct),
-                    };
-                    if !tolerated {
-                        drop(stream);
-                        let error = Some(
-                            StatesError::ExceedToleratedFailureThreshold
-                                .name()
-                                .to_owned(),
-                        );
-                        let cause = Some(
-                            "The specified tolerated failure threshold was exceeded".to_owned(),
-                        );
-                        self.record(track, || EventDetails::MapRunFailed {
-                            error: error.clone(),
-                            cause: cause.clone(),
-                        });
-                        self.record(track, || EventDetails::MapStateFailed);
-                        return Err(Failure::of(error, cause));
-                    }
-                    if let Some(slot) = results.get_mut(index) {
-                        *slot = f.to_value();
-                    }
-                }
-            }
-        }
-        if distributed {
-            self.record(track, || EventDetails::MapRunSucceeded);
-        }
-        self.record(track, || EventDetails::MapStateSucceeded);
-        Ok(Value::Array(results))
-    }
-
-    fn batch(
-        &self,
-        st: &State,
-        b: &Batcher,
-        inputs: Vec<Value>,
-        input: &Value,
-        ctx: &Value,
-        entered: u64,
-    ) -> Result<Vec<Value>, Failure> {
-        let max_items = self
-            .map_number(&b.max_items, "MaxItemsPerBatch", input, ctx, st, entered)?
-            .and_then(|n| usize::try_from(n).ok())
-            .filter(|n| *n > 0)
-            .unwrap_or(usize::MAX);
-        let max_bytes = self
-            .map_number(
-                &b.max_bytes,
-                "MaxInputBytesPerBatch",
-                input,
-                ctx,
-                st,
-                entered,
-            )?
-            .and_then(|n| usize::try_from(n).ok())
-            .filter(|n| *n > 0)
-            .unwrap_or(MAX_PAYLOAD_BYTES);
-        let batch_input = match &b.batch_input {
-            Some(t) => Some(self.fill(t, input, ctx, st, entered)?),
-            None => None,
-        };
-        let make = |items: Vec<Value>| {
-            let mut m = Map::new();
-            if let Some(bi) = &batch_input {
-                m.insert("BatchInput".into(), bi.clone());
-            }
-            m.insert("Items".into(), Value::Array(items));
-            Value::Object(m)
-        };
-        let mut batches = Vec::new();
-        let mut current = Vec::new();
-        let mut bytes = 0usize;
-        for item in inputs {
-            let size = serde_json::to_vec(&item).map(|v| v.len()).unwrap_or(0);
-            if !current.is_empty() && (current.len() >= max_items || bytes + size > max_bytes) {
-                batches.push(make(std::mem::take(&mut current)));
-                bytes = 0;
-            }
-            bytes += size;
-            current.push(item);
-        }
-        if !current.is_empty() {
-            batches.push(make(current));
-        }
-        Ok(batches)
-    }
-
-    /// `ItemReader`: the items come from the handler registered for the reader's resource.
-    async fn read_items(
-        &self,
-        st: &State,
-        reader: &Reader,
-        input: &Value,
-        ctx: &Value,
-        entered: u64,
-    ) -> Result<Vec<Value>, Failure> {
-        let parameters = match &reader.parameters {
-            Some(t) => self.fill(t, input, ctx, st, entered)?,
-            None => Value::Object(Map::new()),
-        };
-        let max_items = self.map_number(&reader.max_items, "MaxItems", input, ctx, st, entered)?;
-        let failed = |cause: String| Failure::new(StatesError::ItemReaderFailed.name(), cause);
-        let Some(handler) = self.handlers.find(&reader.resource) else {
-            return Err(failed(format!(
-                "no handler is registered for the ItemReader resource '{}'",
-                reader.resource
-            )));
-        };
-        let request = TaskRequest {
-            resource: Arc::clone(&reader.resource),
-            input: parameters,
-            state_name: Arc::clone(&st.name),
-            attempt: 1,
-            timeout_seconds: None,
-            heartbeat_seconds: None,
-            task_token: None,
-        };
-        let items = match handler.invoke(request).await {
-            Ok(Value::Array(items)) => items,
-            Ok(other) => {
-                return Err(failed(format!(
-                    "the ItemReader returned {other}, which is not a JSON array"
-                )));
-            }
-            Err(f) => {
-                return Err(failed(format!(
-                    "{}: {}",
-                    f.error,
-                    f.cause.unwrap_or_default()
-                )));
-            }
-        };
-        Ok(match max_items.and_then(|n| usize::try_from(n).ok()) {
-            Some(n) if n > 0 => items.into_iter().take(n).collect(),
-            _ => items,
-        })
     }
 }
 

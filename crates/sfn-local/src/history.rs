@@ -125,11 +125,21 @@ pub enum EventDetails {
         name: Arc<str>,
         input: Value,
     },
-    /// `PassStateExited`, …
+    /// `PassStateExited`, …; `assigned_variables` are the variables the state's `Assign`
+    /// set, in its order (none when it has no `Assign`, or an empty one).
     StateExited {
         state_type: StateType,
         name: Arc<str>,
         output: Value,
+        assigned_variables: Map<String, Value>,
+    },
+    /// A JSONata expression (or the value it gave) failed: `location` is the field
+    /// (`Output/result`), when the failure is an expression's.
+    EvaluationFailed {
+        error: String,
+        cause: Option<String>,
+        location: Option<String>,
+        state: Arc<str>,
     },
     TaskScheduled {
         resource_type: String,
@@ -233,6 +243,7 @@ impl EventDetails {
             LambdaFunctionSucceeded { .. } => "LambdaFunctionSucceeded",
             LambdaFunctionFailed { .. } => "LambdaFunctionFailed",
             LambdaFunctionTimedOut { .. } => "LambdaFunctionTimedOut",
+            EvaluationFailed { .. } => "EvaluationFailed",
             MapStateStarted { .. } => "MapStateStarted",
             MapStateSucceeded => "MapStateSucceeded",
             MapStateFailed => "MapStateFailed",
@@ -295,10 +306,40 @@ impl EventDetails {
                 "stateEnteredEventDetails",
                 json!({"name": &**name, "input": text(input), "inputDetails": untruncated}),
             ),
-            StateExited { name, output, .. } => (
-                "stateExitedEventDetails",
-                json!({"name": &**name, "output": text(output), "outputDetails": untruncated}),
-            ),
+            StateExited {
+                name,
+                output,
+                assigned_variables,
+                ..
+            } => {
+                let mut d =
+                    json!({"name": &**name, "output": text(output), "outputDetails": untruncated});
+                if let (false, Value::Object(m)) = (assigned_variables.is_empty(), &mut d) {
+                    // Each value as JSON text, as AWS writes them.
+                    let assigned: Map<String, Value> = assigned_variables
+                        .iter()
+                        .map(|(k, v)| (k.clone(), text(v)))
+                        .collect();
+                    m.insert("assignedVariables".into(), Value::Object(assigned));
+                    m.insert("assignedVariablesDetails".into(), untruncated.clone());
+                }
+                ("stateExitedEventDetails", d)
+            }
+            EvaluationFailed {
+                error,
+                cause,
+                location,
+                state,
+            } => {
+                let mut d = error_cause(&Some(error.clone()), cause);
+                if let Value::Object(m) = &mut d {
+                    if let Some(l) = location {
+                        m.insert("location".into(), json!(l));
+                    }
+                    m.insert("state".into(), json!(&**state));
+                }
+                ("evaluationFailedEventDetails", d)
+            }
             TaskScheduled {
                 resource_type,
                 resource,
@@ -508,10 +549,17 @@ impl EventDetails {
         }
         if let Some(prefix) = event_type.strip_suffix("StateExited") {
             let d = details("stateExitedEventDetails");
+            let assigned_variables = match d.get("assignedVariables") {
+                Some(all @ Value::Object(m)) => {
+                    m.keys().map(|k| (k.clone(), data(all, k))).collect()
+                }
+                _ => Map::new(),
+            };
             return Ok(StateExited {
                 state_type: prefix.parse()?,
                 name: required(d, "name")?.into(),
                 output: data(d, "output"),
+                assigned_variables,
             });
         }
         Ok(match event_type {
@@ -601,6 +649,15 @@ impl EventDetails {
                 }
             }
             "LambdaFunctionStarted" => LambdaFunctionStarted,
+            "EvaluationFailed" => {
+                let d = details("evaluationFailedEventDetails");
+                EvaluationFailed {
+                    error: text(d, "error").unwrap_or_default(),
+                    cause: text(d, "cause"),
+                    location: text(d, "location"),
+                    state: text(d, "state").unwrap_or_default().into(),
+                }
+            }
             "LambdaFunctionSucceeded" => LambdaFunctionSucceeded {
                 output: data(details("lambdaFunctionSucceededEventDetails"), "output"),
             },

@@ -43,7 +43,7 @@ use base64::Engine as _;
 use serde_json::{Map, Number, Value};
 
 use crate::StatesError;
-use crate::path::Path;
+use crate::path::{Documents, Path};
 
 /// Where the random numbers of `States.MathRandom` and `States.UUID` come from; the engine
 /// supplies a seeded source for reproducible runs or an OS-backed one.
@@ -297,10 +297,20 @@ impl Intrinsic {
         context: &Value,
         rng: &mut dyn RandomSource,
     ) -> Result<Value, IntrinsicError> {
+        self.eval_in(input, Documents::context(context), rng)
+    }
+
+    /// [`Intrinsic::eval`] with workflow variables: `$name…` arguments read them.
+    pub fn eval_in(
+        &self,
+        input: &Value,
+        docs: Documents<'_>,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Value, IntrinsicError> {
         let env = Env {
             text: &self.text,
             input,
-            context,
+            docs,
         };
         env.call(&self.call, rng)
     }
@@ -558,7 +568,7 @@ impl<'t> Parser<'t> {
 struct Env<'a> {
     text: &'a str,
     input: &'a Value,
-    context: &'a Value,
+    docs: Documents<'a>,
 }
 
 impl<'a> Env<'a> {
@@ -589,16 +599,19 @@ impl<'a> Env<'a> {
                     })
                     .collect(),
             ))),
-            Arg::Path(path) => path.eval_cow(self.input, self.context).map_err(|_| {
-                let doc = if path.is_context() {
-                    self.context
-                } else {
-                    self.input
+            Arg::Path(path) => path.eval_in(self.input, self.docs).map_err(|_| {
+                let doc = match path.root() {
+                    crate::path::Root::Input => self.input.to_string(),
+                    crate::path::Root::Context => self.docs.context.to_string(),
+                    crate::path::Root::Variable => path
+                        .variable()
+                        .and_then(|name| self.docs.variables.variable(name))
+                        .map_or_else(|| "null".to_owned(), Value::to_string),
                 };
                 IntrinsicError::ArgumentNotFound {
                     text: self.text.to_owned(),
                     path: path.as_str().to_owned(),
-                    document: doc.to_string(),
+                    document: doc,
                 }
             }),
             Arg::Call(call) => self.call(call, rng).map(Cow::Owned),

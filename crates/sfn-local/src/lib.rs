@@ -1,6 +1,7 @@
 //! A local AWS Step Functions engine: loads an Amazon States Language definition (JSONPath
-//! mode), validates it as `CreateStateMachine` would, and runs executions with the host's
-//! task handlers, clock and randomness, recording the history `GetExecutionHistory` shows.
+//! or JSONata, with workflow variables), validates it as `CreateStateMachine` would, and runs
+//! executions with the host's task handlers, clock and randomness, recording the history
+//! `GetExecutionHistory` shows.
 //!
 //! ```
 //! use futures::future::FutureExt;
@@ -37,11 +38,13 @@ mod exec;
 mod history;
 mod load;
 mod model;
+mod query;
 mod show;
 mod states_error;
 mod task;
 mod template;
 pub mod timestamp;
+mod vars;
 mod view;
 
 pub mod intrinsics;

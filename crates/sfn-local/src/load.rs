@@ -9,8 +9,10 @@ use crate::choice::load_rule;
 use crate::intrinsics::Intrinsic;
 use crate::model::*;
 use crate::path::Path;
+use crate::query::{self, Query, is_expression};
 use crate::template::Template;
 use crate::timestamp;
+use crate::vars;
 use crate::{Error, StatesError};
 
 /// The limit AWS puts on state names.
@@ -53,24 +55,7 @@ pub(crate) fn load(value: &Value) -> Result<Loaded, Error> {
             ));
         }
     }
-    let jsonata = match obj.get("QueryLanguage") {
-        None => false,
-        Some(Value::String(s)) if s == "JSONPath" => false,
-        Some(Value::String(s)) if s == "JSONata" => true,
-        Some(other) => {
-            return Err(Error::invalid(
-                "/",
-                format!("'QueryLanguage' must be 'JSONPath' or 'JSONata', not {other}"),
-            ));
-        }
-    };
-    if jsonata {
-        check_no_downgrade(obj, "")?;
-        return Err(Error::Unsupported {
-            location: "/".into(),
-            message: "'QueryLanguage' JSONata is not supported by this engine; use JSONPath".into(),
-        });
-    }
+    let lang = query_language(obj.get("QueryLanguage"), "/")?.unwrap_or(Lang::JsonPath);
     if let Some(v) = obj.get("Version") {
         if !v.is_string() {
             return Err(Error::invalid("/Version", "'Version' must be a string"));
@@ -82,6 +67,7 @@ pub(crate) fn load(value: &Value) -> Result<Loaded, Error> {
     };
     let mut loader = Loader {
         uses_context: false,
+        lang,
     };
     let root = loader.graph(obj, "")?;
     Ok(Loaded {
@@ -89,35 +75,6 @@ pub(crate) fn load(value: &Value) -> Result<Loaded, Error> {
         timeout_seconds,
         uses_context: loader.uses_context,
     })
-}
-
-/// A state may not fall back to JSONPath inside a JSONata machine.
-fn check_no_downgrade(obj: &Map<String, Value>, prefix: &str) -> Result<(), Error> {
-    let Some(states) = obj.get("States").and_then(Value::as_object) else {
-        return Ok(());
-    };
-    for (name, state) in states {
-        let loc = format!("{prefix}/States/{name}");
-        if state.get("QueryLanguage").and_then(Value::as_str) == Some("JSONPath") {
-            return Err(Error::invalid(
-                loc,
-                "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
-            ));
-        }
-        if let Some(branches) = state.get("Branches").and_then(Value::as_array) {
-            for (i, b) in branches.iter().enumerate() {
-                if let Some(b) = b.as_object() {
-                    check_no_downgrade(b, &format!("{loc}/Branches/{i}"))?;
-                }
-            }
-        }
-        for key in ["ItemProcessor", "Iterator"] {
-            if let Some(p) = state.get(key).and_then(Value::as_object) {
-                check_no_downgrade(p, &format!("{loc}/{key}"))?;
-            }
-        }
-    }
-    Ok(())
 }
 
 fn positive_int(v: &Value, loc: &str, field: &str) -> Result<u64, Error> {
@@ -160,6 +117,9 @@ fn path_expr(v: &Value, loc: &str, field: &str) -> Result<PathExpr, Error> {
 
 struct Loader {
     uses_context: bool,
+    /// The machine's `QueryLanguage`, which every state without its own takes, nested ones
+    /// included.
+    lang: Lang,
 }
 
 /// Names of a scope's states; the second value marks whether each is reachable.
@@ -262,34 +222,52 @@ impl Loader {
             return Err(Error::invalid(loc, "these fields are required: [Type]"));
         };
         let kind = kind.as_str().unwrap_or_default();
-        check_query_language(obj, loc)?;
-        check_state_fields(obj, kind, loc)?;
+        let lang = self.state_language(obj, loc)?;
+        check_state_fields(obj, kind, lang, loc)?;
         let mut uses_context = false;
-        let input_path = selector(
-            obj.get("InputPath"),
-            &format!("{loc}/InputPath"),
-            "InputPath",
-            &mut uses_context,
-        )?;
-        let output_path = selector(
-            obj.get("OutputPath"),
-            &format!("{loc}/OutputPath"),
-            "OutputPath",
-            &mut uses_context,
-        )?;
-        let result_path = match obj.get("ResultPath") {
-            None => ResultPath::Replace,
-            Some(v) => result_path(v, &format!("{loc}/ResultPath"))?,
+        let (input_path, output_path, result_path) = match lang {
+            Lang::Jsonata => (Selector::Identity, Selector::Identity, ResultPath::Replace),
+            Lang::JsonPath => (
+                selector(
+                    obj.get("InputPath"),
+                    &format!("{loc}/InputPath"),
+                    "InputPath",
+                    &mut uses_context,
+                )?,
+                selector(
+                    obj.get("OutputPath"),
+                    &format!("{loc}/OutputPath"),
+                    "OutputPath",
+                    &mut uses_context,
+                )?,
+                match obj.get("ResultPath") {
+                    None => ResultPath::Replace,
+                    Some(v) => result_path(v, &format!("{loc}/ResultPath"))?,
+                },
+            ),
         };
         // A Map's `Parameters` is its legacy item selector, read with the Map's fields.
-        let parameters = match obj.get("Parameters") {
+        let parameters = match lang {
             _ if kind == "Map" => None,
-            None => None,
-            Some(v) => Some(Template::load(
-                v,
-                &format!("{loc}/Parameters"),
-                &mut uses_context,
-            )?),
+            Lang::JsonPath => obj
+                .get("Parameters")
+                .map(|v| {
+                    Template::load(v, &format!("{loc}/Parameters"), &mut uses_context)
+                        .map(Payload::Path)
+                })
+                .transpose()?,
+            Lang::Jsonata => obj
+                .get("Arguments")
+                .map(|v| {
+                    query::Template::load(
+                        v,
+                        "Arguments",
+                        &format!("{loc}/Arguments"),
+                        &mut uses_context,
+                    )
+                    .map(Payload::Query)
+                })
+                .transpose()?,
         };
         let result_selector = match obj.get("ResultSelector") {
             None => None,
@@ -299,6 +277,8 @@ impl Loader {
                 &mut uses_context,
             )?),
         };
+        let output = output(obj, lang, loc, &mut uses_context)?;
+        let assign = assign(obj, lang, loc, &mut uses_context)?;
         let terminal = matches!(kind, "Choice" | "Succeed" | "Fail");
         let next = if terminal {
             None
@@ -311,20 +291,23 @@ impl Loader {
         };
         let catch = match obj.get("Catch") {
             None => Vec::new(),
-            Some(v) => catchers(v, &format!("{loc}/Catch"), scope)?,
+            Some(v) => catchers(v, lang, &format!("{loc}/Catch"), scope, &mut uses_context)?,
         };
-        let kind = self.kind(kind, obj, loc, scope, &mut uses_context)?;
+        let kind = self.kind(kind, obj, lang, loc, scope, &mut uses_context)?;
         if uses_context {
             self.uses_context = true;
         }
         Ok(State {
             name: Arc::from(name),
             kind,
+            lang,
             input_path,
             output_path,
             result_path,
             parameters,
             result_selector,
+            output,
+            assign,
             next,
             retry,
             catch,
@@ -333,11 +316,25 @@ impl Loader {
         })
     }
 
+    /// The state's `QueryLanguage`, or the machine's. A JSONata machine's states cannot go
+    /// back to JSONPath.
+    fn state_language(&self, obj: &Map<String, Value>, loc: &str) -> Result<Lang, Error> {
+        match query_language(obj.get("QueryLanguage"), loc)? {
+            None => Ok(self.lang),
+            Some(Lang::JsonPath) if self.lang == Lang::Jsonata => Err(Error::invalid(
+                loc,
+                "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
+            )),
+            Some(lang) => Ok(lang),
+        }
+    }
+
     /// The type-specific part of a state.
     fn kind(
         &mut self,
         kind: &str,
         obj: &Map<String, Value>,
+        lang: Lang,
         loc: &str,
         scope: &Scope,
         uses_context: &mut bool,
@@ -346,18 +343,18 @@ impl Loader {
             "Pass" => Kind::Pass {
                 result: obj.get("Result").cloned(),
             },
-            "Task" => Kind::Task(Box::new(task(obj, loc, uses_context)?)),
-            "Choice" => choice(obj, loc, scope, uses_context)?,
-            "Wait" => Kind::Wait(wait(obj, loc)?),
+            "Task" => Kind::Task(Box::new(task(obj, lang, loc, uses_context)?)),
+            "Choice" => choice(obj, lang, loc, scope, uses_context)?,
+            "Wait" => Kind::Wait(wait(obj, lang, loc, uses_context)?),
             "Succeed" => Kind::Succeed,
             "Fail" => Kind::Fail {
-                error: fail_field(obj, "Error", loc, uses_context)?,
-                cause: fail_field(obj, "Cause", loc, uses_context)?,
+                error: fail_field(obj, "Error", lang, loc, uses_context)?,
+                cause: fail_field(obj, "Cause", lang, loc, uses_context)?,
             },
             "Parallel" => Kind::Parallel {
                 branches: self.branches(obj, loc)?,
             },
-            "Map" => Kind::Map(Box::new(self.map(obj, loc, uses_context)?)),
+            "Map" => Kind::Map(Box::new(self.map(obj, lang, loc, uses_context)?)),
             other => return Err(Error::invalid(loc, format!("unknown state type {other:?}"))),
         })
     }
@@ -383,23 +380,39 @@ impl Loader {
         }
         Ok(graphs)
     }
+
     fn map(
         &mut self,
         obj: &Map<String, Value>,
+        lang: Lang,
         loc: &str,
         uses_context: &mut bool,
     ) -> Result<MapSpec, Error> {
         let (pobj, ploc, mode) = processor(obj, loc)?;
         let processor = self.graph(pobj, &ploc)?;
-        let items_path = match obj.get("ItemsPath") {
-            None => None,
-            Some(v) => {
+        let items = match (lang, obj.get("ItemsPath"), obj.get("Items")) {
+            (Lang::JsonPath, Some(v), _) => {
                 let p = path_expr(v, &format!("{loc}/ItemsPath"), "ItemsPath")?;
                 if p.path.is_context() {
                     *uses_context = true;
                 }
-                Some(p)
+                Items::Path(p)
             }
+            (Lang::Jsonata, _, Some(v)) => {
+                if !(v.is_array() || v.as_str().is_some_and(is_expression)) {
+                    return Err(Error::invalid(
+                        format!("{loc}/Items"),
+                        "'Items' must be an array or a JSONata expression ({% … %})",
+                    ));
+                }
+                Items::Query(query::Template::load(
+                    v,
+                    "Items",
+                    &format!("{loc}/Items"),
+                    uses_context,
+                )?)
+            }
+            _ => Items::Input,
         };
         let item_selector = match (obj.get("ItemSelector"), obj.get("Parameters")) {
             (Some(_), Some(_)) => {
@@ -408,23 +421,15 @@ impl Loader {
                     "a Map state has either 'ItemSelector' or 'Parameters', not both",
                 ));
             }
-            (Some(v), None) => Some(Template::load(
-                v,
-                &format!("{loc}/ItemSelector"),
-                uses_context,
-            )?),
-            (None, Some(v)) => Some(Template::load(
-                v,
-                &format!("{loc}/Parameters"),
-                uses_context,
-            )?),
+            (Some(v), None) => Some(payload(v, lang, "ItemSelector", loc, uses_context)?),
+            (None, Some(v)) => Some(payload(v, lang, "Parameters", loc, uses_context)?),
             (None, None) => None,
         };
-        let max_concurrency = count_source(obj, "MaxConcurrency", loc, uses_context)?;
-        let tolerated_count = count_source(obj, "ToleratedFailureCount", loc, uses_context)?;
-        let tolerated_percentage = tolerated_percentage(obj, loc, uses_context)?;
-        let batcher = batcher(obj, loc, uses_context)?;
-        let reader = reader(obj, loc, uses_context)?;
+        let max_concurrency = count_source(obj, "MaxConcurrency", lang, loc, uses_context)?;
+        let tolerated_count = count_source(obj, "ToleratedFailureCount", lang, loc, uses_context)?;
+        let tolerated_percentage = tolerated_percentage(obj, lang, loc, uses_context)?;
+        let batcher = batcher(obj, lang, loc, uses_context)?;
+        let reader = reader(obj, lang, loc, uses_context)?;
         if let Some(label) = obj.get("Label") {
             match label.as_str() {
                 Some(l) if !l.is_empty() && l.chars().count() <= 40 => {}
@@ -439,7 +444,7 @@ impl Loader {
         Ok(MapSpec {
             processor,
             mode,
-            items_path,
+            items,
             item_selector,
             max_concurrency,
             tolerated_count,
@@ -450,15 +455,12 @@ impl Loader {
     }
 }
 
-/// `QueryLanguage` on a state: JSONPath, or JSONata (which this engine does not run).
-fn check_query_language(obj: &Map<String, Value>, loc: &str) -> Result<(), Error> {
-    match obj.get("QueryLanguage") {
-        None => Ok(()),
-        Some(Value::String(s)) if s == "JSONPath" => Ok(()),
-        Some(Value::String(s)) if s == "JSONata" => Err(Error::Unsupported {
-            location: loc.into(),
-            message: "'QueryLanguage' JSONata is not supported by this engine; use JSONPath".into(),
-        }),
+/// A `QueryLanguage` field, if present.
+fn query_language(v: Option<&Value>, loc: &str) -> Result<Option<Lang>, Error> {
+    match v {
+        None => Ok(None),
+        Some(Value::String(s)) if s == "JSONPath" => Ok(Some(Lang::JsonPath)),
+        Some(Value::String(s)) if s == "JSONata" => Ok(Some(Lang::Jsonata)),
         Some(other) => Err(Error::invalid(
             loc,
             format!("'QueryLanguage' must be 'JSONPath' or 'JSONata', not {other}"),
@@ -466,62 +468,216 @@ fn check_query_language(obj: &Map<String, Value>, loc: &str) -> Result<(), Error
     }
 }
 
-/// Refuses a field the state's type does not take.
-fn check_state_fields(obj: &Map<String, Value>, kind: &str, loc: &str) -> Result<(), Error> {
+/// A payload template in the state's language: `.$` keys in JSONPath, `{% %}` values in
+/// JSONata.
+fn payload(
+    v: &Value,
+    lang: Lang,
+    field: &str,
+    loc: &str,
+    uses_context: &mut bool,
+) -> Result<Payload, Error> {
+    let floc = format!("{loc}/{field}");
+    Ok(match lang {
+        Lang::JsonPath => Payload::Path(Template::load(v, &floc, uses_context)?),
+        Lang::Jsonata => Payload::Query(query::Template::load(v, field, &floc, uses_context)?),
+    })
+}
+
+/// A JSONata state's (or catcher's, or Choice rule's) `Output`.
+fn output(
+    obj: &Map<String, Value>,
+    lang: Lang,
+    loc: &str,
+    uses_context: &mut bool,
+) -> Result<Option<query::Template>, Error> {
+    match (lang, obj.get("Output")) {
+        (Lang::Jsonata, Some(v)) => Ok(Some(query::Template::load(
+            v,
+            "Output",
+            &format!("{loc}/Output"),
+            uses_context,
+        )?)),
+        _ => Ok(None),
+    }
+}
+
+/// `Assign`: an object whose keys name variables (a JSONPath key ending in `.$` takes its
+/// value from a path or an intrinsic function).
+fn assign(
+    obj: &Map<String, Value>,
+    lang: Lang,
+    loc: &str,
+    uses_context: &mut bool,
+) -> Result<Option<Payload>, Error> {
+    let Some(v) = obj.get("Assign") else {
+        return Ok(None);
+    };
+    let aloc = format!("{loc}/Assign");
+    let Some(map) = v.as_object() else {
+        return Err(Error::invalid(aloc, "'Assign' must be an object"));
+    };
+    let mut seen = std::collections::HashSet::with_capacity(map.len());
+    for key in map.keys() {
+        let name = match lang {
+            Lang::JsonPath => key.strip_suffix(".$").unwrap_or(key),
+            Lang::Jsonata => key,
+        };
+        vars::check_name(name).map_err(|why| {
+            Error::invalid(
+                &aloc,
+                format!("the key '{key}' of 'Assign': '{name}' {why}"),
+            )
+        })?;
+        if !seen.insert(name) {
+            return Err(Error::invalid(
+                &aloc,
+                format!("'Assign' sets the variable '{name}' twice"),
+            ));
+        }
+    }
+    payload(v, lang, "Assign", loc, uses_context).map(Some)
+}
+
+/// The fields JSONPath states take and JSONata states do not, with what replaces each.
+const JSONPATH_ONLY: &[(&str, &str)] = &[
+    (
+        "InputPath",
+        "read '$states.input' in 'Arguments' or 'Output'",
+    ),
+    ("Parameters", "use 'Arguments'"),
+    ("ResultSelector", "use 'Output' with '$states.result'"),
+    ("ResultPath", "use 'Output' or 'Assign'"),
+    ("OutputPath", "use 'Output'"),
+    ("Result", "use 'Output'"),
+    ("ItemsPath", "use 'Items'"),
+    ("SecondsPath", "use 'Seconds' with a JSONata expression"),
+    ("TimestampPath", "use 'Timestamp' with a JSONata expression"),
+    (
+        "TimeoutSecondsPath",
+        "use 'TimeoutSeconds' with a JSONata expression",
+    ),
+    (
+        "HeartbeatSecondsPath",
+        "use 'HeartbeatSeconds' with a JSONata expression",
+    ),
+    (
+        "MaxConcurrencyPath",
+        "use 'MaxConcurrency' with a JSONata expression",
+    ),
+    (
+        "ToleratedFailureCountPath",
+        "use 'ToleratedFailureCount' with a JSONata expression",
+    ),
+    (
+        "ToleratedFailurePercentagePath",
+        "use 'ToleratedFailurePercentage' with a JSONata expression",
+    ),
+    ("ErrorPath", "use 'Error' with a JSONata expression"),
+    ("CausePath", "use 'Cause' with a JSONata expression"),
+];
+
+/// The fields only JSONata states take.
+const JSONATA_ONLY: &[&str] = &["Arguments", "Output", "Items"];
+
+/// Refuses a field the state's type does not take in its query language.
+fn check_state_fields(
+    obj: &Map<String, Value>,
+    kind: &str,
+    lang: Lang,
+    loc: &str,
+) -> Result<(), Error> {
+    let jsonpath = lang == Lang::JsonPath;
     let allowed: Vec<&[&str]> = match kind {
-        "Pass" => vec![
+        "Pass" if jsonpath => vec![
             COMMON,
             IO,
             TRANSITION,
-            &["Result", "ResultPath", "Parameters"],
+            &["Result", "ResultPath", "Parameters", "Assign"],
         ],
+        "Pass" => vec![COMMON, TRANSITION, &["Output", "Assign"]],
         "Task" => vec![
             COMMON,
-            IO,
+            if jsonpath { IO } else { &["Output"] },
             TRANSITION,
-            RESULT,
+            if jsonpath { RESULT } else { &["Arguments"] },
             ERRORS,
             &[
                 "Resource",
                 "TimeoutSeconds",
-                "TimeoutSecondsPath",
                 "HeartbeatSeconds",
-                "HeartbeatSecondsPath",
                 "Credentials",
+                "Assign",
             ],
+            if jsonpath {
+                &["TimeoutSecondsPath", "HeartbeatSecondsPath"]
+            } else {
+                &[]
+            },
         ],
-        "Choice" => vec![COMMON, IO, &["Choices", "Default"]],
+        "Choice" => vec![
+            COMMON,
+            if jsonpath { IO } else { &["Output"] },
+            &["Choices", "Default", "Assign"],
+        ],
         "Wait" => vec![
             COMMON,
-            IO,
+            if jsonpath { IO } else { &["Output"] },
             TRANSITION,
-            &["Seconds", "SecondsPath", "Timestamp", "TimestampPath"],
+            &["Seconds", "Timestamp", "Assign"],
+            if jsonpath {
+                &["SecondsPath", "TimestampPath"]
+            } else {
+                &[]
+            },
         ],
-        "Succeed" => vec![COMMON, IO],
-        "Fail" => vec![COMMON, &["Error", "ErrorPath", "Cause", "CausePath"]],
-        "Parallel" => vec![COMMON, IO, TRANSITION, RESULT, ERRORS, &["Branches"]],
+        "Succeed" => vec![COMMON, if jsonpath { IO } else { &["Output"] }],
+        "Fail" => vec![
+            COMMON,
+            &["Error", "Cause"],
+            if jsonpath {
+                &["ErrorPath", "CausePath"]
+            } else {
+                &[]
+            },
+        ],
+        "Parallel" => vec![
+            COMMON,
+            if jsonpath { IO } else { &["Output"] },
+            TRANSITION,
+            if jsonpath { RESULT } else { &["Arguments"] },
+            ERRORS,
+            &["Branches", "Assign"],
+        ],
         "Map" => vec![
             COMMON,
-            IO,
+            if jsonpath { IO } else { &["Output"] },
             TRANSITION,
-            RESULT,
+            if jsonpath { RESULT } else { &["Items"] },
             ERRORS,
             &[
                 "ItemProcessor",
                 "Iterator",
-                "ItemsPath",
                 "ItemSelector",
                 "ItemReader",
                 "ItemBatcher",
                 "ResultWriter",
                 "MaxConcurrency",
-                "MaxConcurrencyPath",
                 "ToleratedFailureCount",
-                "ToleratedFailureCountPath",
                 "ToleratedFailurePercentage",
-                "ToleratedFailurePercentagePath",
                 "Label",
+                "Assign",
             ],
+            if jsonpath {
+                &[
+                    "ItemsPath",
+                    "MaxConcurrencyPath",
+                    "ToleratedFailureCountPath",
+                    "ToleratedFailurePercentagePath",
+                ]
+            } else {
+                &[]
+            },
         ],
         other => {
             return Err(Error::invalid(
@@ -534,18 +690,22 @@ fn check_state_fields(obj: &Map<String, Value>, kind: &str, loc: &str) -> Result
     };
 
     for key in obj.keys() {
-        if !allowed.iter().any(|set| set.contains(&key.as_str())) {
-            let hint = match key.as_str() {
-                "Assign" | "Arguments" | "Output" | "Items" => {
-                    " (variables and JSONata fields are not supported by this engine)"
-                }
-                _ => "",
-            };
-            return Err(Error::invalid(
-                loc,
-                format!("field '{key}' is not supported in a {kind} state{hint}"),
-            ));
+        if allowed.iter().any(|set| set.contains(&key.as_str())) {
+            continue;
         }
+        // A field of the other language is refused with the diagnostic
+        // ValidateStateMachineDefinition gives (as measured against AWS and reported in
+        // https://github.com/floci-io/floci/issues/2968), then what to write instead.
+        let message = match JSONPATH_ONLY.iter().find(|(f, _)| f == key) {
+            Some((_, instead)) if !jsonpath => format!(
+                "The QueryLanguage is set to 'JSONata', but field '{key}' is only supported for the 'JSONPath' QueryLanguage ({instead})"
+            ),
+            _ if jsonpath && JSONATA_ONLY.contains(&key.as_str()) => format!(
+                "The QueryLanguage is set to 'JSONPath', but field '{key}' is only supported for the 'JSONata' QueryLanguage (set \"QueryLanguage\": \"JSONata\" to use it)"
+            ),
+            _ => format!("field '{key}' is not supported in a {kind} state"),
+        };
+        return Err(Error::invalid(loc, message));
     }
     Ok(())
 }
@@ -635,17 +795,10 @@ fn processor<'v>(
         }
         Some(_) => return Err(Error::invalid(ploc, "'ProcessorConfig' must be an object")),
     };
+    // The tolerated-failure fields are accepted on an inline Map too, as AWS records
+    // (an inline Map fails at its first failed iteration whatever they say).
     if mode == MapMode::Inline {
-        for f in [
-            "ItemReader",
-            "ItemBatcher",
-            "ResultWriter",
-            "ToleratedFailureCount",
-            "ToleratedFailureCountPath",
-            "ToleratedFailurePercentage",
-            "ToleratedFailurePercentagePath",
-            "Label",
-        ] {
+        for f in ["ItemReader", "ItemBatcher", "ResultWriter", "Label"] {
             if obj.contains_key(f) {
                 return Err(Error::invalid(
                     loc,
@@ -660,9 +813,16 @@ fn processor<'v>(
 /// `ToleratedFailurePercentage` or its `…Path`.
 fn tolerated_percentage(
     obj: &Map<String, Value>,
+    lang: Lang,
     loc: &str,
     uses_context: &mut bool,
 ) -> Result<Option<Source<f64>>, Error> {
+    let field = "ToleratedFailurePercentage";
+    if let Some(v) = obj.get(field)
+        && let Some(q) = field_query(v, lang, field, &format!("{loc}/{field}"), uses_context)?
+    {
+        return Ok(Some(Source::Query(q)));
+    }
     let tolerated_percentage = match (
         obj.get("ToleratedFailurePercentage"),
         obj.get("ToleratedFailurePercentagePath"),
@@ -696,6 +856,7 @@ fn tolerated_percentage(
 /// A Distributed Map's `ItemBatcher`.
 fn batcher(
     obj: &Map<String, Value>,
+    lang: Lang,
     loc: &str,
     uses_context: &mut bool,
 ) -> Result<Option<Batcher>, Error> {
@@ -703,19 +864,19 @@ fn batcher(
         None => None,
         Some(Value::Object(b)) => {
             let bloc = format!("{loc}/ItemBatcher");
-            check_fields(
-                b,
-                &bloc,
-                &[
+            let fields: &[&str] = match lang {
+                Lang::JsonPath => &[
                     "MaxItemsPerBatch",
                     "MaxItemsPerBatchPath",
                     "MaxInputBytesPerBatch",
                     "MaxInputBytesPerBatchPath",
                     "BatchInput",
                 ],
-            )?;
-            let max_items = count_source(b, "MaxItemsPerBatch", &bloc, uses_context)?;
-            let max_bytes = count_source(b, "MaxInputBytesPerBatch", &bloc, uses_context)?;
+                Lang::Jsonata => &["MaxItemsPerBatch", "MaxInputBytesPerBatch", "BatchInput"],
+            };
+            check_fields(b, &bloc, fields)?;
+            let max_items = count_source(b, "MaxItemsPerBatch", lang, &bloc, uses_context)?;
+            let max_bytes = count_source(b, "MaxInputBytesPerBatch", lang, &bloc, uses_context)?;
             if max_items.is_none() && max_bytes.is_none() {
                 return Err(Error::invalid(
                     bloc,
@@ -724,11 +885,7 @@ fn batcher(
             }
             let batch_input = match b.get("BatchInput") {
                 None => None,
-                Some(v) => Some(Template::load(
-                    v,
-                    &format!("{bloc}/BatchInput"),
-                    uses_context,
-                )?),
+                Some(v) => Some(payload(v, lang, "BatchInput", &bloc, uses_context)?),
             };
             Some(Batcher {
                 max_items,
@@ -744,6 +901,7 @@ fn batcher(
 /// A Distributed Map's `ItemReader`.
 fn reader(
     obj: &Map<String, Value>,
+    lang: Lang,
     loc: &str,
     uses_context: &mut bool,
 ) -> Result<Option<Reader>, Error> {
@@ -751,7 +909,11 @@ fn reader(
         None => None,
         Some(Value::Object(r)) => {
             let rloc = format!("{loc}/ItemReader");
-            check_fields(r, &rloc, &["Resource", "Parameters", "ReaderConfig"])?;
+            let arguments = match lang {
+                Lang::JsonPath => "Parameters",
+                Lang::Jsonata => "Arguments",
+            };
+            check_fields(r, &rloc, &["Resource", arguments, "ReaderConfig"])?;
             let Some(resource) = r.get("Resource").and_then(Value::as_str) else {
                 return Err(Error::invalid(
                     rloc,
@@ -759,19 +921,19 @@ fn reader(
                 ));
             };
             check_arn(resource, &rloc)?;
-            let parameters = match r.get("Parameters") {
+            let parameters = match r.get(arguments) {
                 None => None,
-                Some(v) => Some(Template::load(
-                    v,
-                    &format!("{rloc}/Parameters"),
-                    uses_context,
-                )?),
+                Some(v) => Some(payload(v, lang, arguments, &rloc, uses_context)?),
             };
             let max_items = match r.get("ReaderConfig") {
                 None => None,
-                Some(Value::Object(c)) => {
-                    count_source(c, "MaxItems", &format!("{rloc}/ReaderConfig"), uses_context)?
-                }
+                Some(Value::Object(c)) => count_source(
+                    c,
+                    "MaxItems",
+                    lang,
+                    &format!("{rloc}/ReaderConfig"),
+                    uses_context,
+                )?,
                 Some(_) => {
                     return Err(Error::invalid(rloc, "'ReaderConfig' must be an object"));
                 }
@@ -787,12 +949,14 @@ fn reader(
     Ok(reader)
 }
 
+/// Refuses any field but `allowed`, in ValidateStateMachineDefinition's words (as measured
+/// against AWS and reported in https://github.com/floci-io/floci/issues/2968).
 fn check_fields(obj: &Map<String, Value>, loc: &str, allowed: &[&str]) -> Result<(), Error> {
     for key in obj.keys() {
         if !allowed.contains(&key.as_str()) {
             return Err(Error::invalid(
                 loc,
-                format!("field '{key}' is not supported here"),
+                format!("Field '{key}' is not supported"),
             ));
         }
     }
@@ -825,7 +989,7 @@ fn result_path(v: &Value, loc: &str) -> Result<ResultPath, Error> {
         Value::String(s) if s == "$" => Ok(ResultPath::Replace),
         v => {
             let p = path_expr(v, loc, "ResultPath")?;
-            if p.path.is_context() || !p.path.is_reference() {
+            if p.path.root() != crate::path::Root::Input || !p.path.is_reference() {
                 return Err(Error::invalid(
                     loc,
                     format!(
@@ -866,9 +1030,15 @@ fn reference(
 fn count_source(
     obj: &Map<String, Value>,
     field: &str,
+    lang: Lang,
     loc: &str,
     uses_context: &mut bool,
 ) -> Result<Option<Source<u64>>, Error> {
+    if let Some(v) = obj.get(field)
+        && let Some(q) = field_query(v, lang, field, &format!("{loc}/{field}"), uses_context)?
+    {
+        return Ok(Some(Source::Query(q)));
+    }
     let path_field = format!("{field}Path");
     match (obj.get(field), obj.get(&path_field)) {
         (Some(_), Some(_)) => Err(Error::invalid(
@@ -890,6 +1060,22 @@ fn count_source(
     }
 }
 
+/// A field of a JSONata state given as a `{% %}` expression rather than a literal.
+fn field_query(
+    v: &Value,
+    lang: Lang,
+    field: &str,
+    floc: &str,
+    uses_context: &mut bool,
+) -> Result<Option<Query>, Error> {
+    match (lang, v) {
+        (Lang::Jsonata, Value::String(s)) if is_expression(s) => {
+            Query::load(s, field, floc, uses_context).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
 fn check_arn(resource: &str, loc: &str) -> Result<(), Error> {
     let parts: Vec<&str> = resource.splitn(6, ':').collect();
     if parts.len() < 6
@@ -906,7 +1092,12 @@ fn check_arn(resource: &str, loc: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn task(obj: &Map<String, Value>, loc: &str, uses_context: &mut bool) -> Result<Task, Error> {
+fn task(
+    obj: &Map<String, Value>,
+    lang: Lang,
+    loc: &str,
+    uses_context: &mut bool,
+) -> Result<Task, Error> {
     let Some(resource) = obj.get("Resource") else {
         return Err(Error::invalid(loc, "these fields are required: [Resource]"));
     };
@@ -932,8 +1123,8 @@ fn task(obj: &Map<String, Value>, loc: &str, uses_context: &mut bool) -> Result<
         (service.to_owned(), rest.to_owned(), false)
     };
     let wait_for_task_token = resource.ends_with(".waitForTaskToken");
-    let timeout = seconds_source(obj, "TimeoutSeconds", loc, uses_context)?;
-    let heartbeat = seconds_source(obj, "HeartbeatSeconds", loc, uses_context)?;
+    let timeout = seconds_source(obj, "TimeoutSeconds", lang, loc, uses_context)?;
+    let heartbeat = seconds_source(obj, "HeartbeatSeconds", lang, loc, uses_context)?;
     if let (Some(Source::Literal(t)), Some(Source::Literal(h))) = (&timeout, &heartbeat) {
         if h >= t {
             return Err(Error::invalid(
@@ -959,9 +1150,15 @@ fn task(obj: &Map<String, Value>, loc: &str, uses_context: &mut bool) -> Result<
 fn seconds_source(
     obj: &Map<String, Value>,
     field: &str,
+    lang: Lang,
     loc: &str,
     uses_context: &mut bool,
 ) -> Result<Option<Source<u64>>, Error> {
+    if let Some(v) = obj.get(field)
+        && let Some(q) = field_query(v, lang, field, &format!("{loc}/{field}"), uses_context)?
+    {
+        return Ok(Some(Source::Query(q)));
+    }
     let path_field = format!("{field}Path");
     match (obj.get(field), obj.get(&path_field)) {
         (Some(_), Some(_)) => Err(Error::invalid(
@@ -985,6 +1182,7 @@ fn seconds_source(
 
 fn choice(
     obj: &Map<String, Value>,
+    lang: Lang,
     loc: &str,
     scope: &Scope,
     uses_context: &mut bool,
@@ -1001,9 +1199,26 @@ fn choice(
     let mut rules = Vec::with_capacity(choices.len());
     for (i, c) in choices.iter().enumerate() {
         let cloc = format!("{loc}/Choices/{i}");
-        let (rule, next) = load_rule(c, &cloc, true, uses_context)?;
-        let next = next.unwrap_or_default();
-        rules.push((rule, scope.resolve(&next, &format!("{cloc}/Next"), "Next")?));
+        let (test, next) = match lang {
+            Lang::JsonPath => {
+                let (rule, next) = load_rule(c, &cloc, true, uses_context)?;
+                (Test::Rule(rule), next.unwrap_or_default())
+            }
+            Lang::Jsonata => condition(c, &cloc, uses_context)?,
+        };
+        let (assign, output) = match c.as_object() {
+            Some(rule) => (
+                assign(rule, lang, &cloc, uses_context)?,
+                output(rule, lang, &cloc, uses_context)?,
+            ),
+            None => (None, None),
+        };
+        rules.push(Choice {
+            test,
+            next: scope.resolve(&next, &format!("{cloc}/Next"), "Next")?,
+            assign,
+            output,
+        });
     }
     let default = match obj.get("Default") {
         None => None,
@@ -1021,7 +1236,64 @@ fn choice(
     })
 }
 
-fn wait(obj: &Map<String, Value>, loc: &str) -> Result<Wait, Error> {
+/// A JSONata Choice rule: `Condition` (an expression, or `true`/`false`) and `Next`.
+fn condition(v: &Value, loc: &str, uses_context: &mut bool) -> Result<(Test, String), Error> {
+    let Some(rule) = v.as_object() else {
+        return Err(Error::invalid(loc, "a choice rule must be an object"));
+    };
+    for key in rule.keys() {
+        if !matches!(
+            key.as_str(),
+            "Condition" | "Next" | "Assign" | "Output" | "Comment"
+        ) {
+            let hint = if key == "Variable" || key == "And" || key == "Or" || key == "Not" {
+                " (it is a JSONPath rule field, and this state uses JSONata: use 'Condition')"
+            } else {
+                ""
+            };
+            return Err(Error::invalid(
+                loc,
+                format!("field '{key}' is not supported in a JSONata choice rule{hint}"),
+            ));
+        }
+    }
+    let test = match rule.get("Condition") {
+        None => {
+            return Err(Error::invalid(
+                loc,
+                "these fields are required: [Condition]",
+            ));
+        }
+        Some(Value::Bool(b)) => Source::Literal(*b),
+        Some(Value::String(s)) if is_expression(s) => Source::Query(Query::load(
+            s,
+            "Condition",
+            &format!("{loc}/Condition"),
+            uses_context,
+        )?),
+        Some(other) => {
+            return Err(Error::invalid(
+                format!("{loc}/Condition"),
+                format!(
+                    "'Condition' must be true, false or a JSONata expression ({{% … %}}), not {other}"
+                ),
+            ));
+        }
+    };
+    let next = match rule.get("Next") {
+        Some(Value::String(n)) => n.clone(),
+        Some(_) => return Err(Error::invalid(loc, "'Next' must be a string")),
+        None => return Err(Error::invalid(loc, "these fields are required: [Next]")),
+    };
+    Ok((Test::Condition(test), next))
+}
+
+fn wait(
+    obj: &Map<String, Value>,
+    lang: Lang,
+    loc: &str,
+    uses_context: &mut bool,
+) -> Result<Wait, Error> {
     let fields: Vec<&str> = ["Seconds", "SecondsPath", "Timestamp", "TimestampPath"]
         .into_iter()
         .filter(|f| obj.contains_key(*f))
@@ -1035,7 +1307,12 @@ fn wait(obj: &Map<String, Value>, loc: &str) -> Result<Wait, Error> {
     let field = fields[0];
     let v = &obj[field];
     let floc = format!("{loc}/{field}");
-    let mut ignored = false;
+    if let Some(q) = field_query(v, lang, field, &floc, uses_context)? {
+        return Ok(match field {
+            "Seconds" => Wait::SecondsQuery(q),
+            _ => Wait::TimestampQuery(q),
+        });
+    }
     Ok(match field {
         "Seconds" => Wait::Seconds(v.as_u64().filter(|s| *s <= 99_999_999).ok_or_else(|| {
             Error::invalid(
@@ -1048,17 +1325,23 @@ fn wait(obj: &Map<String, Value>, loc: &str) -> Result<Wait, Error> {
                 .and_then(timestamp::parse)
                 .ok_or_else(|| Error::invalid(&floc, "string does not match RFC3339 timestamp"))?,
         ),
-        "SecondsPath" => Wait::SecondsPath(reference(v, &floc, field, &mut ignored)?),
-        _ => Wait::TimestampPath(reference(v, &floc, field, &mut ignored)?),
+        "SecondsPath" => Wait::SecondsPath(reference(v, &floc, field, uses_context)?),
+        _ => Wait::TimestampPath(reference(v, &floc, field, uses_context)?),
     })
 }
 
 fn fail_field(
     obj: &Map<String, Value>,
     field: &str,
+    lang: Lang,
     loc: &str,
     uses_context: &mut bool,
 ) -> Result<Option<Source<String>>, Error> {
+    if let Some(v) = obj.get(field)
+        && let Some(q) = field_query(v, lang, field, &format!("{loc}/{field}"), uses_context)?
+    {
+        return Ok(Some(Source::Query(q)));
+    }
     let path_field = format!("{field}Path");
     match (obj.get(field), obj.get(&path_field)) {
         (Some(_), Some(_)) => Err(Error::invalid(
@@ -1211,7 +1494,13 @@ fn retriers(v: &Value, loc: &str) -> Result<Vec<Retrier>, Error> {
     Ok(out)
 }
 
-fn catchers(v: &Value, loc: &str, scope: &Scope) -> Result<Vec<Catcher>, Error> {
+fn catchers(
+    v: &Value,
+    lang: Lang,
+    loc: &str,
+    scope: &Scope,
+    uses_context: &mut bool,
+) -> Result<Vec<Catcher>, Error> {
     let Some(list) = v.as_array() else {
         return Err(Error::invalid(loc, "'Catch' must be an array"));
     };
@@ -1221,11 +1510,11 @@ fn catchers(v: &Value, loc: &str, scope: &Scope) -> Result<Vec<Catcher>, Error> 
         let Some(obj) = c.as_object() else {
             return Err(Error::invalid(cloc, "a catcher must be an object"));
         };
-        check_fields(
-            obj,
-            &cloc,
-            &["ErrorEquals", "Next", "ResultPath", "Comment"],
-        )?;
+        let fields: &[&str] = match lang {
+            Lang::JsonPath => &["ErrorEquals", "Next", "ResultPath", "Assign", "Comment"],
+            Lang::Jsonata => &["ErrorEquals", "Next", "Output", "Assign", "Comment"],
+        };
+        check_fields(obj, &cloc, fields)?;
         let errors = error_equals(obj, &cloc, i + 1 == list.len())?;
         let next = match obj.get("Next") {
             Some(Value::String(n)) => scope.resolve(n, &format!("{cloc}/Next"), "Next")?,
@@ -1245,6 +1534,8 @@ fn catchers(v: &Value, loc: &str, scope: &Scope) -> Result<Vec<Catcher>, Error> 
             errors,
             next,
             result_path,
+            assign: assign(obj, lang, &cloc, uses_context)?,
+            output: output(obj, lang, &cloc, uses_context)?,
         });
     }
     Ok(out)
@@ -1267,7 +1558,7 @@ fn check_reachable(graph: &Graph, prefix: &str) -> Result<(), Error> {
         stack.extend(s.next);
         stack.extend(s.catch.iter().map(|c| c.next));
         if let Kind::Choice { choices, default } = &s.kind {
-            stack.extend(choices.iter().map(|(_, n)| *n));
+            stack.extend(choices.iter().map(|c| c.next));
             stack.extend(*default);
         }
     }

@@ -9,6 +9,7 @@ use crate::StatesError;
 use crate::choice::Rule;
 use crate::history::StateType;
 use crate::intrinsics::Intrinsic;
+use crate::query::{self, Query};
 use crate::template::Template;
 use crate::timestamp::Nanos;
 
@@ -34,12 +35,28 @@ pub(crate) enum ResultPath {
     Path(PathExpr),
 }
 
-/// A value given literally, by a path, or (for Fail) by an intrinsic function.
+/// A value given literally, by a path, (for Fail) by an intrinsic function, or in a JSONata
+/// state by an expression.
 #[derive(Debug)]
 pub(crate) enum Source<T> {
     Literal(T),
     Path(PathExpr),
     Intrinsic(Intrinsic),
+    Query(Query),
+}
+
+/// The query language a state's fields are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    JsonPath,
+    Jsonata,
+}
+
+/// A payload built from a template: JSONPath's (`.$` keys) or JSONata's (`{% %}` values).
+#[derive(Debug)]
+pub(crate) enum Payload {
+    Path(Template),
+    Query(query::Template),
 }
 
 #[derive(Debug)]
@@ -52,11 +69,18 @@ pub(crate) struct Graph {
 pub(crate) struct State {
     pub name: Arc<str>,
     pub kind: Kind,
+    pub lang: Lang,
+    /// JSONPath's fields; `$` (the identity) in a JSONata state.
     pub input_path: Selector,
     pub output_path: Selector,
     pub result_path: ResultPath,
-    pub parameters: Option<Template>,
+    /// `Parameters`, or a JSONata state's `Arguments`.
+    pub parameters: Option<Payload>,
     pub result_selector: Option<Template>,
+    /// A JSONata state's `Output`.
+    pub output: Option<query::Template>,
+    /// `Assign`: the variables the state sets when it exits.
+    pub assign: Option<Payload>,
     /// `None` is `End: true` (or a terminal state type).
     pub next: Option<usize>,
     pub retry: Vec<Retrier>,
@@ -75,7 +99,7 @@ pub(crate) enum Kind {
     },
     Task(Box<Task>),
     Choice {
-        choices: Vec<(Rule, usize)>,
+        choices: Vec<Choice>,
         default: Option<usize>,
     },
     Wait(Wait),
@@ -106,6 +130,22 @@ impl Kind {
     }
 }
 
+/// One rule of a Choice state, with what it does when it matches.
+#[derive(Debug)]
+pub(crate) struct Choice {
+    pub test: Test,
+    pub next: usize,
+    pub assign: Option<Payload>,
+    pub output: Option<query::Template>,
+}
+
+/// A Choice rule's test: JSONPath's comparisons, or a JSONata `Condition`.
+#[derive(Debug)]
+pub(crate) enum Test {
+    Rule(Rule),
+    Condition(Source<bool>),
+}
+
 #[derive(Debug)]
 pub(crate) struct Task {
     pub resource: Arc<str>,
@@ -126,6 +166,21 @@ pub(crate) enum Wait {
     SecondsPath(PathExpr),
     Timestamp(Nanos),
     TimestampPath(PathExpr),
+    /// A JSONata state's `Seconds` expression.
+    SecondsQuery(Query),
+    /// A JSONata state's `Timestamp` expression.
+    TimestampQuery(Query),
+}
+
+/// What a Map iterates over.
+#[derive(Debug)]
+pub(crate) enum Items {
+    /// The state input (after `InputPath`).
+    Input,
+    /// `ItemsPath`.
+    Path(PathExpr),
+    /// A JSONata state's `Items`.
+    Query(query::Template),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,8 +193,8 @@ pub(crate) enum MapMode {
 pub(crate) struct MapSpec {
     pub processor: Graph,
     pub mode: MapMode,
-    pub items_path: Option<PathExpr>,
-    pub item_selector: Option<Template>,
+    pub items: Items,
+    pub item_selector: Option<Payload>,
     pub max_concurrency: Option<Source<u64>>,
     pub tolerated_count: Option<Source<u64>>,
     pub tolerated_percentage: Option<Source<f64>>,
@@ -151,13 +206,13 @@ pub(crate) struct MapSpec {
 pub(crate) struct Batcher {
     pub max_items: Option<Source<u64>>,
     pub max_bytes: Option<Source<u64>>,
-    pub batch_input: Option<Template>,
+    pub batch_input: Option<Payload>,
 }
 
 #[derive(Debug)]
 pub(crate) struct Reader {
     pub resource: Arc<str>,
-    pub parameters: Option<Template>,
+    pub parameters: Option<Payload>,
     pub max_items: Option<Source<u64>>,
 }
 
@@ -204,4 +259,7 @@ pub(crate) struct Catcher {
     pub errors: ErrorEquals,
     pub next: usize,
     pub result_path: ResultPath,
+    pub assign: Option<Payload>,
+    /// A JSONata catcher's `Output`; the error output when absent.
+    pub output: Option<query::Template>,
 }

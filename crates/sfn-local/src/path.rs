@@ -124,24 +124,74 @@ pub(crate) struct PathExpr {
 }
 
 impl PathExpr {
-    /// Evaluates against the state input (`$…`) or the context object (`$$…`), borrowing when
-    /// the path selects one existing value.
+    /// Evaluates against the state input (`$…`), the context object (`$$…`) or a variable
+    /// (`$name…`), borrowing when the path selects one existing value.
     pub fn eval<'v>(
         &self,
         input: &'v Value,
-        context: &'v Value,
+        docs: Documents<'v>,
     ) -> Result<Cow<'v, Value>, PathError> {
-        self.path.eval_cow(input, context)
+        self.path.eval_in(input, docs)
     }
 
     /// AWS's message for a path that selected nothing:
     /// `Invalid path '$.x' : No results for path: $['x']`.
-    pub fn not_found(&self, input: &Value, context: &Value) -> String {
+    pub fn not_found(&self, input: &Value, docs: Documents<'_>) -> String {
         let detail = self
             .path
-            .not_found_detail(input, context)
+            .not_found_detail_in(input, docs)
             .unwrap_or_else(|| format!("No results for path: {}", self.path.normalized()));
         format!("Invalid path '{}' : {detail}", self.text)
+    }
+}
+
+/// Workflow variables, by name (without the `$`), as a path's `$name` root reads them.
+pub trait Variables: Sync {
+    /// The variable's value, if it is defined where the path is evaluated.
+    fn variable(&self, name: &str) -> Option<&Value>;
+}
+
+/// No variables at all.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoVariables;
+
+impl Variables for NoVariables {
+    fn variable(&self, _: &str) -> Option<&Value> {
+        None
+    }
+}
+
+impl Variables for Map<String, Value> {
+    fn variable(&self, name: &str) -> Option<&Value> {
+        self.get(name)
+    }
+}
+
+/// What a path reads besides the state input: the context object (`$$`) and the workflow
+/// variables (`$name`).
+#[derive(Clone, Copy)]
+pub struct Documents<'a> {
+    /// The context object.
+    pub context: &'a Value,
+    /// The variables in scope.
+    pub variables: &'a dyn Variables,
+}
+
+impl<'a> Documents<'a> {
+    /// The context object and no variables.
+    pub fn context(context: &'a Value) -> Self {
+        Documents {
+            context,
+            variables: &NoVariables,
+        }
+    }
+}
+
+impl fmt::Debug for Documents<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Documents")
+            .field("context", self.context)
+            .finish_non_exhaustive()
     }
 }
 
@@ -152,6 +202,8 @@ pub enum Root {
     Input,
     /// `$$`: the context object.
     Context,
+    /// `$name`: a workflow variable (see [`Path::variable`]).
+    Variable,
 }
 
 /// One step of a path.
@@ -182,6 +234,8 @@ pub(crate) enum Segment {
 pub struct Path {
     text: Box<str>,
     root: Root,
+    /// The variable a `$name…` path reads; empty for the other roots.
+    variable: Box<str>,
     segments: Vec<Segment>,
     definite: bool,
     /// Only names and indexes: resolvable by borrowing, without building anything.
@@ -191,7 +245,9 @@ pub struct Path {
 
 impl PartialEq for Path {
     fn eq(&self, other: &Self) -> bool {
-        self.root == other.root && self.segments == other.segments
+        self.root == other.root
+            && self.variable == other.variable
+            && self.segments == other.segments
     }
 }
 
@@ -214,15 +270,15 @@ impl Path {
     ///
     /// Surrounding whitespace is ignored, as Jayway ignores it.
     pub fn parse(text: &str) -> Result<Path, PathError> {
-        let (root, segments) =
+        let (root, variable, segments) =
             parse::parse_path(text.trim()).map_err(|reason| PathError::Syntax {
                 path: text.to_owned(),
                 reason,
             })?;
-        Ok(Path::from_parts(text, root, segments))
+        Ok(Path::from_parts(text, root, variable, segments))
     }
 
-    fn from_parts(text: &str, root: Root, segments: Vec<Segment>) -> Path {
+    fn from_parts(text: &str, root: Root, variable: &str, segments: Vec<Segment>) -> Path {
         let simple = segments
             .iter()
             .all(|s| matches!(s, Segment::Name(_) | Segment::Index(_)));
@@ -234,6 +290,7 @@ impl Path {
         Path {
             text: text.into(),
             root,
+            variable: variable.into(),
             definite: is_definite(&segments),
             simple,
             reference,
@@ -254,6 +311,11 @@ impl Path {
     /// Whether the path reads the context object (`$$…`).
     pub fn is_context(&self) -> bool {
         self.root == Root::Context
+    }
+
+    /// The workflow variable a `$name…` path reads.
+    pub fn variable(&self) -> Option<&str> {
+        (self.root == Root::Variable).then_some(&*self.variable)
     }
 
     /// Whether the path is a Reference Path: only names and non-negative single indexes, so
@@ -280,19 +342,21 @@ impl Path {
     /// backslash (which would escape the closing quote), has no bracket form and its
     /// normalised text does not parse back; every other path round-trips.
     pub fn normalized(&self) -> String {
-        let mut out = String::from(match self.root {
-            Root::Input => "$",
-            Root::Context => "$$",
-        });
+        let mut out = match self.root {
+            Root::Input => "$".to_owned(),
+            Root::Context => "$$".to_owned(),
+            Root::Variable => format!("${}", self.variable),
+        };
         write_segments(&mut out, &self.segments);
         out
     }
 
-    /// Picks the document this path reads.
-    fn doc<'a>(&self, input: &'a Value, context: &'a Value) -> &'a Value {
+    /// Picks the document this path reads: `None` for a variable that is not defined.
+    fn doc<'a>(&self, input: &'a Value, docs: Documents<'a>) -> Option<&'a Value> {
         match self.root {
-            Root::Input => input,
-            Root::Context => context,
+            Root::Input => Some(input),
+            Root::Context => Some(docs.context),
+            Root::Variable => docs.variables.variable(&self.variable),
         }
     }
 
@@ -310,7 +374,7 @@ impl Path {
 
     /// Like [`Path::get`], choosing between the input and the context object by the root.
     pub fn resolve<'a>(&self, input: &'a Value, context: &'a Value) -> Option<&'a Value> {
-        self.get(self.doc(input, context))
+        self.get(self.doc(input, Documents::context(context))?)
     }
 
     /// Evaluates the path: `$…` against `input`, `$$…` against `context`.
@@ -327,7 +391,19 @@ impl Path {
         input: &'a Value,
         context: &'a Value,
     ) -> Result<Cow<'a, Value>, PathError> {
-        let doc = self.doc(input, context);
+        self.eval_in(input, Documents::context(context))
+    }
+
+    /// [`Path::eval_cow`] with workflow variables: a `$name…` path reads the variable, and
+    /// finds nothing when it is not defined.
+    pub fn eval_in<'a>(
+        &self,
+        input: &'a Value,
+        docs: Documents<'a>,
+    ) -> Result<Cow<'a, Value>, PathError> {
+        let Some(doc) = self.doc(input, docs) else {
+            return Err(self.not_found());
+        };
         if self.simple {
             return get_simple(&self.segments, doc)
                 .map(Cow::Borrowed)
@@ -346,10 +422,21 @@ impl Path {
     /// `Invalid path '<path>' : `), e.g. `No results for path: $['NoSuchInputPath']` or
     /// `Missing property in path $['a']`. `None` when the path does resolve, or is indefinite.
     pub fn not_found_detail(&self, input: &Value, context: &Value) -> Option<String> {
+        self.not_found_detail_in(input, Documents::context(context))
+    }
+
+    /// [`Path::not_found_detail`] with workflow variables.
+    pub fn not_found_detail_in(&self, input: &Value, docs: Documents<'_>) -> Option<String> {
+        let Some(doc) = self.doc(input, docs) else {
+            return Some(format!(
+                "The variable '{}' is not defined in this scope",
+                self.variable
+            ));
+        };
         if !self.definite {
             return None;
         }
-        walk_definite(&self.segments, self.doc(input, context)).err()
+        walk_definite(&self.segments, doc).err()
     }
 
     fn not_found(&self) -> PathError {
@@ -362,8 +449,14 @@ impl Path {
     /// whole document, missing objects on the way are created, and writing through anything
     /// but an object (or an existing array element) fails with [`PathError::CannotSet`].
     pub fn set(&self, doc: &mut Value, value: Value) -> Result<(), PathError> {
-        if self.root == Root::Context {
-            return Err(self.cannot_set("the context object cannot be written".into()));
+        match self.root {
+            Root::Input => {}
+            Root::Context => {
+                return Err(self.cannot_set("the context object cannot be written".into()));
+            }
+            Root::Variable => {
+                return Err(self.cannot_set("a variable is written by Assign, not a path".into()));
+            }
         }
         if !self.reference {
             return Err(PathError::NotReference {
@@ -924,6 +1017,51 @@ mod tests {
     }
 
     #[test]
+    fn variable_paths() {
+        let vars = json!({"order": {"items": [{"sku": "A"}, {"sku": "B"}]}, "n": 2});
+        let Value::Object(vars) = vars else {
+            unreachable!()
+        };
+        let docs = Documents {
+            context: &Value::Null,
+            variables: &vars,
+        };
+        let eval = |text: &str| {
+            let path = Path::parse(text).unwrap();
+            path.eval_in(&json!({"order": "input"}), docs)
+                .map(Cow::into_owned)
+        };
+        assert_eq!(
+            Path::parse("$order.items").unwrap().variable(),
+            Some("order")
+        );
+        assert_eq!(Path::parse("$.order").unwrap().variable(), None);
+        assert_eq!(eval("$order.items[1].sku"), Ok(json!("B")));
+        assert_eq!(eval("$order.items[*].sku"), Ok(json!(["A", "B"])));
+        assert_eq!(eval("$n"), Ok(json!(2)));
+        assert_eq!(eval("$.order"), Ok(json!("input")));
+        assert!(eval("$missing").is_err());
+        let missing = Path::parse("$missing.a").unwrap();
+        assert_eq!(
+            missing.not_found_detail_in(&json!({}), docs).as_deref(),
+            Some("The variable 'missing' is not defined in this scope")
+        );
+        assert_eq!(
+            Path::parse("$order.items[0]").unwrap().normalized(),
+            "$order['items'][0]"
+        );
+        assert!(
+            Path::parse("$order.items[0]")
+                .unwrap()
+                .set(&mut json!({}), json!(1))
+                .is_err()
+        );
+        for bad in ["$1a", "$a-b", "$a b", "$states.x"] {
+            assert!(Path::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn escapes_in_bracket_names_are_verbatim() {
         // Recorded on AWS: base_scenarios__escape_sequence_parsing__ESCAPE_SEQUENCES_JSONPATH.
         yields!(r#"$['Test\""Name"']"#, {"Test\\\"\"Name\"": "Value\"\\"}, "Value\"\\");
@@ -1089,7 +1227,7 @@ mod tests {
     fn syntax_errors() {
         syntax!("");
         syntax!("a");
-        syntax!("$a");
+        syntax!("$a b");
         syntax!("$.");
         syntax!("$..");
         syntax!("$.a.");

@@ -1,15 +1,15 @@
 //! Payload templates: `Parameters`, `ResultSelector`, `ItemSelector`, `BatchInput`.
 //!
 //! A key ending in `.$` takes its value from a path (`$…` on the input, `$$…` on the context
-//! object) or an intrinsic function call (`States.…`), parsed once at load time. Subtrees
+//! object, `$name…` on a workflow variable) or an intrinsic function call (`States.…`),
+//! parsed once at load time. Subtrees
 //! without such keys are kept as ready-made values and cloned as a whole.
 
 use serde_json::{Map, Value};
 
 use crate::Error;
 use crate::intrinsics::{Intrinsic, RandomSource};
-use crate::path::Path;
-use crate::path::PathExpr;
+use crate::path::{Documents, Path, PathExpr};
 
 #[derive(Debug)]
 pub(crate) enum Template {
@@ -62,11 +62,11 @@ impl Template {
         }
     }
 
-    /// Fills the template in against `input` and `context`.
+    /// Fills the template in against `input`, the context object and the variables.
     pub fn eval(
         &self,
         input: &Value,
-        context: &Value,
+        docs: Documents<'_>,
         rng: &mut dyn RandomSource,
     ) -> Result<Value, TemplateError> {
         match self {
@@ -74,17 +74,17 @@ impl Template {
             Template::Object(entries) => {
                 let mut out = Map::new();
                 for (key, t) in entries {
-                    out.insert(key.to_string(), t.eval(input, context, rng)?);
+                    out.insert(key.to_string(), t.eval(input, docs, rng)?);
                 }
                 Ok(Value::Object(out))
             }
             Template::Array(items) => Ok(Value::Array(
                 items
                     .iter()
-                    .map(|t| t.eval(input, context, rng))
+                    .map(|t| t.eval(input, docs, rng))
                     .collect::<Result<_, _>>()?,
             )),
-            Template::Path { field, path } => match path.eval(input, context) {
+            Template::Path { field, path } => match path.eval(input, docs) {
                 Ok(v) => Ok(v.into_owned()),
                 Err(_) => Err(TemplateError::PathNotFound {
                     field: field.clone(),
@@ -93,7 +93,7 @@ impl Template {
             },
             Template::Intrinsic(function) => {
                 function
-                    .eval(input, context, rng)
+                    .eval_in(input, docs, rng)
                     .map_err(|e| TemplateError::Intrinsic {
                         error: e.error_name().to_string(),
                         message: e.cause(),

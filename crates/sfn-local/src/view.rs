@@ -137,14 +137,14 @@ impl<'a> StateView<'a> {
         match &state.kind {
             Kind::Choice { choices, default } => {
                 let rules = self.source().get("Choices").and_then(Value::as_array);
-                for (index, (_, next)) in choices.iter().enumerate() {
+                for (index, next) in choices.iter().map(|c| c.next).enumerate() {
                     let rule = rules.and_then(|r| r.get(index)).unwrap_or(&Value::Null);
                     out.push(Transition {
                         kind: TransitionKind::Choice {
                             index,
                             rule: rule_text(rule),
                         },
-                        target: scope.at(*next),
+                        target: scope.at(next),
                     });
                 }
                 if let Some(next) = default {

@@ -99,3 +99,8 @@ fn jsonpath_category() {
 fn invalid_category() {
     category("invalid", 14);
 }
+
+#[test]
+fn jsonata_category() {
+    category("jsonata", 141);
+}

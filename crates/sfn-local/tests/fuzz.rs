@@ -6,7 +6,8 @@
 //! FUZZ_SECONDS=600 cargo test --release -p sfn-local --test tests fuzz::jsonpath -- --ignored --nocapture
 //! ```
 //!
-//! (targets: `fuzz::jsonpath`, `fuzz::intrinsics`, `fuzz::definitions`, `fuzz::limits`).
+//! (targets: `fuzz::jsonpath`, `fuzz::intrinsics`, `fuzz::definitions`, `fuzz::limits`,
+//! `fuzz::jsonata`).
 //! `FUZZ_SEED` picks the first round's seed; a failure prints the seed that reproduces it.
 //! Each prints the process's peak resident memory when it ends.
 
@@ -412,4 +413,32 @@ fn definitions() {
             Ok(())
         },
     );
+}
+
+/// JSONata machines with generated expressions in every field, on generated inputs (the
+/// generators of `jsonata::no_expression_or_input_panics_the_engine`), each run bounded in
+/// real time on a usual stack. The generators themselves need a large one.
+#[test]
+#[ignore = "a time-bounded fuzz run; see the module doc"]
+fn jsonata() {
+    let runner = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(|| {
+            fuzz(
+                "jsonata",
+                (crate::jsonata::machine(), crate::jsonata::input()),
+                |(definition, input)| {
+                    let outcome = crate::jsonata::run_bounded(definition, input)
+                        .map_err(TestCaseError::fail)?;
+                    if let Some(execution) = outcome {
+                        crate::jsonata::check_finished(&execution).map_err(TestCaseError::fail)?;
+                    }
+                    Ok(())
+                },
+            )
+        })
+        .expect("spawns the fuzz runner");
+    if let Err(panic) = runner.join() {
+        std::panic::resume_unwind(panic);
+    }
 }

@@ -1,4 +1,5 @@
-//! Properties: no JSON input makes the engine panic on any conformance definition.
+//! Properties: no JSON input makes the engine panic on any conformance definition, JSONPath
+//! or JSONata.
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -45,9 +46,10 @@ fn no_input_panics_any_conformance_definition() {
     };
     let machines: Vec<StateMachine> = cases
         .iter()
+        .chain(load_category("jsonata").iter())
         .filter_map(|c| StateMachine::from_value(&c.definition).ok())
         .collect();
-    assert!(machines.len() > 700);
+    assert!(machines.len() > 850);
     let options = ExecuteOptions::new().virtual_start(0).history(true);
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
         cases: 200,

@@ -3,6 +3,7 @@
 mod common;
 mod conformance;
 mod fuzz;
+mod jsonata;
 mod limits;
 mod properties;
 mod workflow;

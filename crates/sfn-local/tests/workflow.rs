@@ -441,3 +441,57 @@ fn history_events_round_trip_through_json() {
     assert!(HistoryEvent::from_json(&json!({"id": 1})).is_err());
     assert!(HistoryEvent::from_json(&json!({"id": 1, "type": "BogusStateEntered"})).is_err());
 }
+
+/// The TaskScheduled parameters of every task, with the generated order id left out.
+fn task_parameters(history: &[HistoryEvent]) -> Vec<Value> {
+    history
+        .iter()
+        .filter_map(|e| match &e.details {
+            EventDetails::TaskScheduled { parameters, .. } => {
+                let mut p = parameters.clone();
+                if let Some(id) = p.pointer_mut("/Item/OrderId/S") {
+                    *id = json!("<order id>");
+                }
+                Some(p)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_jsonata_twin_does_what_the_jsonpath_workflow_does() {
+    let twin = StateMachine::from_json(include_str!("fixtures/order.bench.jsonata.asl.json"))
+        .expect("the JSONata twin loads");
+    let (handlers, _) = stand_ins();
+    let jsonpath = run(&machine(), input(), handlers);
+    let (handlers, _) = stand_ins();
+    let jsonata = run(&twin, input(), handlers);
+    assert_eq!(
+        jsonata.status,
+        Status::Succeeded,
+        "{:?} {:?}",
+        jsonata.error,
+        jsonata.cause
+    );
+    assert_eq!(jsonata.output, jsonpath.output);
+    assert_eq!(
+        task_parameters(&jsonata.history),
+        task_parameters(&jsonpath.history)
+    );
+    assert_eq!(types(&jsonata.history), types(&jsonpath.history));
+
+    // A declined charge takes the catcher in both.
+    let jsonpath = run(&machine(), input(), flaky(1, "PaymentError"));
+    let jsonata = run(&twin, input(), flaky(1, "PaymentError"));
+    assert_eq!(
+        put_items(&jsonata.history)[0]["Item"]["State"]["S"],
+        "PAYMENT_FAILED"
+    );
+    assert_eq!(jsonata.status, jsonpath.status);
+    assert_eq!(jsonata.output, jsonpath.output);
+    assert_eq!(
+        task_parameters(&jsonata.history),
+        task_parameters(&jsonpath.history)
+    );
+}

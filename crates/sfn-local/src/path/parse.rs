@@ -108,18 +108,30 @@ impl<'s> Cursor<'s> {
     }
 }
 
-/// Parses a whole path: `$` or `$$`, then its steps.
-pub(super) fn parse_path(src: &str) -> Result<(Root, Vec<Segment>), String> {
+/// Parses a whole path: `$`, `$$` or `$name` (a workflow variable), then its steps. The
+/// variable's name is returned with the root (empty for the other roots).
+pub(super) fn parse_path(src: &str) -> Result<(Root, &str, Vec<Segment>), String> {
     let mut c = Cursor::new(src);
-    let root = if c.eat_str("$$") {
-        Root::Context
+    let (root, variable) = if c.eat_str("$$") {
+        (Root::Context, "")
     } else if c.eat(b'$') {
-        Root::Input
+        match c.peek() {
+            None | Some(b'.' | b'[') => (Root::Input, ""),
+            Some(_) => {
+                let start = c.pos;
+                while c.peek().is_some_and(|b| !matches!(b, b'.' | b'[')) {
+                    c.bump_char();
+                }
+                let name = c.src.get(start..c.pos).unwrap_or("");
+                crate::vars::check_name(name).map_err(|why| format!("'${name}' {why}"))?;
+                (Root::Variable, name)
+            }
+        }
     } else {
         return Err("a path must start with '$'".to_owned());
     };
     let segments = parse_segments(&mut c, Mode::Top)?;
-    Ok((root, segments))
+    Ok((root, variable, segments))
 }
 
 /// Reads steps until the path ends (the text ends at the top; any character that starts no
