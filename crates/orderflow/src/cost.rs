@@ -945,10 +945,13 @@ mod tests {
 
     #[test]
     fn logged_events_leave_the_execution_data_out() {
-        let event = json!({"id": 3, "previousEventId": 2, "type": "TaskScheduled",
+        let event = HistoryEvent::from_json(
+            &json!({"id": 3, "previousEventId": 2, "type": "TaskScheduled",
             "timestamp": "2026-11-24T00:00:00.000Z",
             "taskScheduledEventDetails": {"resource": "invoke", "resourceType": "lambda",
-                "region": "us-east-1", "parameters": "{\"cardNumber\":\"5555555555554444\"}"}});
+                "region": "us-east-1", "parameters": "{\"cardNumber\":\"5555555555554444\"}"}}),
+        )
+        .expect("an event");
         let bytes = log_event_bytes(&event, "arn:aws:states:us-east-1:1:execution:m:n", 26.0);
         let without_overhead = bytes - 26.0;
         let line = json!({"id": "3", "type": "TaskScheduled",
