@@ -34,6 +34,14 @@ pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
 /// (<https://docs.aws.amazon.com/step-functions/latest/dg/bp-history-limit.html>).
 pub const MAX_HISTORY_EVENTS: u64 = 25_000;
 
+/// The most memory the documents a kept history holds may take (inputs, outputs, parameters,
+/// errors and causes, as this engine holds them in memory). AWS documents no such quota: each
+/// document is at most 256 KiB and a history at most 25,000 events, so a history of retries
+/// that each send a large input could grow to gigabytes. This engine's own bound, so that no
+/// definition or input can exhaust memory; past it the execution fails `States.Runtime`, as
+/// at the event quota.
+pub const MAX_HISTORY_DATA_BYTES: u64 = 1 << 30;
+
 /// The most levels of nesting a state's input, output or result may have. Serialising,
 /// copying and dropping a JSON value recurse once per level, so without a bound a document
 /// built up over many states (a loop wrapping its input, a `ResultPath` of many steps) would
@@ -271,6 +279,8 @@ pub(crate) struct Failure {
 enum Halt {
     /// The history reached [`ExecuteOptions::max_history_events`].
     HistoryLimit(u64),
+    /// The kept history's documents reached [`MAX_HISTORY_DATA_BYTES`].
+    HistoryData(u64),
     /// The real time of [`ExecuteOptions::wall_clock_limit`] has passed.
     WallClock(std::time::Duration),
     /// The state machine's `TimeoutSeconds` has passed in real time.
@@ -298,6 +308,13 @@ impl Failure {
             Halt::HistoryLimit(events) => (
                 StatesError::Runtime.name(),
                 format!("The execution reached the maximum number of history events ({events})."),
+            ),
+            Halt::HistoryData(bytes) => (
+                StatesError::Runtime.name(),
+                format!(
+                    "The execution's history reached {} MiB of data, the most this engine keeps for one execution.",
+                    bytes >> 20
+                ),
             ),
             Halt::WallClock(limit) => (
                 StatesError::Timeout.name(),
@@ -356,6 +373,10 @@ struct Recorder {
     limit: u64,
     /// Set once an event was refused at the limit.
     full: std::sync::atomic::AtomicBool,
+    /// The memory the kept events' documents take, approximately.
+    data_bytes: AtomicU64,
+    /// Set once `data_bytes` passed [`MAX_HISTORY_DATA_BYTES`].
+    data_full: std::sync::atomic::AtomicBool,
 }
 
 impl Recorder {
@@ -365,6 +386,30 @@ impl Recorder {
             events: keep.then(|| Mutex::new(Vec::with_capacity(64))),
             limit,
             full: std::sync::atomic::AtomicBool::new(false),
+            data_bytes: AtomicU64::new(0),
+            data_full: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Counts a kept event's documents; past the budget the execution halts at its next step.
+    fn keep_data(&self, details: &EventDetails) {
+        let total = self
+            .data_bytes
+            .fetch_add(details.footprint(), Ordering::Relaxed)
+            .saturating_add(details.footprint());
+        if total > MAX_HISTORY_DATA_BYTES {
+            self.data_full.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Why the history can take no more, if it cannot.
+    fn exhausted(&self) -> Option<Halt> {
+        if self.full.load(Ordering::Relaxed) {
+            Some(Halt::HistoryLimit(self.limit))
+        } else if self.data_full.load(Ordering::Relaxed) {
+            Some(Halt::HistoryData(MAX_HISTORY_DATA_BYTES))
+        } else {
+            None
         }
     }
 
@@ -735,6 +780,7 @@ impl<'a> Run<'a> {
                 timestamp_millis: self.clock.now_millis(),
                 details: details(),
             };
+            track.rec.keep_data(&event.details);
             lock(events).push(event);
         }
         track.prev = id;
@@ -762,8 +808,8 @@ impl<'a> Run<'a> {
     /// Why the execution must stop now, if it must: its history is full, or its time in the
     /// real world is up.
     fn halt(&self, rec: &Recorder) -> Option<Failure> {
-        if rec.is_full() {
-            return Some(Failure::halted(Halt::HistoryLimit(rec.limit)));
+        if let Some(halt) = rec.exhausted() {
+            return Some(Failure::halted(halt));
         }
         match self.deadline {
             Some((at, why)) if std::time::Instant::now() >= at => Some(Failure::halted(why)),

@@ -223,6 +223,79 @@ pub enum EventDetails {
 }
 
 impl EventDetails {
+    /// About how much memory the event's documents and texts take, in bytes: what the engine
+    /// counts against [`MAX_HISTORY_DATA_BYTES`](crate::MAX_HISTORY_DATA_BYTES).
+    pub fn footprint(&self) -> u64 {
+        use EventDetails::*;
+        let text = |s: &str| s.len() as u64;
+        let maybe = |s: &Option<String>| s.as_deref().map_or(0, text);
+        let base = std::mem::size_of::<EventDetails>() as u64;
+        base + match self {
+            ExecutionStarted { input, role_arn } => value_footprint(input) + text(role_arn),
+            ExecutionSucceeded { output }
+            | LambdaFunctionSucceeded { output }
+            | TaskSucceeded { output, .. } => value_footprint(output),
+            StateEntered { input, .. } | LambdaFunctionScheduled { input, .. } => {
+                value_footprint(input)
+            }
+            StateExited {
+                output,
+                assigned_variables,
+                ..
+            } => {
+                value_footprint(output)
+                    + assigned_variables
+                        .iter()
+                        .map(|(k, v)| text(k) + value_footprint(v))
+                        .sum::<u64>()
+            }
+            TaskScheduled { parameters, .. } => value_footprint(parameters),
+            ExecutionFailed { error, cause }
+            | ExecutionTimedOut { error, cause }
+            | MapRunFailed { error, cause } => maybe(error) + maybe(cause),
+            TaskFailed { error, cause, .. }
+            | TaskTimedOut { error, cause, .. }
+            | LambdaFunctionFailed { error, cause }
+            | LambdaFunctionTimedOut { error, cause } => text(error) + maybe(cause),
+            EvaluationFailed {
+                error,
+                cause,
+                location,
+                ..
+            } => text(error) + maybe(cause) + maybe(location),
+            Other {
+                details: Some((_, v)),
+                ..
+            } => value_footprint(v),
+            _ => 0,
+        }
+    }
+}
+
+/// About how much memory `value` takes as a `serde_json::Value`: one node per value, plus
+/// the bytes of its strings and keys. Iterative, so any depth is safe.
+fn value_footprint(value: &Value) -> u64 {
+    let node = std::mem::size_of::<Value>() as u64;
+    let mut total = 0u64;
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        total += node;
+        match v {
+            Value::String(s) => total += s.len() as u64,
+            Value::Array(items) => stack.extend(items),
+            Value::Object(members) => {
+                for (k, v) in members {
+                    total += k.len() as u64 + node;
+                    stack.push(v);
+                }
+            }
+            _ => {}
+        }
+    }
+    total
+}
+
+impl EventDetails {
     /// The AWS event type, e.g. `TaskStateEntered`.
     pub fn event_type(&self) -> String {
         use EventDetails::*;

@@ -1,4 +1,4 @@
-//! AWS's execution limits, and the engine's own bounds where AWS documents none (#11): a
+//! AWS's execution limits, and the engine's own bounds where AWS documents none: a
 //! definition or a run that would exhaust the stack or memory ends with an error instead.
 
 use std::time::Duration;
@@ -6,8 +6,8 @@ use std::time::Duration;
 use futures::future::FutureExt;
 use serde_json::{Value, json};
 use sfn_local::{
-    EventDetails, ExecuteOptions, Execution, Handlers, MAX_DEPTH, MAX_HISTORY_EVENTS, StateMachine,
-    Status, TaskFailure, TaskRequest,
+    EventDetails, ExecuteOptions, Execution, Handlers, MAX_DEPTH, MAX_HISTORY_DATA_BYTES,
+    MAX_HISTORY_EVENTS, StateMachine, Status, TaskFailure, TaskRequest,
 };
 
 fn run(definition: Value, input: Value, options: ExecuteOptions) -> Execution {
@@ -90,6 +90,43 @@ fn endless_retries_end_at_the_history_limit_and_no_catch_sees_it() {
     );
     assert_eq!(execution.status, Status::Failed);
     assert_eq!(execution.cause, Some(history_limit_cause()));
+}
+
+/// Retries that each schedule a large input would keep gigabytes of parameters well before
+/// the event quota: the kept history's documents are bounded too.
+#[test]
+fn retries_of_a_large_input_end_at_the_history_data_limit() {
+    let mut handlers = Handlers::new();
+    handlers
+        .register("arn:aws:states:::lambda:invoke", |_: TaskRequest| {
+            async { Err(TaskFailure::new("Boom", "always")) }.boxed()
+        })
+        .expect("registers");
+    // About 130 KB as JSON, under the 256 KiB payload limit; some 2 MB as values in memory.
+    let input = json!({"items": vec![0; 65_000]});
+    let execution = run(
+        json!({"StartAt": "Try", "States": {
+            "Try": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                    "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 99_999_999,
+                               "BackoffRate": 1.0}],
+                    "End": true}}}),
+        input,
+        ExecuteOptions::new().handlers(handlers),
+    );
+    assert_eq!(execution.status, Status::Failed);
+    assert_eq!(execution.error.as_deref(), Some("States.Runtime"));
+    let cause = execution.cause.clone().unwrap_or_default();
+    assert!(
+        cause.contains(&format!("{} MiB of data", MAX_HISTORY_DATA_BYTES >> 20)),
+        "{cause}"
+    );
+    let kept: u64 = execution
+        .history
+        .iter()
+        .map(|e| e.details.footprint())
+        .sum();
+    assert!(kept <= MAX_HISTORY_DATA_BYTES + (8 << 20), "{kept}");
+    assert!((execution.history.len() as u64) < MAX_HISTORY_EVENTS);
 }
 
 #[test]
