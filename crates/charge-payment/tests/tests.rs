@@ -169,7 +169,7 @@ async fn charges_once_per_order_through_the_dynamodb_ledger() {
 }
 
 /// Whatever log filter the environment sets, in `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`, no card
-/// number reaches the function's logs, not even through the runtime's raw-event record (#11).
+/// number reaches the function's logs, not even through the runtime's raw-event record.
 #[tokio::test]
 async fn no_log_filter_shows_a_card_number() {
     let events = [

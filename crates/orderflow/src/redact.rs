@@ -146,7 +146,7 @@ mod tests {
         ] {
             redacted(json!(id), json!(id));
         }
-        // Glued to letters, dotted, in full-width digits, as a number: still a card (#11).
+        // Glued to letters, dotted, in full-width digits, as a number: still a card.
         redacted(json!("ref4111111111111111"), json!("ref************1111"));
         redacted(json!("4111.1111.1111.1111"), json!("****.****.****.1111"));
         redacted(json!("4111:1111:1111:1111"), json!("****:****:****:1111"));

@@ -1,5 +1,5 @@
 //! A card number planted anywhere in an order, in any common form, appears in no record,
-//! notification, ledger row, stored history, log line or CLI output (#11).
+//! notification, ledger row, stored history, log line or CLI output.
 //!
 //! The property runs a bounded number of cases in `cargo test`; for a long run:
 //! `PLANTED_CARD_SECONDS=600 cargo test --release -p orderflow --test planted_card -- --ignored --nocapture`.

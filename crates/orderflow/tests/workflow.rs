@@ -1000,7 +1000,7 @@ fn the_entry_names_every_ending_of_processing() {
 
 /// `kill -9` in the middle of `orderflow load` leaves the interrupted executions visible as
 /// RUNNING, and a later load over the same store reports every record one of them wrote
-/// (#11: executions used to be written only when they ended, so a crash left records,
+/// (executions used to be written only when they ended, so a crash left records,
 /// notifications and charges that no execution accounted for, and a rerun saw nothing).
 #[test]
 fn a_crash_during_a_load_leaves_visible_running_executions() {

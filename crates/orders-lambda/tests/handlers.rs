@@ -116,7 +116,7 @@ async fn check_stock_answers() {
 #[tokio::test]
 async fn check_stock_answers_only_validated_fields_and_replaces_old_levels() {
     // Fields the function does not read are not passed on: they could carry anything,
-    // a card number included (#11).
+    // a card number included.
     let event = json!({"items": [{"itemId": "a", "price": 19.99, "itemDescription": "", "colour": "red", "quantityInStock": 99}]});
     let answer = stock(event).await.expect("answers");
     assert_eq!(answer[0].get("colour"), None);

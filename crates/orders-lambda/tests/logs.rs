@@ -159,7 +159,7 @@ fn emit_raw_event(payload: &str) {
 }
 
 /// Span, field and target directives enable the runtime's raw-event record past any level
-/// cap; the functions' subscriber drops it whatever the directive (#11).
+/// cap; the functions' subscriber drops it whatever the directive.
 #[test]
 fn no_log_directive_writes_the_raw_event() {
     let payload = r#"{"paymentDetails":{"cardNumber":"5555555555554444"}}"#;

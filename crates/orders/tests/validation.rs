@@ -279,7 +279,7 @@ fn reads_the_reference_amounts_exactly() {
 }
 
 /// A card number in any field but `cardNumber` is refused, whatever its form, and the message
-/// names the field without repeating the value (#11).
+/// names the field without repeating the value.
 #[test]
 fn card_numbers_outside_the_card_number_field() {
     let forms = [

@@ -1416,7 +1416,7 @@ mod tests {
                    [], [], [null], [null], {"a": 1, "b": 2}, {"b": 2, "a": 1}, {"a": 1, "b": 1}]},
             [null, true, false, 1, 1.1, 0, "HelloWorld", [], [null], {"a": 1, "b": 2}, {"a": 1, "b": 1}]);
         fails!("States.ArrayUnique($.v)", {"v": 1}, "States.IntrinsicFailure");
-        // Large arrays (#11: this was quadratic): 20,000 items, half of them repeats,
+        // Large arrays (this was quadratic): 20,000 items, half of them repeats,
         // objects repeated with their members in another order.
         let items: Vec<Value> = (0..20_000)
             .map(|i| match i % 4 {
@@ -1531,7 +1531,7 @@ mod tests {
         fin!("MathAdd", (-3.5), 0, (-3));
         gives!("States.MathAdd($.Iterations, -1)", {"Iterations": 1}, 0);
         gives!("States.MathAdd(2147483646, 1)", {}, 2147483647);
-        // The sum stays in the operands' range (#11).
+        // The sum stays in the operands' range.
         fails!(
             "States.MathAdd(2147483647, 1)",
             {},

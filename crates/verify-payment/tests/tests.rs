@@ -144,7 +144,7 @@ async fn answers_the_sample_events_through_the_runtime_api() {
 }
 
 /// Whatever log filter the environment sets, in `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`, no card
-/// number reaches the function's logs, not even through the runtime's raw-event record (#11).
+/// number reaches the function's logs, not even through the runtime's raw-event record.
 #[tokio::test]
 async fn no_log_filter_shows_a_card_number() {
     let events = [
