@@ -14,12 +14,7 @@ pub struct Case {
 }
 
 /// What the corpus's absence skips, as the skip report names it.
-<<<<<<< HEAD
-const CORPUS_TESTS: &str =
-    "the engine against the AWS-recorded conformance cases (jsonpath and invalid categories)";
-=======
 const CORPUS_TESTS: &str = "the engine against the AWS-recorded conformance cases (jsonpath, invalid and jsonata categories)";
->>>>>>> b3377de (Conformance skip report names the jsonata category)
 
 /// All cases of a category (`jsonpath`, `invalid`, …) of the AWS-recorded conformance corpus
 /// (`ORDERFLOW_CONFORMANCE_DIR`, else `../shared/conformance` beside the repository), sorted by
