@@ -224,11 +224,10 @@ impl SimulatedGateway {
         // functions refuse in any field but cardNumber. Such a digest is drawn again with a
         // salt (one more part), so tokens stay deterministic; one in a thousand per draw
         // makes the bound unreachable in practice.
-        let mut salt = String::new();
         for round in 0..MAX_TOKEN_DRAWS {
+            let salt = round.to_string();
             let mut salted: Vec<&str> = parts.to_vec();
             if round > 0 {
-                salt = round.to_string();
                 salted.push(&salt);
             }
             let token = format!("{TOKEN_PREFIX}{mark}{}", digest(&salted));
