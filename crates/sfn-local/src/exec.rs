@@ -393,10 +393,11 @@ impl Recorder {
 
     /// Counts a kept event's documents; past the budget the execution halts at its next step.
     fn keep_data(&self, details: &EventDetails) {
+        let bytes = details.footprint();
         let total = self
             .data_bytes
-            .fetch_add(details.footprint(), Ordering::Relaxed)
-            .saturating_add(details.footprint());
+            .fetch_add(bytes, Ordering::Relaxed)
+            .saturating_add(bytes);
         if total > MAX_HISTORY_DATA_BYTES {
             self.data_full.store(true, Ordering::Relaxed);
         }
