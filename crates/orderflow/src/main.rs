@@ -10,11 +10,12 @@ use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-mod bench_protocol;
-mod cost;
-mod exec;
-mod inspect;
-mod run;
+mod commands;
+
+use commands::{
+    ListArgs, bench_protocol, cost, exec, executions, graph, history, load, notifications, orders,
+    run,
+};
 
 #[derive(Parser)]
 #[command(
@@ -43,20 +44,20 @@ enum Command {
     /// Process an order through the order workflow and show every state it passed through.
     Run(run::RunArgs),
     /// List the order records.
-    Orders(inspect::ListArgs),
+    Orders(ListArgs),
     /// List the published notifications.
-    Notifications(inspect::ListArgs),
+    Notifications(ListArgs),
     /// List the executions.
-    Executions(inspect::ListArgs),
+    Executions(ListArgs),
     /// Show an execution's history.
-    History(inspect::HistoryArgs),
+    History(history::HistoryArgs),
     /// Draw the state machine, with an execution's path coloured.
-    Graph(inspect::GraphArgs),
+    Graph(graph::GraphArgs),
     /// Count an order's billable AWS units and price them per million orders.
     Cost(cost::CostArgs),
     /// Run many orders through the workflow, with injected faults, and check that none was
     /// lost or charged twice.
-    Load(orderflow::load::LoadArgs),
+    Load(load::LoadArgs),
     /// Run the bench-peers protocol in-process and print one protocol record.
     #[command(hide = true)]
     BenchProtocol(bench_protocol::BenchArgs),
@@ -84,12 +85,12 @@ fn main() -> ExitCode {
         Command::BenchProtocol(args) => bench_protocol::run(args),
         Command::Cost(args) => cost::run(args),
         Command::Run(args) => run::run(args, &cli.store),
-        Command::Load(args) => orderflow::load::command(args, &cli.store, store_given),
-        Command::Orders(args) => inspect::orders(args, &cli.store),
-        Command::Notifications(args) => inspect::notifications(args, &cli.store),
-        Command::Executions(args) => inspect::executions(args, &cli.store),
-        Command::History(args) => inspect::history(args, &cli.store),
-        Command::Graph(args) => inspect::graph(args, &cli.store),
+        Command::Load(args) => load::run(args, &cli.store, store_given),
+        Command::Orders(args) => orders::run(args, &cli.store),
+        Command::Notifications(args) => notifications::run(args, &cli.store),
+        Command::Executions(args) => executions::run(args, &cli.store),
+        Command::History(args) => history::run(args, &cli.store),
+        Command::Graph(args) => graph::run(args, &cli.store),
     };
     match outcome {
         Ok(code) => code,
@@ -103,8 +104,19 @@ fn main() -> ExitCode {
 /// 3 when anything in the error's chain is the environment failing, else 2 (see `main`).
 fn exit_code(error: &anyhow::Error) -> u8 {
     use aws_emulator::StoreError;
+    use order_workflow::workflow::WorkflowError;
     let environment = error.chain().any(|cause| {
-        if let Some(store) = cause.downcast_ref::<StoreError>() {
+        // The workflow's error is transparent over these two, so the chain holds it instead.
+        let workflow = cause.downcast_ref::<WorkflowError>();
+        let store = cause.downcast_ref::<StoreError>().or(match workflow {
+            Some(WorkflowError::Store(e)) => Some(e),
+            _ => None,
+        });
+        let endpoint = cause.downcast_ref::<sfn_aws::Error>().or(match workflow {
+            Some(WorkflowError::Endpoint(e)) => Some(e),
+            _ => None,
+        });
+        if let Some(store) = store {
             return matches!(
                 store,
                 StoreError::CreateDir { .. }
@@ -116,7 +128,7 @@ fn exit_code(error: &anyhow::Error) -> u8 {
             );
         }
         matches!(
-            cause.downcast_ref::<sfn_aws::Error>(),
+            endpoint,
             Some(
                 sfn_aws::Error::Transport { .. }
                     | sfn_aws::Error::Service { .. }

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use orderflow::workflow::{TABLE_KEY, TABLE_NAME, TOPIC_NAME};
+use order_workflow::{TABLE_KEY, TABLE_NAME, TOPIC_NAME};
 use serde_json::Value;
 use sfn_aws::AwsClients;
 use sfn_aws::testing::Moto;

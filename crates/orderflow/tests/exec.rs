@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../sfn-local/tests/fixtures")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../order-workflow/tests/fixtures")
 }
 
 fn exec(args: &[&str]) -> Output {

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use aws_emulator::Store;
-use orderflow::workflow::{DEFINITION, TABLE_NAME, Time, Workflow};
+use order_workflow::{TABLE_NAME, Workflow};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
@@ -236,8 +236,9 @@ fn check_case(
     let text = written(pan, form);
     let order = planted(place, &text, pan);
     let store = Store::in_memory().map_err(|e| e.to_string())?;
-    let flow =
-        Workflow::local(store.clone(), DEFINITION, Time::Virtual).map_err(|e| e.to_string())?;
+    let flow = runtime
+        .block_on(Workflow::builder(store.clone()).build())
+        .map_err(|e| e.to_string())?;
     let logs = Captured::default();
     let run = {
         let _guard = tracing::subscriber::set_default(orders_lambda::subscriber(

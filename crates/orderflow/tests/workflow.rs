@@ -392,7 +392,7 @@ fn graph_colours_an_execution() {
 #[test]
 fn a_function_failing_after_its_retries_ends_as_an_error_record_and_notification() {
     use aws_emulator::Store;
-    use orderflow::workflow::{DEFINITION, Time, Workflow};
+    use order_workflow::Workflow;
 
     // A loopback port nothing listens on: every invocation fails with
     // Lambda.SdkClientException, which the definition retries and then catches.
@@ -413,15 +413,11 @@ fn a_function_failing_after_its_retries_ends_as_an_error_record_and_notification
             .build()
             .await
             .expect("clients");
-        let flow = Workflow::connect(
-            store.clone(),
-            DEFINITION,
-            Time::Virtual,
-            Some(&lambda),
-            None,
-        )
-        .await
-        .expect("the workflow");
+        let flow = Workflow::builder(store.clone())
+            .lambda_endpoint(&lambda)
+            .build()
+            .await
+            .expect("the workflow");
         let order = serde_json::from_str(
             &std::fs::read_to_string(repo().join("events/order.json")).expect("event"),
         )
@@ -834,7 +830,7 @@ fn the_entry_names_every_ending_of_processing() {
     use std::sync::{Arc, Mutex};
 
     use futures::future::BoxFuture;
-    use orderflow::workflow::{ENTRY_DEFINITION, substitute};
+    use order_workflow::workflow::{ENTRY_DEFINITION, substitute};
     use serde_json::json;
     use sfn_local::{ExecuteOptions, Handlers, StateMachine, TaskFailure, TaskRequest};
 
@@ -1100,5 +1096,61 @@ fn an_unusable_store_exits_3_and_a_wrong_name_2() {
         Some(2),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The states of a `run` table: the first column of each row between the header and the
+/// blank line before `status`.
+fn table_states(text: &str) -> Vec<String> {
+    text.lines()
+        .skip_while(|line| !line.trim_start().starts_with("STATE "))
+        .skip(1)
+        .take_while(|line| !line.trim().is_empty())
+        .map(|line| {
+            let name = line.trim_start();
+            // Columns are two spaces or more apart; a state name has single spaces only.
+            name.split("  ").next().unwrap_or(name).trim().to_owned()
+        })
+        .collect()
+}
+
+/// The README's sample output of `orderflow run` is the run of the sample order: the same
+/// states in the same order, its `…` standing for the Map's further iterations.
+#[test]
+fn the_readme_sample_run_matches_a_run_of_the_sample_order() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("the README");
+    let sample = readme
+        .split("$ cargo run -p orderflow -- run\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README shows a run of the sample order");
+    let shown = table_states(sample);
+    assert!(shown.len() > 10, "the README's table: {shown:?}");
+
+    let store = tempfile::tempdir().expect("a temporary store");
+    let out = orderflow(store.path(), &["run", "--virtual-time"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ran = table_states(&String::from_utf8_lossy(&out.stdout));
+
+    let mut rest = ran.iter();
+    for state in &shown {
+        if state == "…" {
+            continue;
+        }
+        // States the README leaves out may only be further Map iterations.
+        let found = rest.by_ref().find(|s| *s == state || !s.contains("[item "));
+        assert_eq!(
+            found.map(String::as_str),
+            Some(state.as_str()),
+            "the README shows {state:?} where the run has {found:?}; the run: {ran:?}"
+        );
+    }
+    assert!(
+        rest.all(|s| s.contains("[item ")),
+        "the run has states after the README's last: {ran:?}"
     );
 }

@@ -6,4 +6,3 @@ mod fuzz;
 mod jsonata;
 mod limits;
 mod properties;
-mod workflow;

@@ -1,7 +1,5 @@
 //! Helpers shared by the integration tests.
 
-pub mod standins;
-
 use serde_json::Value;
 
 /// One recorded case.

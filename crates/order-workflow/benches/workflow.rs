@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use aws_emulator::Store;
 use criterion::{Criterion, Throughput};
-use orderflow::workflow::{DEFINITION, Time, Workflow};
+use order_workflow::Workflow;
 use serde_json::{Value, json};
 
 // The same allocator as the `orderflow` binary, so the figures are the CLI's.
@@ -26,7 +26,7 @@ const ORDER: &str = include_str!("../../../events/order.json");
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
 fn workflow(store: Store) -> Workflow {
-    Workflow::local(store, DEFINITION, Time::Virtual)
+    futures::executor::block_on(Workflow::builder(store).build())
         .unwrap_or_else(|e| panic!("the order workflow must load: {e:#}"))
 }
 

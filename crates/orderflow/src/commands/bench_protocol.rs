@@ -11,7 +11,7 @@ use anyhow::{Context as _, bail};
 use serde_json::{Value, json};
 use sfn_local::{ExecuteOptions, StateMachine, Status};
 
-use orderflow::standins::stand_ins;
+use order_workflow::standins::stand_ins;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {

@@ -5,15 +5,15 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::Value;
 use sfn_local::{ExecuteOptions, StateMachine, Status};
 
-#[path = "../tests/common/standins.rs"]
-mod standins;
+use order_workflow::standins;
 
 fn order_workflow(c: &mut Criterion) {
     let machine = StateMachine::from_json(include_str!("../tests/fixtures/order.bench.asl.json"))
         .unwrap_or_else(|e| panic!("the bench definition must load: {e}"));
     let input: Value = serde_json::from_str(include_str!("../tests/fixtures/input.json"))
         .unwrap_or_else(|e| panic!("the bench input must be JSON: {e}"));
-    let (handlers, _calls) = standins::stand_ins();
+    let (handlers, _calls) =
+        standins::stand_ins().unwrap_or_else(|e| panic!("the stand-ins register: {e}"));
     let quiet = ExecuteOptions::new().handlers(handlers).virtual_start(0);
     let with_history = quiet.clone();
     let quiet = quiet.history(false);

@@ -6,10 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
 use std::time::{Duration, SystemTime};
 
-use anyhow::Context as _;
 use aws_emulator::{ExecutionRecord, ExecutionStatus, KeySchema, KeyType, Store};
 use futures::future::BoxFuture;
-use orders::{SimulatedGateway, SimulatedInventory, SystemClock};
+use orders::{LedgerGateway, SimulatedGateway, SimulatedInventory, SystemClock};
 use serde_json::Value;
 use sfn_aws::AwsClients;
 use sfn_local::{
@@ -21,10 +20,12 @@ use crate::integrations::faults::{FaultCounts, FaultPlan, Faulty};
 use crate::integrations::inject::{Injected, Injection};
 use crate::integrations::lambda::{self, InProcessFunctions};
 use crate::integrations::ledger::{AuditedGateway, ChargeAudit, StoreLedger};
-use crate::integrations::nested::{self, NestedExecutions};
 use crate::integrations::store::{self as store_tasks, StoreTasks};
 use crate::redact::redact;
-use orders::LedgerGateway;
+
+mod nested;
+
+use nested::NestedExecutions;
 
 /// The definition, built into the binary from `statemachine/`, so `orderflow run` works from
 /// any directory; `--definition` reads another copy.
@@ -127,7 +128,7 @@ pub struct Workflow {
     nested: Option<Arc<NestedExecutions>>,
 }
 
-/// What [`Workflow::local_with`] adds to a local run.
+/// What [`WorkflowBuilder::options`] adds to a run.
 #[derive(Clone)]
 pub struct LocalOptions {
     /// The faults the integrations inject.
@@ -194,136 +195,225 @@ pub struct Run {
     pub nested: Vec<Run>,
 }
 
-impl Workflow {
-    /// The workflow over `store`, with the functions in process (simulated adapters
-    /// configured from the environment) and the services in the store.
-    pub fn local(store: Store, definition: &str, time: Time) -> anyhow::Result<Workflow> {
-        Workflow::local_with(store, definition, time, &LocalOptions::default())
+/// Why a workflow could not be built or run.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkflowError {
+    /// A definition names a placeholder that has no local value.
+    #[error(transparent)]
+    Substitution(#[from] SubstitutionError),
+    /// A definition the engine refuses (as `CreateStateMachine` would).
+    #[error("invalid {which} definition: {source}")]
+    Definition {
+        /// `processing` or `entry`.
+        which: &'static str,
+        /// The engine's reason.
+        source: sfn_local::Error,
+    },
+    /// The engine refused a handler registration.
+    #[error("registering a task handler: {0}")]
+    Handlers(sfn_local::Error),
+    /// The simulated adapters' environment (`ORDERFLOW_SIMULATION`, `ORDERFLOW_SEED`) is invalid.
+    #[error("{0}")]
+    Simulation(#[from] orders::OrderError),
+    /// The store could not be read or written.
+    #[error(transparent)]
+    Store(#[from] aws_emulator::StoreError),
+    /// An endpoint could not be prepared (its table or topic) or answered with an error.
+    #[error(transparent)]
+    Endpoint(#[from] sfn_aws::Error),
+    /// A Standard execution of this name already ran, as `StartExecution` refuses it.
+    #[error("ExecutionAlreadyExists: an execution named {name} already ran ({execution_arn})")]
+    ExecutionAlreadyExists {
+        /// The name asked for.
+        name: String,
+        /// The execution that has it.
+        execution_arn: String,
+    },
+    /// The masked history could not be read back as history events.
+    #[error("reading back the masked history: {0}")]
+    History(#[from] sfn_local::HistoryError),
+}
+
+/// How a [`Workflow`] is built (see [`Workflow::builder`]): which definition, how time
+/// passes, what faults are injected, and where the functions and the services run.
+#[must_use]
+pub struct WorkflowBuilder<'a> {
+    store: Store,
+    definition: &'a str,
+    entry: Option<&'a str>,
+    time: Time,
+    options: LocalOptions,
+    lambda: Option<&'a AwsClients>,
+    services: Option<&'a AwsClients>,
+}
+
+impl<'a> WorkflowBuilder<'a> {
+    /// The processing definition's text, with its `${...}` placeholders (default
+    /// [`DEFINITION`]).
+    pub fn definition<'b>(self, text: &'b str) -> WorkflowBuilder<'b>
+    where
+        'a: 'b,
+    {
+        WorkflowBuilder {
+            definition: text,
+            ..self
+        }
     }
 
-    /// [`Workflow::local`] with injected faults and a count of the gateway's real charges.
-    pub fn local_with(
-        store: Store,
-        definition: &str,
-        time: Time,
-        options: &LocalOptions,
-    ) -> anyhow::Result<Workflow> {
-        let region = store.region().to_owned();
-        let account = store.account_id().to_owned();
-        store.create_table(TABLE_NAME, &KeySchema::new(TABLE_KEY, KeyType::S))?;
-        let topic_arn = store.create_topic(TOPIC_NAME)?;
-        let injected = Injected::counters(&options.injections);
-        let services = options.decorate(Arc::new(StoreTasks::new(store.clone())), &injected);
-        let mut handlers = Handlers::new();
-        handlers.register_arc(store_tasks::DYNAMODB, services.clone())?;
-        handlers.register_arc(store_tasks::SNS_PUBLISH, services)?;
-        Workflow::with_services(
-            store, definition, time, handlers, &region, &account, &topic_arn, options, injected,
-        )
+    /// Runs processing as the deployed stack does: nested Express executions of the Standard
+    /// entry `entry_definition` (normally [`ENTRY_DEFINITION`]), in the same store. The
+    /// entry's own DynamoDB and SNS tasks (recording and notifying an order processing could
+    /// not complete) go where processing's go.
+    pub fn entry<'b>(self, entry_definition: &'b str) -> WorkflowBuilder<'b>
+    where
+        'a: 'b,
+    {
+        WorkflowBuilder {
+            entry: Some(entry_definition),
+            ..self
+        }
     }
 
-    /// The workflow with its Task states sent to real endpoints: the functions to a Lambda
-    /// Invoke API (such as `cargo lambda watch`) when `lambda` is given, DynamoDB and SNS to
-    /// `services` (such as `moto_server`, or AWS) when given; the rest stays local. The
-    /// table and the topic are created at the services' endpoint if missing. Executions are
-    /// recorded in `store` either way.
-    pub async fn connect(
-        store: Store,
-        definition: &str,
-        time: Time,
-        lambda: Option<&AwsClients>,
-        services: Option<&AwsClients>,
-    ) -> anyhow::Result<Workflow> {
-        Workflow::connect_with(
-            store,
-            definition,
-            time,
-            lambda,
-            services,
-            &LocalOptions::default(),
-        )
-        .await
+    /// How time passes (default [`Time::Virtual`]).
+    pub fn time(mut self, time: Time) -> Self {
+        self.time = time;
+        self
     }
 
-    /// [`Workflow::connect`] with `options` for what stays local (the ledger's throttling,
-    /// the injected failures).
-    pub async fn connect_with(
-        store: Store,
-        definition: &str,
-        time: Time,
-        lambda: Option<&AwsClients>,
-        services: Option<&AwsClients>,
-        options: &LocalOptions,
-    ) -> anyhow::Result<Workflow> {
-        let Some(aws) = services else {
-            let mut flow = Workflow::local_with(store, definition, time, options)?;
-            if let Some(lambda) = lambda {
-                lambda
-                    .lambda_invoke()
-                    .bare_function_names(true)
-                    .register(&mut flow.handlers)?;
+    /// Injected faults and failures, the charge audit, the ledger's throttling.
+    pub fn options(mut self, options: LocalOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Sends the functions to a Lambda Invoke API (such as `cargo lambda watch`) instead of
+    /// running them in process.
+    pub fn lambda_endpoint<'b>(self, lambda: &'b AwsClients) -> WorkflowBuilder<'b>
+    where
+        'a: 'b,
+    {
+        WorkflowBuilder {
+            lambda: Some(lambda),
+            ..self
+        }
+    }
+
+    /// Sends DynamoDB and SNS to `services` (such as `moto_server`, or AWS) instead of the
+    /// store; the table and the topic are created there if missing. Executions are still
+    /// recorded in the store.
+    pub fn service_endpoint<'b>(self, services: &'b AwsClients) -> WorkflowBuilder<'b>
+    where
+        'a: 'b,
+    {
+        WorkflowBuilder {
+            services: Some(services),
+            ..self
+        }
+    }
+
+    /// The workflow. Only a service endpoint awaits anything (creating its table and topic);
+    /// otherwise the future is ready at once.
+    pub async fn build(self) -> Result<Workflow, WorkflowError> {
+        let store = self.store;
+        let injected = Injected::counters(&self.options.injections);
+        let (services, topic_arn) = match self.services {
+            None => {
+                store.create_table(TABLE_NAME, &KeySchema::new(TABLE_KEY, KeyType::S))?;
+                let topic_arn = store.create_topic(TOPIC_NAME)?;
+                let tasks = self
+                    .options
+                    .decorate(Arc::new(StoreTasks::new(store.clone())), &injected);
+                let mut handlers = Handlers::new();
+                handlers
+                    .register_arc(store_tasks::DYNAMODB, tasks.clone())
+                    .and_then(|h| h.register_arc(store_tasks::SNS_PUBLISH, tasks))
+                    .map_err(WorkflowError::Handlers)?;
+                (handlers, topic_arn)
             }
-            return Ok(flow);
+            Some(aws) => {
+                aws.ensure_table(TABLE_NAME, TABLE_KEY).await?;
+                let topic_arn = aws.ensure_topic(TOPIC_NAME).await?;
+                let mut handlers = Handlers::new();
+                aws.register_services(&mut handlers)?;
+                (handlers, topic_arn)
+            }
         };
-        aws.ensure_table(TABLE_NAME, TABLE_KEY).await?;
-        let topic_arn = aws.ensure_topic(TOPIC_NAME).await?;
-        let mut handlers = Handlers::new();
-        aws.register_services(&mut handlers)?;
-        let (region, account) = (store.region().to_owned(), store.account_id().to_owned());
-        let injected = Injected::counters(&options.injections);
-        let mut flow = Workflow::with_services(
-            store, definition, time, handlers, &region, &account, &topic_arn, options, injected,
-        )?;
-        if let Some(lambda) = lambda {
+        let mut processing = Workflow::processing(Parts {
+            store,
+            definition: self.definition,
+            time: self.time,
+            services,
+            topic_arn,
+            options: self.options,
+            injected,
+        })?;
+        if let Some(lambda) = self.lambda {
             lambda
                 .lambda_invoke()
                 .bare_function_names(true)
-                .register(&mut flow.handlers)?;
+                .register(&mut processing.handlers)?;
         }
-        Ok(flow)
+        match self.entry {
+            None => Ok(processing),
+            Some(entry) => Workflow::entry(processing, entry),
+        }
     }
+}
 
-    /// The definition with local names, the functions in process, and `handlers` for the
-    /// services.
-    #[allow(clippy::too_many_arguments)]
-    fn with_services(
-        store: Store,
-        definition: &str,
-        time: Time,
-        services: Handlers,
-        region: &str,
-        account: &str,
-        topic_arn: &str,
-        options: &LocalOptions,
-        injected: Arc<[(Injection, AtomicU32)]>,
-    ) -> anyhow::Result<Workflow> {
-        let mut values = substitutions(region, account);
+/// What [`Workflow::processing`] assembles.
+struct Parts<'a> {
+    store: Store,
+    definition: &'a str,
+    time: Time,
+    /// The DynamoDB and SNS handlers.
+    services: Handlers,
+    topic_arn: String,
+    options: LocalOptions,
+    injected: Arc<[(Injection, AtomicU32)]>,
+}
+
+impl Workflow {
+    /// The processing definition with local names, the functions in process, and the
+    /// services' handlers.
+    fn processing(parts: Parts<'_>) -> Result<Workflow, WorkflowError> {
+        let Parts {
+            store,
+            definition,
+            time,
+            services,
+            topic_arn,
+            options,
+            injected,
+        } = parts;
+        let mut values = substitutions(store.region(), store.account_id());
         values.retain(|(name, _)| *name != "OrderNotificationsTopicArn");
-        values.push(("OrderNotificationsTopicArn", topic_arn.to_owned()));
+        values.push(("OrderNotificationsTopicArn", topic_arn.clone()));
         let text = substitute(definition, &values)?;
-        let machine = StateMachine::from_json(&text)
-            .map_err(|e| anyhow::anyhow!("invalid definition: {e}"))?;
+        let machine =
+            StateMachine::from_json(&text).map_err(|source| WorkflowError::Definition {
+                which: "processing",
+                source,
+            })?;
         let functions = InProcessFunctions::new(
             Arc::new(LedgerGateway::new(
-                AuditedGateway::new(
-                    SimulatedGateway::from_env().map_err(|e| anyhow::anyhow!("{e}"))?,
-                    options.charges.clone(),
-                ),
+                AuditedGateway::new(SimulatedGateway::from_env()?, options.charges.clone()),
                 StoreLedger::new(store.clone()).throttle_first(options.ledger_throttles),
             )),
-            Arc::new(SimulatedInventory::from_env().map_err(|e| anyhow::anyhow!("{e}"))?),
+            Arc::new(SimulatedInventory::from_env()?),
             Arc::new(SystemClock),
         );
         let functions = options.decorate(Arc::new(functions), &injected);
         let mut handlers = services.clone();
-        handlers.register_arc(lambda::LAMBDA_INVOKE, functions.clone())?;
-        handlers.register_arc(lambda::FUNCTION_ARNS, functions)?;
+        handlers
+            .register_arc(lambda::LAMBDA_INVOKE, functions.clone())
+            .and_then(|h| h.register_arc(lambda::FUNCTION_ARNS, functions))
+            .map_err(WorkflowError::Handlers)?;
         Ok(Workflow {
             machine,
             handlers,
             services,
-            topic_arn: topic_arn.to_owned(),
-            options: options.clone(),
+            topic_arn,
+            options,
             injected,
             store,
             time,
@@ -333,19 +423,10 @@ impl Workflow {
         })
     }
 
-    /// This workflow run as the entry deploys it: an Express state machine whose executions
-    /// are nested in the Standard entry's.
-    pub fn express(mut self) -> Workflow {
-        self.workflow_type = WorkflowType::Express;
-        self
-    }
-
-    /// The Standard entry (`entry_definition`, normally [`ENTRY_DEFINITION`]) over
-    /// `processing`, which runs as its nested Express executions, in the same store. The
-    /// entry's own DynamoDB and SNS tasks (recording and notifying an order processing could
-    /// not complete) go where processing's go.
-    pub fn entry(processing: Workflow, entry_definition: &str) -> anyhow::Result<Workflow> {
-        let processing = Arc::new(processing.express());
+    /// The Standard entry over `processing`, which runs as its nested Express executions.
+    fn entry(mut processing: Workflow, entry_definition: &str) -> Result<Workflow, WorkflowError> {
+        processing.workflow_type = WorkflowType::Express;
+        let processing = Arc::new(processing);
         let values = [
             (
                 "OrderProcessingStateMachineArn",
@@ -355,16 +436,21 @@ impl Workflow {
             ("OrderNotificationsTopicArn", processing.topic_arn.clone()),
         ];
         let text = substitute(entry_definition, &values)?;
-        let machine = StateMachine::from_json(&text)
-            .map_err(|e| anyhow::anyhow!("invalid entry definition: {e}"))?;
+        let machine =
+            StateMachine::from_json(&text).map_err(|source| WorkflowError::Definition {
+                which: "entry",
+                source,
+            })?;
         let nested = Arc::new(NestedExecutions::new(processing.clone()));
         let mut handlers = processing.services.clone();
-        handlers.register_arc(
-            nested::START_EXECUTION_SYNC,
-            processing
-                .options
-                .decorate(nested.clone(), &processing.injected),
-        )?;
+        handlers
+            .register_arc(
+                nested::START_EXECUTION_SYNC,
+                processing
+                    .options
+                    .decorate(nested.clone(), &processing.injected),
+            )
+            .map_err(WorkflowError::Handlers)?;
         Ok(Workflow {
             machine,
             handlers,
@@ -378,6 +464,24 @@ impl Workflow {
             workflow_type: WorkflowType::Standard,
             nested: Some(nested),
         })
+    }
+}
+
+impl Workflow {
+    /// Starts building the order workflow over `store`, where its executions are recorded:
+    /// by default the processing definition ([`DEFINITION`]) in virtual time, the functions
+    /// in process (simulated adapters configured from the environment) and DynamoDB and SNS
+    /// in the store.
+    pub fn builder(store: Store) -> WorkflowBuilder<'static> {
+        WorkflowBuilder {
+            store,
+            definition: DEFINITION,
+            entry: None,
+            time: Time::Virtual,
+            options: LocalOptions::default(),
+            lambda: None,
+            services: None,
+        }
     }
 
     /// The store the workflow writes to.
@@ -412,14 +516,15 @@ impl Workflow {
 
     /// Runs one execution named `name` on `input` and records it with its history.
     /// On a Standard workflow a name already used is refused, as StartExecution refuses it.
-    pub async fn run(&self, input: Value, name: &str, seed: u64) -> anyhow::Result<Run> {
+    pub async fn run(&self, input: Value, name: &str, seed: u64) -> Result<Run, WorkflowError> {
         let execution_arn = self.execution_arn(name);
         if self.workflow_type == WorkflowType::Standard
             && self.store.has_execution(&execution_arn)?
         {
-            anyhow::bail!(
-                "ExecutionAlreadyExists: an execution named {name} already ran ({execution_arn})"
-            );
+            return Err(WorkflowError::ExecutionAlreadyExists {
+                name: name.to_owned(),
+                execution_arn,
+            });
         }
         // Recorded as RUNNING before the first step, so that an execution a crash interrupts
         // stays visible, as it would be on AWS, instead of leaving records and charges that no
@@ -462,8 +567,7 @@ impl Workflow {
         let history = recorded
             .iter()
             .map(HistoryEvent::from_json)
-            .collect::<Result<Vec<_>, _>>()
-            .context("reading back the masked history")?;
+            .collect::<Result<Vec<_>, _>>()?;
         for text in [&mut execution.error, &mut execution.cause]
             .into_iter()
             .flatten()

@@ -6,18 +6,21 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use aws_emulator::{Store, StoredMessage};
+use order_workflow::integrations::inject::Injection;
+use order_workflow::seed::fnv1a;
+use order_workflow::{
+    DEFINITION, ENTRY_DEFINITION, LocalOptions, Run, TABLE_KEY, TABLE_NAME, Time, Workflow,
+};
 use serde_json::{Value, json};
 use sfn_aws::AwsClients;
-use sfn_local::{EventDetails, HistoryEvent, MAX_PAYLOAD_BYTES, Status};
-
-use orderflow::integrations::inject::Injection;
-use orderflow::integrations::nested::fnv1a;
-use orderflow::workflow::{self, LocalOptions, Run, TABLE_KEY, TABLE_NAME, Time, Workflow};
+use sfn_local::{EventDetails, HistoryEvent, Status};
 use sfn_view::table;
+
+use super::{BadInput, message_json, read_event};
 
 /// The sample order `orderflow run` processes when given no file (`events/order.json`),
 /// built in so the command works from any directory.
-const SAMPLE_EVENT: &str = include_str!("../../../events/order.json");
+const SAMPLE_EVENT: &str = include_str!("../../../../events/order.json");
 
 #[derive(clap::Args)]
 pub struct RunArgs {
@@ -80,34 +83,7 @@ pub struct RunArgs {
     inject: Vec<Injection>,
 }
 
-/// An input error: the event cannot be read or is not JSON, which exits 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct BadInput(pub String);
-
-/// Reads an event file as JSON within the Step Functions payload limit.
-pub fn read_event(path: &Path) -> Result<Value, BadInput> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        BadInput(format!(
-            "cannot read the event file {}: {e}",
-            path.display()
-        ))
-    })?;
-    if text.len() > MAX_PAYLOAD_BYTES {
-        return Err(BadInput(format!(
-            "the event file {} is {} bytes, over the {MAX_PAYLOAD_BYTES}-byte Step Functions input limit",
-            path.display(),
-            text.len()
-        )));
-    }
-    serde_json::from_str(&text).map_err(|e| {
-        BadInput(format!(
-            "the event file {} is not valid JSON: {e}",
-            path.display()
-        ))
-    })
-}
-
+/// Runs the order and prints what happened; exits 1 when the execution did not succeed.
 pub fn run(args: RunArgs, store: &Path) -> anyhow::Result<ExitCode> {
     let input = match &args.event {
         Some(path) => read_event(path)?,
@@ -120,7 +96,7 @@ pub fn run(args: RunArgs, store: &Path) -> anyhow::Result<ExitCode> {
                 path.display()
             ))
         })?,
-        None => workflow::DEFINITION.to_owned(),
+        None => DEFINITION.to_owned(),
     };
     let store =
         Store::open(store).with_context(|| format!("opening the store {}", store.display()))?;
@@ -152,18 +128,20 @@ pub fn run(args: RunArgs, store: &Path) -> anyhow::Result<ExitCode> {
             injections: args.inject.clone(),
             ..LocalOptions::default()
         };
-        let mut flow = Workflow::connect_with(
-            store,
-            &definition,
-            time,
-            lambda.as_ref(),
-            services.as_ref(),
-            &options,
-        )
-        .await?;
-        if args.entry {
-            flow = Workflow::entry(flow, workflow::ENTRY_DEFINITION)?;
+        let mut builder = Workflow::builder(store)
+            .definition(&definition)
+            .time(time)
+            .options(options);
+        if let Some(lambda) = &lambda {
+            builder = builder.lambda_endpoint(lambda);
         }
+        if let Some(services) = &services {
+            builder = builder.service_endpoint(services);
+        }
+        if args.entry {
+            builder = builder.entry(ENTRY_DEFINITION);
+        }
+        let flow = builder.build().await?;
         let run = flow.run(input, &name, seed).await?;
         let (record, notifications) = match &services {
             None => (
@@ -258,23 +236,6 @@ pub fn notifications_of(
             serde_json::from_str::<Value>(&m.message).is_ok_and(|body| body["orderId"] == order_id)
         })
         .collect())
-}
-
-/// A message as JSON: its body parsed when it is JSON, and its attributes.
-pub fn message_json(message: &StoredMessage) -> Value {
-    let body = serde_json::from_str::<Value>(&message.message)
-        .unwrap_or_else(|_| Value::String(message.message.clone()));
-    let attributes: serde_json::Map<String, Value> = message
-        .attributes
-        .iter()
-        .map(|(name, a)| {
-            (
-                name.clone(),
-                json!({"DataType": a.data_type, "StringValue": a.string_value}),
-            )
-        })
-        .collect();
-    json!({"messageId": message.message_id, "topicArn": message.topic_arn, "message": body, "attributes": attributes})
 }
 
 fn summary(run: &Run, record: Option<&Value>, notifications: &[Value]) -> Value {

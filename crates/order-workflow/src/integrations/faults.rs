@@ -29,6 +29,8 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 use sfn_local::{TaskFailure, TaskHandler, TaskRequest};
 
+use crate::seed::{Fnv1a, scramble};
+
 /// What to inject, and how often.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FaultPlan {
@@ -213,19 +215,12 @@ impl Faulty {
 /// FNV-1a over the seed, state, attempt and request, then a SplitMix64 finaliser so that
 /// nearby inputs give unrelated rolls.
 fn decision_hash(seed: u64, request: &TaskRequest) -> u64 {
-    let mut hash = 0xcbf2_9ce4_8422_2325_u64 ^ seed;
-    let mut feed = |bytes: &[u8]| {
-        for b in bytes {
-            hash = (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    };
-    feed(request.state_name.as_bytes());
-    feed(&request.attempt.to_le_bytes());
-    feed(request.input.to_string().as_bytes());
-    let mut z = hash.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+    let hash = Fnv1a::new(seed)
+        .feed(request.state_name.as_bytes())
+        .feed(&request.attempt.to_le_bytes())
+        .feed(request.input.to_string().as_bytes())
+        .finish();
+    scramble(hash)
 }
 
 fn timeout(request: &TaskRequest) -> TaskFailure {

@@ -1,4 +1,6 @@
-//! Stand-in task handlers for the benchmark copy of the order workflow: deterministic versions
+//! Stand-in task handlers for the benchmark copy of the order workflow (the engine's tests and
+//! benchmarks on the order workflow's shape, `orderflow exec --stand-ins`, the bench-peers
+//! protocol, the cost model's reference run): deterministic versions
 //! of its three Lambda functions behind `lambda:invoke` (dispatched on `FunctionName`, as the
 //! real integration does), and DynamoDB `putItem` / SNS `publish` answering with AWS-shaped
 //! results. The same values as `bench-peers/standins.mjs`: payment verified, every item 5 in
@@ -25,12 +27,14 @@ pub struct Calls {
     pub publish: AtomicU64,
 }
 
-struct StandIn {
-    calls: Arc<Calls>,
+/// The stand-in handler for all three integrations.
+pub struct StandIn {
+    /// Where its calls are counted.
+    pub calls: Arc<Calls>,
 }
 
 /// `arn:aws:lambda:us-east-1:123456789012:function:PaymentVerifier:$LATEST` → `PaymentVerifier`.
-fn function_name(arn: &str) -> &str {
+pub fn function_name(arn: &str) -> &str {
     let mut parts = arn.split(':');
     match parts.position(|p| p == "function") {
         Some(_) => parts.next().unwrap_or(arn),

@@ -1,4 +1,4 @@
-//! `orderflow load`: many orders through the workflow at once, with injected faults, and a
+//! The load harness behind `orderflow load`: many orders through the workflow at once, with injected faults, and a
 //! check afterwards that nothing was lost or charged twice.
 //!
 //! The generated mix covers every outcome with the simulated adapters' magic values (see
@@ -19,7 +19,8 @@ use sfn_local::{EventDetails, HistoryEvent, MAX_PAYLOAD_BYTES, StateType, Status
 
 use crate::integrations::faults::{FaultCounts, FaultPlan};
 use crate::integrations::ledger::ChargeAudit;
-use crate::workflow::{DEFINITION, LocalOptions, TABLE_NAME, Time, Workflow};
+use crate::seed::scramble;
+use crate::workflow::{LocalOptions, TABLE_NAME, Time, Workflow};
 
 /// One order of a load run.
 #[derive(Debug, Clone)]
@@ -50,20 +51,13 @@ const MIX: &[(&str, u32, &str)] = &[
     ("no-items", 4, "INVALID"),
 ];
 
-fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 /// `count` generated orders (plus about one resubmission in 25), the same for the same seed
 /// and run id.
 pub fn generate(count: usize, seed: u64, run_id: &str) -> Vec<LoadOrder> {
     let total: u32 = MIX.iter().map(|(_, w, _)| w).sum();
     let mut orders: Vec<LoadOrder> = (0..count)
         .map(|i| {
-            let roll = splitmix(seed ^ splitmix(i as u64));
+            let roll = scramble(seed ^ scramble(i as u64));
             let mut pick = (roll % u64::from(total)) as u32;
             let (kind, _, expected) = MIX
                 .iter()
@@ -85,7 +79,7 @@ pub fn generate(count: usize, seed: u64, run_id: &str) -> Vec<LoadOrder> {
     let repeats: Vec<LoadOrder> = orders
         .iter()
         .enumerate()
-        .filter(|(i, _)| splitmix(seed.wrapping_add(*i as u64)) % 25 == 0)
+        .filter(|(i, _)| scramble(seed.wrapping_add(*i as u64)) % 25 == 0)
         .map(|(_, original)| LoadOrder {
             source: format!("{} again", original.source),
             repeat: true,
@@ -175,112 +169,6 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<Vec<LoadOrder>> {
         .collect()
 }
 
-/// `orderflow load`'s arguments.
-#[derive(clap::Args, Debug)]
-pub struct LoadArgs {
-    /// How many generated orders to run (a mix of every outcome).
-    #[arg(long, default_value_t = 1000, conflicts_with = "dir")]
-    pub orders: usize,
-    /// Run the `*.json` event files of this directory instead of generated orders.
-    #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
-    /// How many executions run at once.
-    #[arg(long, default_value_t = 64)]
-    pub concurrency: usize,
-    /// Share of task attempts that fail transiently (throttling, service errors), 0–1.
-    #[arg(long, default_value_t = 0.0, value_name = "R")]
-    pub fault_rate: f64,
-    /// Share of task attempts whose side effect happens and whose answer is lost, 0–1.
-    #[arg(long, default_value_t = 0.0, value_name = "R")]
-    pub crash_after_rate: f64,
-    /// Share of attempts of tasks with a timeout that time out, 0–1.
-    #[arg(long, default_value_t = 0.0, value_name = "R")]
-    pub timeout_rate: f64,
-    /// The most attempts of one call that fail in a row; the definition retries at least
-    /// three times, so more than 3 makes retries run out.
-    #[arg(long, default_value_t = 3, value_name = "N")]
-    pub max_consecutive_faults: u32,
-    /// Seeds the generated orders and the faults: the same seed gives the same run.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Real time: retry back-offs really wait (default: virtual time, back-offs cost nothing).
-    #[arg(long)]
-    pub real_time: bool,
-    /// Keep the temporary store and print where it is (with no --store given).
-    #[arg(long)]
-    pub keep_store: bool,
-    /// Print the summary as one JSON object.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// Runs `orderflow load`. Without an explicit `--store` (or `ORDERFLOW_STORE`) it uses a fresh
-/// temporary store, so the invariants see only this run; with one, it adds to that store and
-/// checks this run's orders. Exits 1 when an invariant is broken.
-pub fn command(
-    args: LoadArgs,
-    store: &Path,
-    store_given: bool,
-) -> anyhow::Result<std::process::ExitCode> {
-    let faults = FaultPlan {
-        transient_rate: args.fault_rate,
-        crash_after_rate: args.crash_after_rate,
-        timeout_rate: args.timeout_rate,
-        seed: args.seed,
-        max_consecutive: args.max_consecutive_faults,
-    }
-    .validated()?;
-    let run_id = format!("load-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let orders = match &args.dir {
-        Some(dir) => read_dir(dir)?,
-        None => generate(args.orders, args.seed, &run_id),
-    };
-    let temporary = if store_given {
-        None
-    } else {
-        Some(
-            tempfile::Builder::new()
-                .prefix("orderflow-load-")
-                .tempdir()?,
-        )
-    };
-    let dir = temporary.as_ref().map_or(store, |t| t.path());
-    let opened =
-        Store::open(dir).with_context(|| format!("opening the store {}", dir.display()))?;
-    let config = LoadConfig {
-        concurrency: args.concurrency,
-        time: if args.real_time {
-            Time::Real
-        } else {
-            Time::Virtual
-        },
-        faults,
-        progress: !args.json,
-        run_id,
-    };
-    let summary = run_load(opened, orders, &config)?;
-    let mut json = summary.json;
-    let kept = match temporary {
-        Some(t) if args.keep_store => Some(t.keep().display().to_string()),
-        Some(_) => None,
-        None => Some(store.display().to_string()),
-    };
-    json["store"] = json!(kept);
-    if args.json {
-        println!("{json}");
-    } else {
-        print_summary(&json);
-        if let Some(dir) = kept {
-            println!("{:<22} {dir}", "store");
-        }
-    }
-    Ok(if summary.violations.is_empty() {
-        std::process::ExitCode::SUCCESS
-    } else {
-        std::process::ExitCode::from(1)
-    })
-}
-
 /// How a load runs.
 #[derive(Debug, Clone)]
 pub struct LoadConfig {
@@ -342,15 +230,17 @@ pub fn run_load(
         charges: Some(audit.clone()),
         ..LocalOptions::default()
     };
-    let flow = Arc::new(Workflow::local_with(
-        store,
-        DEFINITION,
-        config.time,
-        &options,
-    )?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_time()
         .build()?;
+    let flow = Arc::new(
+        runtime.block_on(
+            Workflow::builder(store)
+                .time(config.time)
+                .options(options)
+                .build(),
+        )?,
+    );
     let bar = if config.progress && std::io::stdout().is_terminal() {
         let bar = indicatif::ProgressBar::new(orders.len() as u64);
         bar.set_style(
@@ -423,12 +313,12 @@ async fn run_pass(
                 return Err((index, anyhow::anyhow!("no order at {index}")));
             };
             let name = format!("{run_id}-{index}");
-            let seed = splitmix(index as u64);
+            let seed = scramble(index as u64);
             let start = Instant::now();
             let run = flow
                 .run(order.input.clone(), &name, seed)
                 .await
-                .map_err(|e| (index, e))?;
+                .map_err(|e| (index, e.into()))?;
             let scheduled = count(&run.history, |e| {
                 matches!(e, EventDetails::TaskScheduled { .. })
             });
@@ -735,77 +625,3 @@ pub const INVARIANTS: &[&str] = &[
     "a resubmitted order is a duplicate",
     "the expected outcome",
 ];
-
-/// The summary in words.
-pub fn print_summary(summary: &Value) {
-    let line = |name: &str, value: String| println!("{name:<22} {value}");
-    line(
-        "executions",
-        format!(
-            "{} ({} orders, {} resubmitted)",
-            summary["executions"], summary["orders"], summary["resubmitted"]
-        ),
-    );
-    line(
-        "elapsed",
-        format!(
-            "{} s at concurrency {}",
-            summary["seconds"], summary["concurrency"]
-        ),
-    );
-    line(
-        "throughput",
-        format!("{} executions/s", summary["executionsPerSecond"]),
-    );
-    let l = &summary["latencyMs"];
-    line(
-        "latency (ms)",
-        format!(
-            "p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
-            l["p50"].as_f64().unwrap_or_default(),
-            l["p90"].as_f64().unwrap_or_default(),
-            l["p99"].as_f64().unwrap_or_default(),
-            l["max"].as_f64().unwrap_or_default()
-        ),
-    );
-    if let Some(outcomes) = summary["outcomes"].as_object() {
-        for (state, n) in outcomes {
-            line(&format!("  {state}"), n.to_string());
-        }
-    }
-    let f = &summary["faultsInjected"];
-    line(
-        "faults injected",
-        format!(
-            "{} transient, {} crash-after, {} timeout (seed {})",
-            f["transient"], f["crashAfter"], f["timeout"], f["seed"]
-        ),
-    );
-    line("retries absorbed", summary["retriesAbsorbed"].to_string());
-    line(
-        "interrupted",
-        format!(
-            "{} executions left RUNNING in the store",
-            summary["interrupted"]
-        ),
-    );
-    let inv = &summary["invariants"];
-    line(
-        "invariants",
-        format!(
-            "{} checked, {} violations",
-            INVARIANTS.len(),
-            inv["violations"]
-        ),
-    );
-    if let Some(first) = inv["first"].as_array() {
-        for v in first {
-            println!(
-                "  violated: {} — {}: {}",
-                v["invariant"].as_str().unwrap_or_default(),
-                v["order"].as_str().unwrap_or_default(),
-                v["detail"].as_str().unwrap_or_default()
-            );
-        }
-    }
-}

@@ -12,7 +12,11 @@ use sfn_local::{
     TaskFailure, TaskHandler, TaskRequest,
 };
 
-use crate::common::standins::{StandIn, function_name, stand_ins};
+use order_workflow::standins::{self, StandIn, function_name};
+
+fn stand_ins() -> (Handlers, Arc<standins::Calls>) {
+    standins::stand_ins().expect("the stand-ins register")
+}
 
 const DEFINITION: &str = include_str!("fixtures/order.bench.asl.json");
 const INPUT: &str = include_str!("fixtures/input.json");

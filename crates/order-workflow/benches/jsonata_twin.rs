@@ -2,7 +2,7 @@
 //! against its JSONPath twin (`order.bench.asl.json`): executions per second on one thread
 //! with stand-in task handlers and history off, and the cost of loading each (JSONata
 //! expressions are parsed then). Both run the same tasks with the same parameters and give
-//! the same output (`workflow::the_jsonata_twin_does_what_the_jsonpath_workflow_does`).
+//! the same output (`order-workflow`'s `engine::the_jsonata_twin_does_what_the_jsonpath_workflow_does`).
 //!
 //! After criterion's figures, the expressions one JSONata execution evaluates (with the
 //! `$states` and variables each sees) are timed in one loop here, by `sfn-jsonata` alone,
@@ -20,8 +20,7 @@ use serde_json::{Map, Value, json};
 use sfn_jsonata::{Environment, Expression, FixedClock, SplitMix64};
 use sfn_local::{ExecuteOptions, StateMachine, Status};
 
-#[path = "../tests/common/standins.rs"]
-mod standins;
+use order_workflow::standins;
 
 const JSONPATH: &str = include_str!("../tests/fixtures/order.bench.asl.json");
 const JSONATA: &str = include_str!("../tests/fixtures/order.bench.jsonata.asl.json");
@@ -33,7 +32,8 @@ fn jsonata_twin(c: &mut Criterion) {
     };
     let input: Value = serde_json::from_str(include_str!("../tests/fixtures/input.json"))
         .unwrap_or_else(|e| panic!("the bench input must be JSON: {e}"));
-    let (handlers, _calls) = standins::stand_ins();
+    let (handlers, _calls) =
+        standins::stand_ins().unwrap_or_else(|e| panic!("the stand-ins register: {e}"));
     let options = ExecuteOptions::new()
         .handlers(handlers)
         .virtual_start(0)

@@ -1,4 +1,4 @@
-//! `orderflow cost`: what an order costs on AWS, from real local executions. Each event file
+//! What an order costs on AWS (`orderflow cost`), from real local executions. Each event file
 //! is run through the order workflow (functions in process, services in an in-memory store)
 //! and through the reference design (`--reference`, its Tasks answered by the stand-ins); the
 //! billable units are counted from each execution's history, priced with the table in
@@ -37,13 +37,12 @@
 //!   the Lambda, DynamoDB and SNS units its history shows.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Instant;
 
+use crate::standins::stand_ins;
+use crate::workflow::{DEFINITION, ENTRY_DEFINITION, Workflow};
 use anyhow::{Context as _, bail};
 use aws_emulator::Store;
-use orderflow::standins::stand_ins;
-use orderflow::workflow::{DEFINITION, ENTRY_DEFINITION, Time, Workflow};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use sfn_local::{EventDetails, ExecuteOptions, HistoryEvent, StateMachine, StateType};
@@ -59,25 +58,21 @@ const ORDER: &str = include_str!("../../../events/order.json");
 const REFERENCE_MEMORY_MB: f64 = 128.0;
 const REFERENCE_ARCH: &str = "x86_64";
 
-#[derive(clap::Args)]
-pub struct CostArgs {
-    /// Orders to run (JSON files); default: events/order.json.
-    events: Vec<PathBuf>,
+/// What to price: the orders, the designs, the price table and the billed durations.
+#[derive(Debug, Clone)]
+pub struct CostConfig {
+    /// Orders to run (JSON files); none: `events/order.json`.
+    pub events: Vec<PathBuf>,
     /// The reference design's definition, run with stand-in tasks for the comparison.
-    #[arg(long, value_name = "FILE")]
-    reference: Option<PathBuf>,
+    pub reference: Option<PathBuf>,
     /// Another copy of the workflow definition.
-    #[arg(long, value_name = "FILE")]
-    definition: Option<PathBuf>,
-    /// Another price table (the shape of the built-in prices.json).
-    #[arg(long, value_name = "FILE")]
-    prices: Option<PathBuf>,
+    pub definition: Option<PathBuf>,
+    /// Another price table (the shape of the built-in `prices.json`).
+    pub prices: Option<PathBuf>,
     /// Billed duration of each of the workflow's function invocations, in milliseconds.
-    #[arg(long, default_value_t = 1.0, value_name = "MS")]
-    lambda_ms: f64,
+    pub lambda_ms: f64,
     /// Billed duration of each of the reference's function invocations, in milliseconds.
-    #[arg(long, default_value_t = 1.0, value_name = "MS")]
-    reference_lambda_ms: f64,
+    pub reference_lambda_ms: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -536,7 +531,7 @@ struct Ours {
 }
 
 fn ours(
-    args: &CostArgs,
+    args: &CostConfig,
     orders: &[(String, Value)],
     functions: &[FunctionSettings],
     prices: &Prices,
@@ -546,7 +541,14 @@ fn ours(
             .with_context(|| format!("reading the definition {}", path.display()))?,
         None => DEFINITION.to_owned(),
     };
-    let workflow = || Workflow::local(Store::in_memory()?, &definition, Time::Virtual);
+    let workflow = |entry: Option<&str>| -> anyhow::Result<Workflow> {
+        let builder = Workflow::builder(Store::in_memory()?).definition(&definition);
+        let builder = match entry {
+            Some(entry) => builder.entry(entry),
+            None => builder,
+        };
+        Ok(futures::executor::block_on(builder.build())?)
+    };
     let measure = |flow: &Workflow, own: &mut Units, nested: &mut Units| -> anyhow::Result<()> {
         for (i, (_, order)) in orders.iter().enumerate() {
             let started = Instant::now();
@@ -578,10 +580,10 @@ fn ours(
         Ok(())
     };
     let (mut processing, mut entry, mut nested) = Default::default();
-    let direct = workflow()?;
+    let direct = workflow(None)?;
     measure(&direct, &mut processing, &mut Units::default())?;
     ledger_units(&direct, &mut processing, prices)?;
-    let through_entry = Workflow::entry(workflow()?, ENTRY_DEFINITION)?;
+    let through_entry = workflow(Some(ENTRY_DEFINITION))?;
     measure(&through_entry, &mut entry, &mut nested)?;
     ledger_units(&through_entry, &mut nested, prices)?;
     Ok(Ours {
@@ -828,7 +830,9 @@ fn entry_computation(all: &Ours, p: &Prices) -> String {
     )
 }
 
-pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
+/// The report `orderflow cost` prints: per order and per million orders, for each way of
+/// deploying the workflow, beside the reference design when `config.reference` is given.
+pub fn estimate(args: &CostConfig) -> anyhow::Result<String> {
     let prices_text = match &args.prices {
         Some(path) => std::fs::read_to_string(path)
             .with_context(|| format!("reading the price table {}", path.display()))?,
@@ -838,17 +842,13 @@ pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
         .context("the price table does not have the shape of prices.json")?;
     let functions = template_functions(TEMPLATE)?;
     let orders = read_orders(&args.events)?;
-    let ours = ours(&args, &orders, &functions, &prices)?;
+    let ours = ours(args, &orders, &functions, &prices)?;
     let reference = args
         .reference
         .as_ref()
         .map(|path| reference(path, args.reference_lambda_ms, &orders, &prices))
         .transpose()?;
-    print!(
-        "{}",
-        report(&prices, &ours, reference.as_ref(), orders.len())
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok(report(&prices, &ours, reference.as_ref(), orders.len()))
 }
 
 #[cfg(test)]
@@ -888,7 +888,7 @@ mod tests {
 
     #[test]
     fn the_order_costs_what_its_history_shows() {
-        let args = CostArgs {
+        let args = CostConfig {
             events: Vec::new(),
             reference: None,
             definition: None,
@@ -963,7 +963,7 @@ mod tests {
 
     #[test]
     fn a_rejected_order_logs_its_failure_at_error() {
-        let args = CostArgs {
+        let args = CostConfig {
             events: vec![PathBuf::from(concat!(
                 env!("CARGO_MANIFEST_DIR"),
                 "/../../events/workflow/out-of-stock.json"

@@ -8,6 +8,7 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use sfn_local::{EventDetails, HistoryEvent, Status, TaskFailure, TaskHandler, TaskRequest};
 
+use crate::seed::fnv1a;
 use crate::workflow::{Run, Workflow};
 
 /// The integration that starts a nested execution and waits for it.
@@ -131,13 +132,6 @@ impl TaskHandler for NestedExecutions {
     fn invoke(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, TaskFailure>> {
         Box::pin(self.start(request))
     }
-}
-
-/// A stable 64-bit hash of `text` (FNV-1a), for seeds derived from names.
-pub fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
-        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// The nested executions a parent's history started: the ARNs its `.sync` results and

@@ -13,7 +13,7 @@ use sfn_local::{
     system_millis,
 };
 
-use orderflow::standins::stand_ins;
+use order_workflow::standins::stand_ins;
 
 #[derive(clap::Args)]
 pub struct ExecArgs {

@@ -5,5 +5,4 @@ pub mod faults;
 pub mod inject;
 pub mod lambda;
 pub mod ledger;
-pub mod nested;
 pub mod store;
