@@ -144,7 +144,7 @@ impl StateMachineBuilder {
     }
 
     /// Substitutes `construct` for its placeholder in the definition.
-    pub fn substitute(mut self, construct: &impl Substitution) -> Self {
+    pub fn substitute(mut self, construct: &(impl Substitution + ?Sized)) -> Self {
         self.bindings.push(construct.binding());
         self
     }
