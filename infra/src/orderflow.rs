@@ -347,8 +347,8 @@ impl StateMachines {
     }
 }
 
-/// `builder` with each resource the contract says `definition` names substituted for its
-/// placeholder; `lookup` gives the construct standing for a resource.
+/// `builder` with each resource the contract says `definition` names substituted for the
+/// contract's placeholder; `lookup` gives the construct standing for a resource.
 fn substitute<'a>(
     mut builder: StateMachineBuilder,
     definition: contract::Definition,
@@ -358,7 +358,7 @@ fn substitute<'a>(
         let construct = lookup(resource).ok_or_else(|| InfraError::MissingSubstitution {
             placeholder: resource.placeholder().to_owned(),
         })?;
-        builder = builder.substitute(construct);
+        builder = builder.substitute_as(resource.placeholder(), construct);
     }
     Ok(builder)
 }

@@ -149,6 +149,20 @@ impl StateMachineBuilder {
         self
     }
 
+    /// Substitutes `construct` for `${placeholder}`: the name a contract shared with the
+    /// definition's other readers gives it, rather than the one the construct derives from
+    /// its logical id.
+    pub fn substitute_as(
+        mut self,
+        placeholder: &str,
+        construct: &(impl Substitution + ?Sized),
+    ) -> Self {
+        let mut binding = construct.binding();
+        placeholder.clone_into(&mut binding.placeholder);
+        self.bindings.push(binding);
+        self
+    }
+
     /// Checks that the substitutions and the definition's placeholders match one to one.
     pub fn build(self) -> Result<StateMachine, InfraError> {
         let id = LogicalId::new(&self.id)?;
