@@ -4,12 +4,12 @@
 //!
 //! The definition is read by the engine that runs it locally (`sfn_local`), so what infra
 //! checks is the definition as Step Functions would load it, not a second reading of the JSON.
-//! The engine validates a definition after substitution, as Step Functions does, and a
-//! placeholder standing for a whole value (`"Resource": "${VerifyPaymentFunctionArn}"`) is
-//! not an ARN; so each such value is replaced by a marker the engine accepts there, a Lambda
-//! function ARN named after the placeholder ([`MARKER_PREFIX`]), and mapped back to its
-//! placeholder when a Task's needs are read. A placeholder inside a longer string is left as
-//! it is: the engine reads such strings as text.
+//! Step Functions validates a definition once its placeholders are substituted, and so does
+//! the engine: before substitution, a placeholder standing for a whole value
+//! (`"Resource": "${VerifyPaymentFunctionArn}"`) is not an ARN. So each such value is replaced
+//! by a marker the engine accepts there, a Lambda function ARN named after the placeholder
+//! ([`MARKER_PREFIX`]), and mapped back to its placeholder when a Task's needs are read. A
+//! placeholder inside a longer string is left as it is: a literal string may hold any text.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -21,7 +21,7 @@ use crate::InfraError;
 use crate::iam::Action;
 
 /// What a whole-value placeholder becomes while the engine reads the definition: the ARN of
-/// a Lambda function named after it, `${Name}` → `arn:aws:lambda:us-east-1:000000000000:function:Name`.
+/// a Lambda function named after it, `${Name}` becoming this prefix followed by `Name`.
 /// A function ARN is what the engine accepts as a Task's `Resource`, and is plain text
 /// anywhere else; account `000000000000` belongs to no one, so it cannot be one of the
 /// definition's own ARNs (a definition that contains it anyway is rejected).
