@@ -1,14 +1,31 @@
 //! What the state machine definition asks of the stack: the `${...}` placeholders it expects
 //! through `DefinitionSubstitutions`, and the IAM action each Task state performs on which
 //! placeholder's resource.
+//!
+//! The definition is read by the engine that runs it locally (`sfn_local`), so what infra
+//! checks is the definition as Step Functions would load it, not a second reading of the JSON.
+//! Step Functions validates a definition once its placeholders are substituted, and so does
+//! the engine: before substitution, a placeholder standing for a whole value
+//! (`"Resource": "${VerifyPaymentFunctionArn}"`) is not an ARN. So each such value is replaced
+//! by a marker the engine accepts there, a Lambda function ARN named after the placeholder
+//! ([`MARKER_PREFIX`]), and mapped back to its placeholder when a Task's needs are read. A
+//! placeholder inside a longer string is left as it is: a literal string may hold any text.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
+use sfn_local::{QueryLanguage, StateMachine, StateType, StateView};
 
 use crate::InfraError;
 use crate::iam::Action;
+
+/// What a whole-value placeholder becomes while the engine reads the definition: the ARN of
+/// a Lambda function named after it, `${Name}` becoming this prefix followed by `Name`.
+/// A function ARN is what the engine accepts as a Task's `Resource`, and is plain text
+/// anywhere else; account `000000000000` belongs to no one, so it cannot be one of the
+/// definition's own ARNs (a definition that contains it anyway is rejected).
+pub const MARKER_PREFIX: &str = "arn:aws:lambda:us-east-1:000000000000:function:";
 
 /// One permission a Task state needs: `action` on the resource substituted for `placeholder`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,22 +58,35 @@ impl Definition {
     }
 
     /// Parses `text`, which the template will reference as `path` (relative to the repository
-    /// root).
+    /// root), and loads it with the engine: a definition Step Functions would reject is an
+    /// [`InfraError::ParseDefinition`] carrying the engine's reason.
     pub fn parse(path: &str, text: &str) -> Result<Self, InfraError> {
         let invalid = |reason: String| InfraError::ParseDefinition {
             path: path.to_owned(),
             reason,
         };
-        let json: Value = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
-        let states = json
-            .get("States")
-            .and_then(Value::as_object)
-            .ok_or_else(|| invalid("it has no `States` object".to_owned()))?;
+        let mut json: Value = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let placeholders = placeholders(text)?;
+        if text.contains(MARKER_PREFIX) {
+            return Err(invalid(format!(
+                "it contains `{MARKER_PREFIX}`, which stands for placeholders while the \
+                 definition is checked; use another account id"
+            )));
+        }
+        mark_placeholders(&mut json);
+        let machine = StateMachine::from_value(&json).map_err(|e| invalid(e.to_string()))?;
+        let markers = Markers {
+            names: &placeholders,
+        };
         let mut needs = Vec::new();
-        walk_states(states, &mut needs)?;
+        for state in machine.definition().all_states() {
+            if state.state_type() == StateType::Task {
+                needs.extend(task_needs(&state, &markers)?);
+            }
+        }
         Ok(Definition {
             path: path.to_owned(),
-            placeholders: placeholders(text)?,
+            placeholders,
             needs,
         })
     }
@@ -71,7 +101,8 @@ impl Definition {
         &self.placeholders
     }
 
-    /// What each Task state needs (states in no particular order).
+    /// What each Task state needs, in the definition's order (a state before the states
+    /// nested in it).
     pub fn needs(&self) -> &[TaskNeed] {
         &self.needs
     }
@@ -102,40 +133,61 @@ fn is_placeholder_name(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-fn walk_states(states: &Map<String, Value>, needs: &mut Vec<TaskNeed>) -> Result<(), InfraError> {
-    for (name, state) in states {
-        match state.get("Type").and_then(Value::as_str) {
-            Some("Task") => needs.extend(task_needs(name, state)?),
-            Some("Parallel") => {
-                let branches = state.get("Branches").and_then(Value::as_array);
-                for branch in branches.into_iter().flatten() {
-                    if let Some(inner) = branch.get("States").and_then(Value::as_object) {
-                        walk_states(inner, needs)?;
-                    }
-                }
+/// Replaces every string value that is one placeholder, optionally followed by a
+/// `:qualifier` (a function version or alias such as `:$LATEST`), with its marker. This
+/// looks at JSON strings only, wherever they are: which of them are ASL fields is the
+/// engine's business.
+fn mark_placeholders(value: &mut Value) {
+    match value {
+        Value::String(text) => {
+            if let Some((name, qualifier)) = whole_placeholder(text) {
+                *text = format!("{MARKER_PREFIX}{name}{qualifier}");
             }
-            Some("Map") => {
-                // `Iterator` is the older spelling of `ItemProcessor`.
-                let processor = state.get("ItemProcessor").or_else(|| state.get("Iterator"));
-                if let Some(inner) = processor
-                    .and_then(|p| p.get("States"))
-                    .and_then(Value::as_object)
-                {
-                    walk_states(inner, needs)?;
-                }
-            }
-            _ => {}
         }
+        Value::Array(items) => items.iter_mut().for_each(mark_placeholders),
+        Value::Object(fields) => fields.values_mut().for_each(mark_placeholders),
+        _ => {}
     }
-    Ok(())
+}
+
+/// `(Name, ":qualifier")` when `text` is `${Name}` or `${Name}:qualifier`.
+fn whole_placeholder(text: &str) -> Option<(&str, &str)> {
+    let (name, rest) = text.strip_prefix("${")?.split_once('}')?;
+    let qualified = rest.is_empty() || (rest.starts_with(':') && !rest.contains("${"));
+    (is_placeholder_name(name) && qualified).then_some((name, rest))
+}
+
+/// The definition's placeholders, to read markers back as the placeholders they stand for.
+struct Markers<'a> {
+    names: &'a BTreeSet<String>,
+}
+
+impl Markers<'_> {
+    /// The placeholder `value` stands for: a marker (`${Name}` or `${Name}:qualifier` as
+    /// written) of one of the definition's placeholders.
+    fn placeholder(&self, value: &str) -> Option<String> {
+        let marked = value.strip_prefix(MARKER_PREFIX)?;
+        let name = marked.split(':').next().unwrap_or(marked);
+        self.names.contains(name).then(|| name.to_owned())
+    }
+
+    /// `text` with each marker written as the placeholder it stands for, for messages.
+    fn restore(&self, text: &str) -> String {
+        // Longest first, so that the marker of `FG` is not read as `F` followed by `G`.
+        let mut names: Vec<&String> = self.names.iter().collect();
+        names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+        names.iter().fold(text.to_owned(), |text, name| {
+            text.replace(&format!("{MARKER_PREFIX}{name}"), &format!("${{{name}}}"))
+        })
+    }
 }
 
 /// What a Task state needs: one action, or for a nested execution run to completion
 /// (`states:startExecution.sync`), the actions Step Functions takes to start, watch and stop
 /// it (Step Functions developer guide, "IAM policies for calling Step Functions").
-fn task_needs(state_name: &str, state: &Value) -> Result<Vec<TaskNeed>, InfraError> {
-    let need = task_need(state_name, state)?;
-    let resource = state.get("Resource").and_then(Value::as_str).unwrap_or("");
+fn task_needs(state: &StateView<'_>, markers: &Markers<'_>) -> Result<Vec<TaskNeed>, InfraError> {
+    let need = task_need(state, markers)?;
+    let resource = state.resource().unwrap_or("");
     let waits = resource.starts_with("arn:aws:states:::states:startExecution.sync");
     if !waits {
         return Ok(vec![need]);
@@ -156,14 +208,15 @@ fn task_needs(state_name: &str, state: &Value) -> Result<Vec<TaskNeed>, InfraErr
     .collect())
 }
 
-fn task_need(state_name: &str, state: &Value) -> Result<TaskNeed, InfraError> {
-    let resource = state.get("Resource").and_then(Value::as_str).unwrap_or("");
+fn task_need(state: &StateView<'_>, markers: &Markers<'_>) -> Result<TaskNeed, InfraError> {
+    let state_name = state.name();
+    let resource = state.resource().unwrap_or("");
     let unsupported = || InfraError::UnsupportedTaskResource {
         state: state_name.to_owned(),
-        resource: resource.to_owned(),
+        resource: markers.restore(resource),
     };
     // A plain function ARN substituted straight into `Resource`.
-    if let Some(placeholder) = placeholder_of(resource) {
+    if let Some(placeholder) = markers.placeholder(resource) {
         return Ok(TaskNeed {
             state: state_name.to_owned(),
             action: Action::LambdaInvokeFunction,
@@ -192,19 +245,20 @@ fn task_need(state_name: &str, state: &Value) -> Result<TaskNeed, InfraError> {
         _ => return Err(unsupported()),
     };
     // JSONPath states take `Parameters`, JSONata states take `Arguments`.
-    let (block_name, block) = ["Parameters", "Arguments"]
-        .iter()
-        .find_map(|b| state.get(*b).map(|v| (*b, v)))
-        .unwrap_or(("Parameters", &Value::Null));
+    let (block_name, block) = match state.query_language() {
+        QueryLanguage::JsonPath => ("Parameters", state.parameters()),
+        QueryLanguage::Jsonata => ("Arguments", state.arguments()),
+    };
+    let block = block.unwrap_or(&Value::Null);
     let target = block.get(field);
     let placeholder = target
         .and_then(Value::as_str)
-        .and_then(placeholder_of)
+        .and_then(|t| markers.placeholder(t))
         .ok_or_else(|| InfraError::UnresolvedTaskTarget {
             state: state_name.to_owned(),
             field: format!("{block_name}.{field}"),
             found: match (target, block.get(format!("{field}.$"))) {
-                (Some(v), _) => v.to_string(),
+                (Some(v), _) => markers.restore(&v.to_string()),
                 (None, Some(_)) => format!("a path (`{field}.$`)"),
                 (None, None) => "nothing".to_owned(),
             },
@@ -219,15 +273,6 @@ fn task_need(state_name: &str, state: &Value) -> Result<TaskNeed, InfraError> {
         placeholder,
         key_attributes,
     })
-}
-
-/// `Name` when `value` is `${Name}`, optionally followed by a `:qualifier` (a function version
-/// or alias such as `:$LATEST`).
-fn placeholder_of(value: &str) -> Option<String> {
-    let inner = value.strip_prefix("${")?;
-    let (name, rest) = inner.split_once('}')?;
-    let qualified = rest.is_empty() || (rest.starts_with(':') && !rest.contains("${"));
-    (is_placeholder_name(name) && qualified).then(|| name.to_owned())
 }
 
 #[cfg(test)]
@@ -468,6 +513,58 @@ mod tests {
         assert!(matches!(
             parse(r#"{"StartAt": "S"}"#),
             Err(InfraError::ParseDefinition { .. })
+        ));
+    }
+
+    /// What Step Functions would refuse to create is refused here, with the engine's reason.
+    #[test]
+    fn definitions_the_engine_rejects() {
+        let rejected = |text: &str| match parse(text) {
+            Err(InfraError::ParseDefinition { path, reason }) => {
+                assert_eq!(path, "test.asl.json");
+                reason
+            }
+            other => panic!("{text} should not load: {other:?}"),
+        };
+        let lost = rejected(
+            r#"{"StartAt": "S", "States": {"S": {"Type": "Succeed"}, "Lost": {"Type": "Succeed"}}}"#,
+        );
+        assert!(lost.contains("\"Lost\" is not reachable"), "{lost}");
+        assert!(rejected(&one(r#"{"Type": "Pass"}"#)).contains("'Next' or 'End'"));
+        assert!(
+            rejected(&one(r#"{"Type": "Task", "Resource": "f", "End": true}"#)).contains("\"f\"")
+        );
+    }
+
+    #[test]
+    fn a_placeholder_for_the_whole_resource_is_a_function() {
+        let d = parse(&one(&task("${F}:$LATEST", "{}"))).unwrap_or_else(|e| panic!("{e}"));
+        let n = d.needs().first().cloned();
+        assert_eq!(
+            n.map(|n| (n.action, n.placeholder)),
+            Some((Action::LambdaInvokeFunction, "F".to_owned()))
+        );
+        // Inside a longer resource it is part of an ARN whose permission is not modelled.
+        assert!(matches!(
+            parse(&one(&task("arn:aws:lambda:${Region}:1:function:f", "{}"))),
+            Err(InfraError::UnsupportedTaskResource { .. })
+        ));
+    }
+
+    /// Messages show placeholders as the definition writes them, never their markers.
+    #[test]
+    fn messages_name_placeholders() {
+        let e = error(&task(INVOKE, r#"{"FunctionName": ["${F}"]}"#));
+        assert!(e.contains(r#"found ["${F}"]"#), "{e}");
+        assert!(!e.contains(MARKER_PREFIX), "{e}");
+    }
+
+    #[test]
+    fn a_definition_that_spells_a_marker_is_rejected() {
+        let text = one(&task(&format!("{MARKER_PREFIX}F"), "{}"));
+        assert!(matches!(
+            parse(&text),
+            Err(InfraError::ParseDefinition { reason, .. }) if reason.contains(MARKER_PREFIX)
         ));
     }
 }

@@ -46,7 +46,8 @@ pub enum InfraError {
         source: std::io::Error,
     },
 
-    /// The state machine definition is not JSON, or not an object with `States`.
+    /// The state machine definition is not JSON, or not one Step Functions would accept, e.g.
+    /// a state no other state leads to; `reason` is the engine's.
     #[error("the state machine definition {path} is not valid: {reason}")]
     ParseDefinition {
         /// The definition's path, as given.

@@ -2,8 +2,8 @@
 //! (`table.grant_put_item(&mut state_machine)`), and its role's policy is written from those
 //! grants alone.
 
-use crate::constructs::KeyUse;
 use crate::expr::{Expr, LogicalId};
+use crate::key_use::KeyUse;
 use crate::node::Node;
 use crate::stack::Suppression;
 

@@ -50,6 +50,7 @@ pub mod definition;
 mod error;
 pub mod expr;
 pub mod iam;
+mod key_use;
 pub mod node;
 pub mod orderflow;
 pub mod stack;

@@ -1,8 +1,8 @@
 //! The stack: parameters, constructs and outputs, synthesized into one SAM template.
 
 use crate::InfraError;
-use crate::constructs::KeyUse;
 use crate::expr::{Expr, LogicalId};
+use crate::key_use::KeyUse;
 use crate::node::{self, Node};
 
 /// A piece of the stack that lowers itself into one or more resources.

@@ -5,17 +5,18 @@ use std::collections::BTreeSet;
 
 use infra::InfraError;
 use serde_json::Value;
+use sfn_local::{StateMachine, StateType, StateView};
 
 use crate::assertions::{Template, compact, read, stack_for, text};
 
-/// What a Task state's `Resource` needs, worked out here independently of the crate.
-fn needed_by(state: &Value) -> Option<(String, String)> {
-    let resource = state["Resource"].as_str()?;
-    let parameters = if state.get("Arguments").is_some() {
-        &state["Arguments"]
-    } else {
-        &state["Parameters"]
-    };
+/// What a Task state's `Resource` needs, worked out here independently of the crate (the
+/// states are read through the engine's model, as the crate reads them).
+fn needed_by(state: &StateView<'_>) -> Option<(String, String)> {
+    let resource = state.resource()?;
+    let parameters = state
+        .arguments()
+        .or_else(|| state.parameters())
+        .unwrap_or(&Value::Null);
     let (action, field) = match resource.trim_end_matches(".waitForTaskToken") {
         "arn:aws:states:::states:startExecution.sync:2" => {
             ("states:StartExecution", "StateMachineArn")
@@ -37,20 +38,6 @@ fn needed_by(state: &Value) -> Option<(String, String)> {
     Some((action.to_owned(), placeholder))
 }
 
-fn tasks(states: &Value, out: &mut Vec<(String, String)>) {
-    for state in states.as_object().into_iter().flat_map(|m| m.values()) {
-        if state["Type"] == "Task" {
-            out.extend(needed_by(state));
-        }
-        for branch in state["Branches"].as_array().into_iter().flatten() {
-            tasks(&branch["States"], out);
-        }
-        for processor in ["ItemProcessor", "Iterator"] {
-            tasks(&state[processor]["States"], out);
-        }
-    }
-}
-
 /// For each state machine: every integration a Task state calls is granted, on the resource
 /// substituted for it, and nothing else is (logging, tracing and the nested execution's
 /// describe, stop and rule are checked in template.rs).
@@ -64,9 +51,16 @@ fn every_task_integration_is_granted_and_nothing_more() {
         ),
         ("OrderStateMachine", infra::orderflow::ENTRY_DEFINITION_PATH),
     ] {
-        let asl: Value = serde_json::from_str(&read(path)).unwrap_or_else(|e| panic!("{e}"));
-        let mut needed = Vec::new();
-        tasks(&asl["States"], &mut needed);
+        // The real definitions name their resources inside `Parameters` only, so the engine
+        // loads them with their placeholders unsubstituted.
+        let loaded = StateMachine::from_json(&read(path)).unwrap_or_else(|e| panic!("{e}"));
+        let needed: Vec<(String, String)> = loaded
+            .definition()
+            .all_states()
+            .iter()
+            .filter(|s| s.state_type() == StateType::Task)
+            .filter_map(needed_by)
+            .collect();
         assert!(!needed.is_empty(), "{path} has Task states");
 
         let substitutions = &t.properties(machine)["DefinitionSubstitutions"];
@@ -132,6 +126,11 @@ fn definition(notify: &str, extra: &str) -> String {
 const PUBLISH: &str = r#"{"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
     "Parameters": {"TopicArn": "${OrderNotificationsTopicArn}", "Message": "m"}, "End": true}"#;
 
+/// [`PUBLISH`], going on to the state `next` (every state must be reachable).
+fn publish_then(next: &str) -> String {
+    PUBLISH.replace(r#""End": true"#, &format!(r#""Next": "{next}""#))
+}
+
 fn error(asl: &str) -> InfraError {
     match stack_for(asl) {
         Ok(_) => panic!("the stack should be rejected"),
@@ -148,7 +147,7 @@ fn a_definition_that_matches_the_grants_is_accepted() {
 fn a_task_without_a_grant_is_rejected() {
     let delete = r#", "Delete": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:deleteItem",
         "Parameters": {"TableName": "${OrdersTableName}", "Key": {"OrderId": {"S": "x"}}}, "End": true}"#;
-    let e = error(&definition(PUBLISH, delete));
+    let e = error(&definition(&publish_then("Delete"), delete));
     assert!(
         matches!(&e, InfraError::MissingGrant { state, action: "dynamodb:DeleteItem", .. } if state == "Delete"),
         "{e}"
@@ -170,7 +169,7 @@ fn a_grant_no_task_uses_is_rejected() {
 #[test]
 fn placeholders_and_substitutions_must_match() {
     let unknown = r#", "Audit": {"Type": "Pass", "Result": "${AuditTableName}", "End": true}"#;
-    let e = error(&definition(PUBLISH, unknown));
+    let e = error(&definition(&publish_then("Audit"), unknown));
     assert!(
         matches!(&e, InfraError::MissingSubstitution { placeholder } if placeholder == "AuditTableName"),
         "{e}"

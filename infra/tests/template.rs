@@ -3,15 +3,17 @@
 
 use std::collections::BTreeSet;
 
+use order_resources::{Definition, Function, Resource};
 use serde_json::{Value, json};
 
 use crate::assertions::{Template, array, pairs, read, root, text};
 
-const FUNCTIONS: [(&str, &str); 3] = [
-    ("VerifyPaymentFunction", "verify-payment"),
-    ("CheckStockFunction", "check-stock"),
-    ("ChargePaymentFunction", "charge-payment"),
-];
+/// Each function's logical id and binary, as the resource contract declares them.
+fn functions() -> impl Iterator<Item = (&'static str, &'static str)> {
+    Function::ALL
+        .into_iter()
+        .map(|f| (Resource::Function(f).logical_id(), f.name()))
+}
 
 const XRAY_FUNCTION: [&str; 2] = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"];
 
@@ -47,7 +49,7 @@ fn resource_counts() {
 #[test]
 fn functions_are_cargo_lambda_builds_of_the_workspace_binaries() {
     let t = Template::synth();
-    for (id, binary) in FUNCTIONS {
+    for (id, binary) in functions() {
         let f = t.resource(id);
         assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda", "{id}");
         assert_eq!(f["Metadata"]["BuildProperties"]["Binary"], binary, "{id}");
@@ -470,7 +472,7 @@ fn alarms_watch_executions_functions_tables_and_deliveries() {
             expected.insert(format!("AWS/States {metric} {machine}"));
         }
     }
-    for (function, _) in FUNCTIONS {
+    for (function, _) in functions() {
         for metric in ["Errors", "Invocations", "Throttles"] {
             expected.insert(format!("AWS/Lambda {metric} {function}"));
         }
@@ -505,15 +507,11 @@ fn substitutions_match_the_placeholders_of_the_definition() {
         substituted, used,
         "substitutions vs placeholders of the definition"
     );
-    let expected: BTreeSet<String> = [
-        "VerifyPaymentFunctionArn",
-        "CheckStockFunctionArn",
-        "ChargePaymentFunctionArn",
-        "OrdersTableName",
-        "OrderNotificationsTopicArn",
-    ]
-    .map(String::from)
-    .into();
+    let expected: BTreeSet<String> = Definition::OrderProcessing
+        .resources()
+        .iter()
+        .map(|r| r.placeholder().to_owned())
+        .collect();
     assert_eq!(
         used, expected,
         "the placeholders fixed by the project's contract"
@@ -539,7 +537,7 @@ const STATE_MACHINE_UNSCOPED: [&str; 12] = [
 fn state_machine_role_has_exactly_its_grants() {
     let t = Template::synth();
     let mut expected = Vec::new();
-    for (id, _) in FUNCTIONS {
+    for (id, _) in functions() {
         expected.push(("lambda:InvokeFunction", format!("{id}.Arn")));
         expected.push(("lambda:InvokeFunction", format!("Sub ${{{id}.Arn}}:*")));
     }
@@ -596,7 +594,7 @@ fn function_roles_have_exactly_what_their_code_uses() {
         ("dynamodb:PutItem", "ChargeLedgerTable.Arn"),
     ]));
     assert_eq!(t.permissions("ChargePaymentFunctionRole"), charge);
-    for (id, _) in FUNCTIONS {
+    for (id, _) in functions() {
         let trust = &t.properties(&format!("{id}Role"))["AssumeRolePolicyDocument"];
         assert_eq!(
             trust["Statement"][0]["Principal"],

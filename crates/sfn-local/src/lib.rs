@@ -62,7 +62,7 @@ pub use history::{EventDetails, HistoryError, HistoryEvent, StateType};
 pub use show::json_kind;
 pub use states_error::{StatesError, UnknownStatesError};
 pub use task::{Handlers, TaskFailure, TaskHandler, TaskRequest};
-pub use view::{Scope, StateView, Transition, TransitionKind};
+pub use view::{QueryLanguage, Scope, StateView, Transition, TransitionKind};
 
 /// A loaded, validated state machine, ready to run any number of executions.
 #[derive(Debug)]

@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use crate::StateMachine;
 use crate::history::StateType;
-use crate::model::{Graph, Kind, Source, State};
+use crate::model::{Graph, Kind, Lang, Source, State};
 
 impl StateMachine {
     /// The top-level states, as loaded.
@@ -71,6 +71,36 @@ impl<'a> Scope<'a> {
                 .chain(s.item_processor())
                 .find_map(|inner| inner.find(name))
         })
+    }
+
+    /// Every state of this scope and of the scopes nested in it (Parallel branches, Map item
+    /// processors), depth first: each state comes before the states nested in it, and states
+    /// come in the order the definition lists them.
+    ///
+    /// ```
+    /// use sfn_local::StateMachine;
+    ///
+    /// let machine = StateMachine::from_json(r#"{"StartAt": "P", "States": {
+    ///   "P": {"Type": "Parallel", "Next": "Done", "Branches": [
+    ///          {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}]},
+    ///   "Done": {"Type": "Succeed"}}}"#)?;
+    /// let names: Vec<&str> = machine.definition().all_states().iter().map(|s| s.name()).collect();
+    /// assert_eq!(names, ["P", "A", "Done"]);
+    /// # Ok::<(), sfn_local::Error>(())
+    /// ```
+    pub fn all_states(&self) -> Vec<StateView<'a>> {
+        let mut out = Vec::new();
+        self.collect_states(&mut out);
+        out
+    }
+
+    fn collect_states(&self, out: &mut Vec<StateView<'a>>) {
+        for state in self.states() {
+            out.push(state);
+            for inner in state.branches().into_iter().chain(state.item_processor()) {
+                inner.collect_states(out);
+            }
+        }
     }
 
     fn at(&self, index: usize) -> StateView<'a> {
@@ -202,7 +232,22 @@ impl<'a> StateView<'a> {
         }
     }
 
-    /// A Task state's `Resource`.
+    /// A Task state's `Resource`, as written: an integration
+    /// (`arn:aws:states:::lambda:invoke`), an activity or a function ARN.
+    ///
+    /// ```
+    /// use sfn_local::{StateMachine, StateType};
+    ///
+    /// let machine = StateMachine::from_json(r#"{"StartAt": "Call", "States": {
+    ///   "Call": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+    ///            "Next": "Done"},
+    ///   "Done": {"Type": "Succeed"}}}"#)?;
+    /// let call = machine.definition().start();
+    /// assert_eq!(call.state_type(), StateType::Task);
+    /// assert_eq!(call.resource(), Some("arn:aws:lambda:us-east-1:123456789012:function:f"));
+    /// assert_eq!(machine.definition().get("Done").and_then(|s| s.resource()), None);
+    /// # Ok::<(), sfn_local::Error>(())
+    /// ```
     pub fn resource(&self) -> Option<&'a str> {
         match &self.state().kind {
             Kind::Task(task) => Some(&task.resource),
@@ -225,6 +270,50 @@ impl<'a> StateView<'a> {
     pub fn parameters(&self) -> Option<&'a Value> {
         self.source().get("Parameters")
     }
+
+    /// A JSONata state's `Arguments` as written (literal values and `{% %}` expressions).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use sfn_local::{QueryLanguage, StateMachine};
+    ///
+    /// let machine = StateMachine::from_json(r#"{"StartAt": "Publish", "States": {
+    ///   "Publish": {"Type": "Task", "QueryLanguage": "JSONata",
+    ///               "Resource": "arn:aws:states:::sns:publish",
+    ///               "Arguments": {"TopicArn": "arn:aws:sns:us-east-1:123456789012:t",
+    ///                             "Message": "{% $states.input.text %}"},
+    ///               "End": true}}}"#)?;
+    /// let publish = machine.definition().start();
+    /// assert_eq!(publish.query_language(), QueryLanguage::Jsonata);
+    /// assert_eq!(
+    ///     publish.arguments().and_then(|a| a.get("TopicArn")),
+    ///     Some(&json!("arn:aws:sns:us-east-1:123456789012:t"))
+    /// );
+    /// assert_eq!(publish.parameters(), None);
+    /// # Ok::<(), sfn_local::Error>(())
+    /// ```
+    pub fn arguments(&self) -> Option<&'a Value> {
+        self.source().get("Arguments")
+    }
+
+    /// The language the state's fields are written in: its own `QueryLanguage`, or else the
+    /// definition's. It says whether the state's input to a task is `Parameters` (JSONPath)
+    /// or `Arguments` (JSONata).
+    pub fn query_language(&self) -> QueryLanguage {
+        match self.state().lang {
+            Lang::JsonPath => QueryLanguage::JsonPath,
+            Lang::Jsonata => QueryLanguage::Jsonata,
+        }
+    }
+}
+
+/// The query language of a state's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryLanguage {
+    /// `JSONPath`: `InputPath`, `Parameters`, `ResultSelector`, `ResultPath`, `OutputPath`.
+    JsonPath,
+    /// `JSONata`: `Arguments` and `Output`, with `{% %}` expressions.
+    Jsonata,
 }
 
 /// One way out of a state.

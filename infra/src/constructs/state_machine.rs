@@ -144,8 +144,22 @@ impl StateMachineBuilder {
     }
 
     /// Substitutes `construct` for its placeholder in the definition.
-    pub fn substitute(mut self, construct: &impl Substitution) -> Self {
+    pub fn substitute(mut self, construct: &(impl Substitution + ?Sized)) -> Self {
         self.bindings.push(construct.binding());
+        self
+    }
+
+    /// Substitutes `construct` for `${placeholder}`: the name a contract shared with the
+    /// definition's other readers gives it, rather than the one the construct derives from
+    /// its logical id.
+    pub fn substitute_as(
+        mut self,
+        placeholder: &str,
+        construct: &(impl Substitution + ?Sized),
+    ) -> Self {
+        let mut binding = construct.binding();
+        placeholder.clone_into(&mut binding.placeholder);
+        self.bindings.push(binding);
         self
     }
 

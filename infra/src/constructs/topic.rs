@@ -110,7 +110,7 @@ impl Topic {
             actions: key::THROUGH_SNS,
             condition: Node::map().with(
                 "StringEquals",
-                Node::map().with("kms:ViaService", key::via(&["sns"])),
+                Node::map().with("kms:ViaService", crate::key_use::via(&["sns"])),
             ),
         };
         grantee.grant(
