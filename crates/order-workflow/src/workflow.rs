@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_emulator::{ExecutionRecord, ExecutionStatus, KeySchema, KeyType, Store};
 use futures::future::BoxFuture;
+use order_resources::Resource;
 use orders::{LedgerGateway, SimulatedGateway, SimulatedInventory, SystemClock};
 use serde_json::Value;
 use sfn_aws::AwsClients;
@@ -40,7 +41,7 @@ pub const ENTRY_STATE_MACHINE_NAME: &str = "order";
 /// The local orders table.
 pub const TABLE_NAME: &str = "orders";
 /// The orders table's partition key, as the definition writes it.
-pub const TABLE_KEY: &str = "OrderId";
+pub const TABLE_KEY: &str = order_resources::ORDERS_TABLE_KEY;
 /// The local notification topic.
 pub const TOPIC_NAME: &str = "order-notifications";
 
@@ -55,19 +56,45 @@ pub enum SubstitutionError {
     Unclosed(usize),
 }
 
-/// The local values of the definition's placeholders: the same names SAM substitutes.
-pub fn substitutions(region: &str, account: &str) -> Vec<(&'static str, String)> {
-    let function = |name: &str| format!("arn:aws:lambda:{region}:{account}:function:{name}");
-    vec![
-        ("VerifyPaymentFunctionArn", function("verify-payment")),
-        ("CheckStockFunctionArn", function("check-stock")),
-        ("ChargePaymentFunctionArn", function("charge-payment")),
-        ("OrdersTableName", TABLE_NAME.to_owned()),
-        (
-            "OrderNotificationsTopicArn",
-            format!("arn:aws:sns:{region}:{account}:{TOPIC_NAME}"),
-        ),
-    ]
+/// Where a local run's resources are: what it substitutes for the placeholders.
+#[derive(Debug, Clone)]
+pub struct LocalResources {
+    /// The region in local ARNs.
+    pub region: String,
+    /// The account in local ARNs.
+    pub account: String,
+    /// The notification topic's ARN.
+    pub topic_arn: String,
+    /// The processing state machine's ARN, which the entry starts.
+    pub processing_arn: String,
+}
+
+impl LocalResources {
+    /// The local value standing for `resource`.
+    pub fn value(&self, resource: Resource) -> String {
+        let (region, account) = (&self.region, &self.account);
+        match resource {
+            Resource::Function(f) => {
+                format!("arn:aws:lambda:{region}:{account}:function:{}", f.name())
+            }
+            Resource::OrdersTable => TABLE_NAME.to_owned(),
+            Resource::OrderNotificationsTopic => self.topic_arn.clone(),
+            Resource::OrderProcessingStateMachine => self.processing_arn.clone(),
+        }
+    }
+}
+
+/// The local values of `definition`'s placeholders, named as the resource contract
+/// (`order-resources`) names them, as SAM's `DefinitionSubstitutions` names them.
+pub fn substitutions(
+    definition: order_resources::Definition,
+    local: &LocalResources,
+) -> Vec<(&'static str, String)> {
+    definition
+        .resources()
+        .iter()
+        .map(|resource| (resource.placeholder(), local.value(*resource)))
+        .collect()
 }
 
 /// Replaces every `${Name}` in `text`; a name without a value is an error, as a missing
@@ -385,9 +412,13 @@ impl Workflow {
             options,
             injected,
         } = parts;
-        let mut values = substitutions(store.region(), store.account_id());
-        values.retain(|(name, _)| *name != "OrderNotificationsTopicArn");
-        values.push(("OrderNotificationsTopicArn", topic_arn.clone()));
+        let local = LocalResources {
+            region: store.region().to_owned(),
+            account: store.account_id().to_owned(),
+            topic_arn: topic_arn.clone(),
+            processing_arn: state_machine_arn(&store, STATE_MACHINE_NAME),
+        };
+        let values = substitutions(order_resources::Definition::OrderProcessing, &local);
         let text = substitute(definition, &values)?;
         let machine =
             StateMachine::from_json(&text).map_err(|source| WorkflowError::Definition {
@@ -427,14 +458,13 @@ impl Workflow {
     fn entry(mut processing: Workflow, entry_definition: &str) -> Result<Workflow, WorkflowError> {
         processing.workflow_type = WorkflowType::Express;
         let processing = Arc::new(processing);
-        let values = [
-            (
-                "OrderProcessingStateMachineArn",
-                processing.state_machine_arn(),
-            ),
-            ("OrdersTableName", TABLE_NAME.to_owned()),
-            ("OrderNotificationsTopicArn", processing.topic_arn.clone()),
-        ];
+        let local = LocalResources {
+            region: processing.store.region().to_owned(),
+            account: processing.store.account_id().to_owned(),
+            topic_arn: processing.topic_arn.clone(),
+            processing_arn: processing.state_machine_arn(),
+        };
+        let values = substitutions(order_resources::Definition::Order, &local);
         let text = substitute(entry_definition, &values)?;
         let machine =
             StateMachine::from_json(&text).map_err(|source| WorkflowError::Definition {
@@ -491,12 +521,7 @@ impl Workflow {
 
     /// The state machine's ARN.
     pub fn state_machine_arn(&self) -> String {
-        format!(
-            "arn:aws:states:{}:{}:stateMachine:{}",
-            self.store.region(),
-            self.store.account_id(),
-            self.name
-        )
+        state_machine_arn(&self.store, self.name)
     }
 
     /// The execution ARN an execution named `name` gets (an Express one also gets a
@@ -620,6 +645,15 @@ impl Workflow {
             nested,
         })
     }
+}
+
+/// The ARN of the local state machine `name`.
+fn state_machine_arn(store: &Store, name: &str) -> String {
+    format!(
+        "arn:aws:states:{}:{}:stateMachine:{name}",
+        store.region(),
+        store.account_id()
+    )
 }
 
 fn real_clock() -> Arc<dyn Clock> {
@@ -892,11 +926,43 @@ mod tests {
         assert_eq!(rejections, outcomes);
     }
 
+    /// The definitions built in are the files the contract names, and a local run gives
+    /// every placeholder they use a value, and only those.
     #[test]
-    fn every_placeholder_of_the_definition_has_a_local_value() {
-        let text = substitute(DEFINITION, &substitutions("us-east-1", "123456789012"))
-            .expect("all substituted");
-        assert!(!text.contains("${"));
-        StateMachine::from_json(&text).expect("the substituted definition loads");
+    fn every_placeholder_of_each_definition_has_a_local_value() {
+        use order_resources::Definition;
+
+        let local = LocalResources {
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+            topic_arn: "arn:aws:sns:us-east-1:123456789012:order-notifications".into(),
+            processing_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:order-processing"
+                .into(),
+        };
+        for (definition, text) in [
+            (Definition::OrderProcessing, DEFINITION),
+            (Definition::Order, ENTRY_DEFINITION),
+        ] {
+            let file =
+                concat!(env!("CARGO_MANIFEST_DIR"), "/../../").to_owned() + definition.path();
+            assert_eq!(
+                std::fs::read_to_string(&file).expect("the definition file"),
+                text,
+                "{file}"
+            );
+            let values = substitutions(definition, &local);
+            let mut used: Vec<&str> = text
+                .split("${")
+                .skip(1)
+                .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+                .collect();
+            used.sort_unstable();
+            used.dedup();
+            let mut given: Vec<&str> = values.iter().map(|(name, _)| *name).collect();
+            given.sort_unstable();
+            assert_eq!(used, given, "{file}");
+            let substituted = substitute(text, &values).expect("all substituted");
+            StateMachine::from_json(&substituted).expect("the substituted definition loads");
+        }
     }
 }

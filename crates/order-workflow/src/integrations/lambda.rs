@@ -20,43 +20,17 @@ pub const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
 /// Plain function ARNs, whose state input is the payload itself.
 pub const FUNCTION_ARNS: &str = "arn:aws:lambda:*:*:function:*";
 
-/// The functions this project deploys, by the name their binary and function carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Function {
-    /// `verify-payment`
-    VerifyPayment,
-    /// `check-stock`
-    CheckStock,
-    /// `charge-payment`
-    ChargePayment,
-}
+/// The functions this project deploys (the resource contract's list).
+pub use order_resources::Function;
 
-impl Function {
-    /// Every function.
-    pub const ALL: [Function; 3] = [
-        Function::VerifyPayment,
-        Function::CheckStock,
-        Function::ChargePayment,
-    ];
-
-    /// The function's name: its binary, its `cargo lambda` name, its local ARN's last part.
-    pub fn name(self) -> &'static str {
-        match self {
-            Function::VerifyPayment => "verify-payment",
-            Function::CheckStock => "check-stock",
-            Function::ChargePayment => "charge-payment",
-        }
-    }
-
-    /// The function named by a `FunctionName` as Lambda accepts it: a name, a partial
-    /// (`ACCOUNT:function:NAME`) or full ARN, each with an optional `:QUALIFIER`.
-    pub fn from_reference(reference: &str) -> Option<Function> {
-        let name = match reference.split_once(":function:") {
-            Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
-            None => reference.split(':').next().unwrap_or(reference),
-        };
-        Function::ALL.into_iter().find(|f| f.name() == name)
-    }
+/// The function named by a `FunctionName` as Lambda accepts it: a name, a partial
+/// (`ACCOUNT:function:NAME`) or full ARN, each with an optional `:QUALIFIER`.
+pub fn function_from_reference(reference: &str) -> Option<Function> {
+    let name = match reference.split_once(":function:") {
+        Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
+        None => reference.split(':').next().unwrap_or(reference),
+    };
+    Function::ALL.into_iter().find(|f| f.name() == name)
 }
 
 /// The three handlers over one set of adapters, as one Task handler.
@@ -120,7 +94,7 @@ where
                     )
                 })?;
             let function =
-                Function::from_reference(reference).ok_or_else(|| not_found(reference))?;
+                function_from_reference(reference).ok_or_else(|| not_found(reference))?;
             let payload = request.input.get("Payload").cloned().unwrap_or(Value::Null);
             let result = self.call(function, payload).await?;
             Ok(json!({
@@ -131,7 +105,7 @@ where
                 "StatusCode": 200,
             }))
         } else {
-            let function = Function::from_reference(&request.resource)
+            let function = function_from_reference(&request.resource)
                 .ok_or_else(|| not_found(&request.resource))?;
             self.call(function, request.input).await
         }
@@ -186,7 +160,7 @@ mod tests {
     }
 
     fn reference(text: &str, expected: Option<Function>) {
-        assert_eq!(Function::from_reference(text), expected, "{text}");
+        assert_eq!(function_from_reference(text), expected, "{text}");
     }
 
     #[test]
