@@ -719,7 +719,16 @@ fn report(prices: &Prices, all: &Ours, reference: Option<&Units>, orders: usize)
         ),
         ("CloudWatch Logs bytes at ALL", |u| u.log_bytes_all, 0),
     ];
+    units_rows(&mut out, &rows, ours, reference);
+    dollars(&mut out, prices, all, reference);
+    out
+}
+
+/// The rows of billable units per order, beside the reference's when there is one.
+fn units_rows(out: &mut String, rows: &[Row], ours: &Units, reference: Option<&Units>) {
+    use std::fmt::Write as _;
     for (label, f, digits) in rows {
+        let digits = *digits;
         let a = per_order(f(ours), ours);
         let _ = match reference {
             Some(r) => {
@@ -734,7 +743,12 @@ fn report(prices: &Prices, all: &Ours, reference: Option<&Units>, orders: usize)
             None => writeln!(out, "| {label} | {a:.digits$} |"),
         };
     }
-    let ours_bill = bill(ours, prices);
+}
+
+/// Dollars per million orders for each way of deploying, beside the reference's.
+fn dollars(out: &mut String, prices: &Prices, all: &Ours, reference: Option<&Units>) {
+    use std::fmt::Write as _;
+    let ours_bill = bill(&all.processing, prices);
     let _ = writeln!(out, "\nDollars per million orders:\n");
     match reference {
         Some(r) => {
@@ -804,7 +818,6 @@ fn report(prices: &Prices, all: &Ours, reference: Option<&Units>, orders: usize)
             let _ = writeln!(out, "\n{}", entry_computation(all, prices));
         }
     }
-    out
 }
 
 /// How the entry's figure is made, in words and numbers.

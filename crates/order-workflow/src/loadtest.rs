@@ -364,57 +364,85 @@ fn count(history: &[HistoryEvent], kind: impl Fn(&EventDetails) -> bool) -> usiz
 /// Checks the invariants over what the store holds for this run's orders, and over every
 /// record in it for the interrupted executions; returns the violations and how many
 /// executions in the store are still RUNNING (left so by a crash).
+/// What the store holds after a load, indexed by order id.
+struct Observed {
+    records: HashMap<String, Vec<Value>>,
+    notifications: HashMap<String, usize>,
+    ledger: HashMap<String, Value>,
+    /// The charges that reached the gateway, per order id.
+    gateway: HashMap<String, u32>,
+    /// Every execution of the store: a crash leaves executions RUNNING, and the records they
+    /// wrote are accounted for by no finished execution.
+    statuses: HashMap<String, ExecutionStatus>,
+}
+
+impl Observed {
+    fn read(store: &Store, audit: &ChargeAudit) -> anyhow::Result<Observed> {
+        let mut records: HashMap<String, Vec<Value>> = HashMap::new();
+        for item in store.scan(TABLE_NAME)? {
+            let item = aws_emulator::unmarshal(&item)?;
+            if let Some(id) = item["OrderId"].as_str() {
+                records.entry(id.to_owned()).or_default().push(item);
+            }
+        }
+        let mut notifications: HashMap<String, usize> = HashMap::new();
+        for message in store.messages()? {
+            if let Ok(body) = serde_json::from_str::<Value>(&message.message) {
+                if let Some(id) = body["orderId"].as_str() {
+                    *notifications.entry(id.to_owned()).or_default() += 1;
+                }
+            }
+        }
+        Ok(Observed {
+            records,
+            notifications,
+            ledger: store
+                .charges()?
+                .into_iter()
+                .map(|c| (c.order_id, c.record))
+                .collect(),
+            gateway: audit.counts(),
+            statuses: store
+                .list_executions()?
+                .into_iter()
+                .map(|e| (e.execution_arn, e.status))
+                .collect(),
+        })
+    }
+}
+
+/// The broken invariants, in the order found.
+#[derive(Default)]
+struct Violations(Vec<Violation>);
+
+impl Violations {
+    fn add(&mut self, invariant: &'static str, subject: &str, detail: String) {
+        self.0.push(Violation {
+            invariant,
+            subject: subject.to_owned(),
+            detail,
+        });
+    }
+}
+
 fn check(
     store: &Store,
     orders: &[LoadOrder],
     finished: &[Finished],
     audit: &ChargeAudit,
 ) -> anyhow::Result<(Vec<Violation>, usize)> {
-    let mut violations = Vec::new();
-    let mut violation = |invariant: &'static str, subject: &str, detail: String| {
-        violations.push(Violation {
-            invariant,
-            subject: subject.to_owned(),
-            detail,
-        });
-    };
-    let mut records: HashMap<String, Vec<Value>> = HashMap::new();
-    for item in store.scan(TABLE_NAME)? {
-        let item = aws_emulator::unmarshal(&item)?;
-        if let Some(id) = item["OrderId"].as_str() {
-            records.entry(id.to_owned()).or_default().push(item);
-        }
-    }
-    let mut notifications: HashMap<String, usize> = HashMap::new();
-    for message in store.messages()? {
-        if let Ok(body) = serde_json::from_str::<Value>(&message.message) {
-            if let Some(id) = body["orderId"].as_str() {
-                *notifications.entry(id.to_owned()).or_default() += 1;
-            }
-        }
-    }
-    let ledger: HashMap<String, Value> = store
-        .charges()?
-        .into_iter()
-        .map(|c| (c.order_id, c.record))
-        .collect();
-    let gateway = audit.counts();
-    // Over the whole store, not only this run: a crash leaves executions RUNNING, and the
-    // records they wrote are accounted for by no finished execution.
-    let statuses: HashMap<String, ExecutionStatus> = store
-        .list_executions()?
-        .into_iter()
-        .map(|e| (e.execution_arn, e.status))
-        .collect();
-    let interrupted = statuses
+    let observed = Observed::read(store, audit)?;
+    let mut violations = Violations::default();
+    let interrupted = observed
+        .statuses
         .values()
         .filter(|s| **s == ExecutionStatus::Running)
         .count();
-    for (order_id, found) in &records {
+    for (order_id, found) in &observed.records {
         for record in found {
             let writer = record["ExecutionId"].as_str().unwrap_or_default();
-            if statuses.get(writer) == Some(&ExecutionStatus::Running) {
-                violation(
+            if observed.statuses.get(writer) == Some(&ExecutionStatus::Running) {
+                violations.add(
                     "no record without a finished execution",
                     order_id,
                     format!("written by {writer}, which is still RUNNING: it was interrupted"),
@@ -426,7 +454,7 @@ fn check(
     for done in finished {
         match &done.order_id {
             Some(id) => by_order.entry(id).or_default().push(done),
-            None => violation(
+            None => violations.add(
                 "no execution without a record",
                 &done.execution_arn,
                 format!(
@@ -441,112 +469,148 @@ fn check(
         .map(|f| (f.execution_arn.as_str(), f))
         .collect();
     for (order_id, runs) in &by_order {
-        let found = records.get(*order_id).map_or(&[][..], Vec::as_slice);
+        let found = observed
+            .records
+            .get(*order_id)
+            .map_or(&[][..], Vec::as_slice);
         let [record] = found else {
-            violation(
+            violations.add(
                 "exactly one record",
                 order_id,
                 format!("{} records", found.len()),
             );
             continue;
         };
-        let sent = notifications.get(*order_id).copied().unwrap_or(0);
+        let sent = observed.notifications.get(*order_id).copied().unwrap_or(0);
         if sent != 1 {
-            violation(
+            violations.add(
                 "exactly one notification",
                 order_id,
                 format!("{sent} notifications"),
             );
         }
-        let writer = record["ExecutionId"].as_str().unwrap_or_default();
-        match executions.get(writer) {
-            None => violation(
-                "no record without an execution",
+        check_writer(&mut violations, order_id, record, &executions);
+        check_runs(&mut violations, order_id, record, runs, orders);
+        check_charge(&mut violations, order_id, record, &observed);
+    }
+    Ok((violations.0, interrupted))
+}
+
+/// The record was written by an execution of this run that processed this order.
+fn check_writer(
+    violations: &mut Violations,
+    order_id: &str,
+    record: &Value,
+    executions: &HashMap<&str, &Finished>,
+) {
+    let writer = record["ExecutionId"].as_str().unwrap_or_default();
+    match executions.get(writer) {
+        None => violations.add(
+            "no record without an execution",
+            order_id,
+            format!("written by {writer}, not an execution of this run"),
+        ),
+        Some(done) if done.order_id.as_deref() != Some(order_id) => violations.add(
+            "no record without an execution",
+            order_id,
+            format!("written by {writer}, which processed another order"),
+        ),
+        Some(_) => {}
+    }
+}
+
+/// Every execution of the order wrote its record or ended as a duplicate, with the expected
+/// outcome.
+fn check_runs(
+    violations: &mut Violations,
+    order_id: &str,
+    record: &Value,
+    runs: &[&Finished],
+    orders: &[LoadOrder],
+) {
+    let writer = record["ExecutionId"].as_str().unwrap_or_default();
+    let state = record["State"].as_str().unwrap_or_default();
+    for done in runs {
+        let source = orders.get(done.index);
+        let duplicate = done.error.as_deref() == Some("DuplicateOrder");
+        if done.execution_arn != writer && !duplicate {
+            violations.add(
+                "no execution without a record",
                 order_id,
-                format!("written by {writer}, not an execution of this run"),
-            ),
-            Some(done) if done.order_id.as_deref() != Some(order_id) => violation(
-                "no record without an execution",
-                order_id,
-                format!("written by {writer}, which processed another order"),
-            ),
-            Some(_) => {}
-        }
-        let state = record["State"].as_str().unwrap_or_default();
-        for done in runs {
-            let source = orders.get(done.index);
-            let duplicate = done.error.as_deref() == Some("DuplicateOrder");
-            if done.execution_arn != writer && !duplicate {
-                violation(
-                    "no execution without a record",
-                    order_id,
-                    format!(
-                        "{} ended {:?}, but another execution wrote the record",
-                        done.execution_arn, done.error
-                    ),
-                );
-            }
-            if source.is_some_and(|o| o.repeat) && !duplicate {
-                violation(
-                    "a resubmitted order is a duplicate",
-                    order_id,
-                    format!("ended {:?}", done.error),
-                );
-            }
-            if let Some(expected) = source.and_then(|o| o.expected) {
-                if state != expected {
-                    violation(
-                        "the expected outcome",
-                        order_id,
-                        format!("{state}, expected {expected}"),
-                    );
-                }
-            }
-            if done.execution_arn == writer && done.order_state.as_deref() != Some(state) {
-                violation(
-                    "the expected outcome",
-                    order_id,
-                    "the execution and its record disagree".into(),
-                );
-            }
-        }
-        let charged = ledger.get(*order_id).filter(|r| r["outcome"] == "charged");
-        let reached = gateway.get(*order_id).copied().unwrap_or(0);
-        if reached > 1 {
-            violation(
-                "no duplicate charge",
-                order_id,
-                format!("{reached} charges reached the gateway"),
+                format!(
+                    "{} ended {:?}, but another execution wrote the record",
+                    done.execution_arn, done.error
+                ),
             );
         }
-        let summary: Value = record["Order"]
-            .as_str()
-            .and_then(|t| serde_json::from_str(t).ok())
-            .unwrap_or(Value::Null);
-        match (state == "PAYMENT_PROCESSED", charged) {
-            (true, Some(entry)) => {
-                if summary["chargeId"] != entry["chargeId"] {
-                    violation(
-                        "charges equal successful records",
-                        order_id,
-                        "the record's charge id is not the ledger's".into(),
-                    );
-                }
+        if source.is_some_and(|o| o.repeat) && !duplicate {
+            violations.add(
+                "a resubmitted order is a duplicate",
+                order_id,
+                format!("ended {:?}", done.error),
+            );
+        }
+        if let Some(expected) = source.and_then(|o| o.expected) {
+            if state != expected {
+                violations.add(
+                    "the expected outcome",
+                    order_id,
+                    format!("{state}, expected {expected}"),
+                );
             }
-            (true, None) => violation(
-                "charges equal successful records",
+        }
+        if done.execution_arn == writer && done.order_state.as_deref() != Some(state) {
+            violations.add(
+                "the expected outcome",
                 order_id,
-                "processed without a charge".into(),
-            ),
-            (false, Some(_)) => violation(
-                "charges equal successful records",
-                order_id,
-                format!("charged, but recorded {state}"),
-            ),
-            (false, None) => {}
+                "the execution and its record disagree".into(),
+            );
         }
     }
-    Ok((violations, interrupted))
+}
+
+/// The order was charged once at most, and exactly when it was recorded as processed, with
+/// the ledger's charge id.
+fn check_charge(violations: &mut Violations, order_id: &str, record: &Value, observed: &Observed) {
+    let state = record["State"].as_str().unwrap_or_default();
+    let charged = observed
+        .ledger
+        .get(order_id)
+        .filter(|r| r["outcome"] == "charged");
+    let reached = observed.gateway.get(order_id).copied().unwrap_or(0);
+    if reached > 1 {
+        violations.add(
+            "no duplicate charge",
+            order_id,
+            format!("{reached} charges reached the gateway"),
+        );
+    }
+    let summary: Value = record["Order"]
+        .as_str()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or(Value::Null);
+    match (state == "PAYMENT_PROCESSED", charged) {
+        (true, Some(entry)) => {
+            if summary["chargeId"] != entry["chargeId"] {
+                violations.add(
+                    "charges equal successful records",
+                    order_id,
+                    "the record's charge id is not the ledger's".into(),
+                );
+            }
+        }
+        (true, None) => violations.add(
+            "charges equal successful records",
+            order_id,
+            "processed without a charge".into(),
+        ),
+        (false, Some(_)) => violations.add(
+            "charges equal successful records",
+            order_id,
+            format!("charged, but recorded {state}"),
+        ),
+        (false, None) => {}
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
