@@ -2,8 +2,7 @@
 //! and `$parseInteger`, ported from jsonata.js 2.0.6 `datetime.js` (XPath F&O
 //! `format-dateTime` / `format-integer` pictures), on proleptic Gregorian UTC arithmetic.
 
-use crate::eval::{Fail, R};
-use crate::value::Value;
+use crate::value::{Fail, R, Value};
 
 const FEW: [&str; 20] = [
     "Zero",

@@ -1,10 +1,9 @@
 //! `$formatNumber`: XPath F&O `fn:format-number` pictures, ported from jsonata.js 2.0.6
 //! `functions.js` `formatNumber`.
 
-use crate::eval::{Fail, R};
-use crate::functions::round_half_even;
+use crate::number::round_half_even;
 use crate::number::to_fixed;
-use crate::value::Value;
+use crate::value::{Fail, R, Value};
 
 struct Props {
     decimal: char,
