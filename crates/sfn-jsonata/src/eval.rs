@@ -158,6 +158,8 @@ impl<'a, 'x> Eval<'a, 'x> {
         result
     }
 
+    // jsonata.js's `evaluate`: one arm per node type, a dispatch table kept whole to compare
+    // with it.
     fn eval_node(
         &mut self,
         node: &'a Node,
@@ -726,6 +728,8 @@ impl<'a, 'x> Eval<'a, 'x> {
         self.binary_values(op, l, r).map_err(fix)
     }
 
+    // One arm per binary operator (jsonata.js's `evaluateBinary` with the helpers it calls):
+    // a dispatch table.
     fn binary_values(&mut self, op: BinOp, l: Value<'a>, r: Value<'a>) -> R<Value<'a>> {
         let numeric = |v: &Value<'a>, code: &'static str| -> R<Option<f64>> {
             match v {

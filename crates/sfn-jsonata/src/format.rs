@@ -63,6 +63,8 @@ fn first_char(v: &Value<'_>, key: &str) -> Option<String> {
     v.get_prop(key).as_str().map(str::to_string)
 }
 
+// A port of jsonata.js's functions.js `formatNumber` (its picture analysis and formatting in
+// one function), kept whole to compare with it.
 pub(crate) fn format_number(value: f64, picture: &str, options: &Value<'_>) -> R<String> {
     let get = |key: &str, default: &str| -> String {
         first_char(options, key).unwrap_or_else(|| default.to_string())
