@@ -144,35 +144,8 @@ impl Store {
                 "Invalid parameter: PhoneNumber Reason: SMS publishing is not emulated by this store; publish to a topic",
             ));
         }
-        let topic_arn = match (
-            string_field(fields, "TopicArn")?,
-            string_field(fields, "TargetArn")?,
-        ) {
-            (Some(_), Some(_)) => {
-                return Err(StoreError::sns(
-                    "Invalid parameter: TopicArn Reason: Only one of TopicArn or TargetArn may be given",
-                ));
-            }
-            (Some(arn), None) | (None, Some(arn)) => arn,
-            (None, None) => {
-                return Err(StoreError::sns(
-                    "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter",
-                ));
-            }
-        };
-        check_topic_arn(topic_arn)?;
-        let message = match fields.get("Message") {
-            None | Some(Value::Null) => {
-                return Err(StoreError::sns(
-                    "Invalid parameter: Message Reason: 1 validation error detected: Value null at 'message' failed to satisfy constraint: Member must not be null",
-                ));
-            }
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-        };
-        if message.is_empty() {
-            return Err(StoreError::sns("Invalid parameter: Empty message"));
-        }
+        let topic_arn = publish_topic(fields)?;
+        let message = publish_message(fields)?;
         let subject = string_field(fields, "Subject")?.map(str::to_owned);
         if let Some(subject) = &subject {
             check_subject(subject)?;
@@ -190,61 +163,10 @@ impl Store {
             None => BTreeMap::new(),
             Some(value) => parse_attributes(value)?,
         };
-        let size = message.len()
-            + attributes
-                .iter()
-                .map(|(name, a)| {
-                    name.len()
-                        + a.data_type.len()
-                        + a.string_value.as_ref().map_or(0, String::len)
-                        + a.binary_value.as_ref().map_or(0, Vec::len)
-                })
-                .sum::<usize>();
-        if size > MAX_MESSAGE_BYTES {
-            return Err(StoreError::sns(format!(
-                "Invalid parameter: Message too long: {size} bytes with attributes, the limit is {MAX_MESSAGE_BYTES}"
-            )));
-        }
-        let group_id = string_field(fields, "MessageGroupId")?.map(str::to_owned);
-        let dedup_id = string_field(fields, "MessageDeduplicationId")?.map(str::to_owned);
-        for (name, value) in [
-            ("MessageGroupId", &group_id),
-            ("MessageDeduplicationId", &dedup_id),
-        ] {
-            if let Some(v) = value {
-                let valid =
-                    !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic());
-                if !valid {
-                    return Err(StoreError::sns(format!(
-                        "Invalid parameter: {name} Reason: must be 1 to 128 printable ASCII characters, found {v:?}"
-                    )));
-                }
-            }
-        }
+        check_message_size(&message, &attributes)?;
+        let (group_id, dedup_id) = publish_ids(fields)?;
         let fifo = self.topic_is_fifo(topic_arn)?;
-        if fifo {
-            if group_id.is_none() {
-                return Err(StoreError::sns(
-                    "Invalid parameter: The MessageGroupId parameter is required for FIFO topics",
-                ));
-            }
-            if dedup_id.is_none() {
-                return Err(StoreError::sns(
-                    "Invalid parameter: The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly",
-                ));
-            }
-        } else {
-            for (name, value) in [
-                ("MessageGroupId", &group_id),
-                ("MessageDeduplicationId", &dedup_id),
-            ] {
-                if value.is_some() {
-                    return Err(StoreError::sns(format!(
-                        "Invalid parameter: {name} Reason: The request includes {name} parameter that is not valid for this topic type"
-                    )));
-                }
-            }
-        }
+        check_ids_for_topic(fifo, &group_id, &dedup_id)?;
         let attributes_json = attributes_to_json(&attributes).to_string();
         let message_id = uuid::Uuid::new_v4().to_string();
         let now = now_ms();
@@ -360,6 +282,122 @@ impl Store {
     }
 }
 
+/// The topic a Publish goes to: `TopicArn` or `TargetArn`, exactly one of them.
+fn publish_topic(fields: &JsonMap<String, Value>) -> Result<&str> {
+    let topic_arn = match (
+        string_field(fields, "TopicArn")?,
+        string_field(fields, "TargetArn")?,
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(StoreError::sns(
+                "Invalid parameter: TopicArn Reason: Only one of TopicArn or TargetArn may be given",
+            ));
+        }
+        (Some(arn), None) | (None, Some(arn)) => arn,
+        (None, None) => {
+            return Err(StoreError::sns(
+                "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter",
+            ));
+        }
+    };
+    check_topic_arn(topic_arn)?;
+    Ok(topic_arn)
+}
+
+/// A Publish's `Message`, as text, which must not be empty.
+fn publish_message(fields: &JsonMap<String, Value>) -> Result<String> {
+    let message = match fields.get("Message") {
+        None | Some(Value::Null) => {
+            return Err(StoreError::sns(
+                "Invalid parameter: Message Reason: 1 validation error detected: Value null at 'message' failed to satisfy constraint: Member must not be null",
+            ));
+        }
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    if message.is_empty() {
+        return Err(StoreError::sns("Invalid parameter: Empty message"));
+    }
+    Ok(message)
+}
+
+/// Refuses a message that, with its attributes, passes SNS's size limit.
+fn check_message_size(
+    message: &str,
+    attributes: &BTreeMap<String, MessageAttribute>,
+) -> Result<()> {
+    let size = message.len()
+        + attributes
+            .iter()
+            .map(|(name, a)| {
+                name.len()
+                    + a.data_type.len()
+                    + a.string_value.as_ref().map_or(0, String::len)
+                    + a.binary_value.as_ref().map_or(0, Vec::len)
+            })
+            .sum::<usize>();
+    if size > MAX_MESSAGE_BYTES {
+        return Err(StoreError::sns(format!(
+            "Invalid parameter: Message too long: {size} bytes with attributes, the limit is {MAX_MESSAGE_BYTES}"
+        )));
+    }
+    Ok(())
+}
+
+/// A Publish's `MessageGroupId` and `MessageDeduplicationId`, each 1 to 128 printable
+/// ASCII characters where given.
+fn publish_ids(fields: &JsonMap<String, Value>) -> Result<(Option<String>, Option<String>)> {
+    let group_id = string_field(fields, "MessageGroupId")?.map(str::to_owned);
+    let dedup_id = string_field(fields, "MessageDeduplicationId")?.map(str::to_owned);
+    for (name, value) in [
+        ("MessageGroupId", &group_id),
+        ("MessageDeduplicationId", &dedup_id),
+    ] {
+        if let Some(v) = value {
+            let valid = !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic());
+            if !valid {
+                return Err(StoreError::sns(format!(
+                    "Invalid parameter: {name} Reason: must be 1 to 128 printable ASCII characters, found {v:?}"
+                )));
+            }
+        }
+    }
+    Ok((group_id, dedup_id))
+}
+
+/// A FIFO topic needs both ids (this emulator has no content-based deduplication); a
+/// standard topic takes neither.
+fn check_ids_for_topic(
+    fifo: bool,
+    group_id: &Option<String>,
+    dedup_id: &Option<String>,
+) -> Result<()> {
+    if fifo {
+        if group_id.is_none() {
+            return Err(StoreError::sns(
+                "Invalid parameter: The MessageGroupId parameter is required for FIFO topics",
+            ));
+        }
+        if dedup_id.is_none() {
+            return Err(StoreError::sns(
+                "Invalid parameter: The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly",
+            ));
+        }
+    } else {
+        for (name, value) in [
+            ("MessageGroupId", group_id),
+            ("MessageDeduplicationId", dedup_id),
+        ] {
+            if value.is_some() {
+                return Err(StoreError::sns(format!(
+                    "Invalid parameter: {name} Reason: The request includes {name} parameter that is not valid for this topic type"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn string_field<'a>(fields: &'a JsonMap<String, Value>, name: &str) -> Result<Option<&'a str>> {
     match fields.get(name) {
         None | Some(Value::Null) => Ok(None),
@@ -433,125 +471,133 @@ fn parse_attributes(value: &Value) -> Result<BTreeMap<String, MessageAttribute>>
     };
     let mut out = BTreeMap::new();
     for (name, attr) in map {
-        let bad = |reason: String| {
-            StoreError::sns(format!(
-                "Invalid parameter: MessageAttributes Reason: message attribute '{name}' {reason}"
-            ))
-        };
-        let valid_name = !name.is_empty()
-            && name.len() <= 256
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-            && !name.starts_with('.')
-            && !name.ends_with('.')
-            && !name.contains("..")
-            && !name.to_ascii_lowercase().starts_with("aws.")
-            && !name.to_ascii_lowercase().starts_with("amazon.");
-        if !valid_name {
-            return Err(bad(
-                "has an invalid name: names are up to 256 characters of a-z, A-Z, 0-9, '_', '-' and '.', not starting with AWS. or Amazon.".into(),
-            ));
-        }
-        let Value::Object(fields) = attr else {
-            return Err(bad(format!(
-                "must be an object with DataType and StringValue, found {}",
-                json_kind(attr)
-            )));
-        };
-        if let Some(unknown) = fields
-            .keys()
-            .find(|k| !matches!(k.as_str(), "DataType" | "StringValue" | "BinaryValue"))
-        {
-            return Err(bad(format!(
-                "has an unknown field {unknown}; expected DataType, StringValue or BinaryValue"
-            )));
-        }
-        let data_type = fields
-            .get("DataType")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad("must have a string DataType".into()))?;
-        let base_type = data_type
-            .split_once('.')
-            .map_or(data_type, |(base, _)| base);
-        let base_type = if data_type.starts_with("String.Array") {
-            "String.Array"
-        } else {
-            base_type
-        };
-        let string_value = match fields.get("StringValue") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(other) => {
-                return Err(bad(format!(
-                    "StringValue must be a string, found {}",
-                    json_kind(other)
-                )));
-            }
-        };
-        let binary_value = match fields.get("BinaryValue") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(decode_base64(s).map_err(bad)?),
-            Some(other) => {
-                return Err(bad(format!(
-                    "BinaryValue must be a base64 string, found {}",
-                    json_kind(other)
-                )));
-            }
-        };
-        match base_type {
-            "String" | "Number" | "String.Array" => {
-                let Some(text) = string_value.as_deref().filter(|s| !s.is_empty()) else {
-                    return Err(bad(format!(
-                        "must contain non-empty message attribute value for message attribute type '{data_type}'"
-                    )));
-                };
-                if base_type == "Number" {
-                    Number::parse(text)
-                        .map_err(|_| bad(format!("has an invalid Number value {text:?}")))?;
-                }
-                if base_type == "String.Array" {
-                    let valid = serde_json::from_str::<Value>(text).ok().is_some_and(|v| {
-                        v.as_array().is_some_and(|items| {
-                            items.iter().all(|i| {
-                                matches!(
-                                    i,
-                                    Value::String(_)
-                                        | Value::Number(_)
-                                        | Value::Bool(_)
-                                        | Value::Null
-                                )
-                            })
-                        })
-                    });
-                    if !valid {
-                        return Err(bad("has an invalid String.Array value: expected a JSON array of strings, numbers, booleans or null".into()));
-                    }
-                }
-            }
-            "Binary" => {
-                if binary_value.as_ref().is_none_or(Vec::is_empty) {
-                    return Err(bad(format!(
-                        "must contain non-empty message attribute value for message attribute type '{data_type}'"
-                    )));
-                }
-            }
-            _ => {
-                return Err(bad(format!(
-                    "has an invalid DataType {data_type:?}; expected String, Number, Binary or String.Array"
-                )));
-            }
-        }
-        out.insert(
-            name.clone(),
-            MessageAttribute {
-                data_type: data_type.to_owned(),
-                string_value,
-                binary_value,
-            },
-        );
+        out.insert(name.clone(), parse_attribute(name, attr)?);
     }
     Ok(out)
+}
+
+/// One message attribute, `name` its name and `attr` its `{DataType, StringValue}` object.
+fn parse_attribute(name: &str, attr: &Value) -> Result<MessageAttribute> {
+    let bad = |reason: String| {
+        StoreError::sns(format!(
+            "Invalid parameter: MessageAttributes Reason: message attribute '{name}' {reason}"
+        ))
+    };
+    if !valid_attribute_name(name) {
+        return Err(bad(
+            "has an invalid name: names are up to 256 characters of a-z, A-Z, 0-9, '_', '-' and '.', not starting with AWS. or Amazon.".into(),
+        ));
+    }
+    let Value::Object(fields) = attr else {
+        return Err(bad(format!(
+            "must be an object with DataType and StringValue, found {}",
+            json_kind(attr)
+        )));
+    };
+    if let Some(unknown) = fields
+        .keys()
+        .find(|k| !matches!(k.as_str(), "DataType" | "StringValue" | "BinaryValue"))
+    {
+        return Err(bad(format!(
+            "has an unknown field {unknown}; expected DataType, StringValue or BinaryValue"
+        )));
+    }
+    let data_type = fields
+        .get("DataType")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("must have a string DataType".into()))?;
+    let base_type = data_type
+        .split_once('.')
+        .map_or(data_type, |(base, _)| base);
+    let base_type = if data_type.starts_with("String.Array") {
+        "String.Array"
+    } else {
+        base_type
+    };
+    let string_value = match fields.get("StringValue") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            return Err(bad(format!(
+                "StringValue must be a string, found {}",
+                json_kind(other)
+            )));
+        }
+    };
+    let binary_value = match fields.get("BinaryValue") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(decode_base64(s).map_err(bad)?),
+        Some(other) => {
+            return Err(bad(format!(
+                "BinaryValue must be a base64 string, found {}",
+                json_kind(other)
+            )));
+        }
+    };
+    match base_type {
+        "String" | "Number" | "String.Array" => {
+            let Some(text) = string_value.as_deref().filter(|s| !s.is_empty()) else {
+                return Err(bad(format!(
+                    "must contain non-empty message attribute value for message attribute type '{data_type}'"
+                )));
+            };
+            if base_type == "Number" {
+                Number::parse(text)
+                    .map_err(|_| bad(format!("has an invalid Number value {text:?}")))?;
+            }
+            if base_type == "String.Array" && !is_string_array(text) {
+                return Err(bad("has an invalid String.Array value: expected a JSON array of strings, numbers, booleans or null".into()));
+            }
+        }
+        "Binary" => {
+            if binary_value.as_ref().is_none_or(Vec::is_empty) {
+                return Err(bad(format!(
+                    "must contain non-empty message attribute value for message attribute type '{data_type}'"
+                )));
+            }
+        }
+        _ => {
+            return Err(bad(format!(
+                "has an invalid DataType {data_type:?}; expected String, Number, Binary or String.Array"
+            )));
+        }
+    }
+    Ok(MessageAttribute {
+        data_type: data_type.to_owned(),
+        string_value,
+        binary_value,
+    })
+}
+
+/// Whether SNS takes `name` as an attribute name: up to 256 characters of a-z, A-Z, 0-9,
+/// `_`, `-` and `.`, no leading, trailing or doubled `.`, not starting with `AWS.` or
+/// `Amazon.`.
+fn valid_attribute_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 256
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && !name.starts_with('.')
+        && !name.ends_with('.')
+        && !name.contains("..")
+        && !name.to_ascii_lowercase().starts_with("aws.")
+        && !name.to_ascii_lowercase().starts_with("amazon.")
+}
+
+/// Whether `text` is a `String.Array` value: a JSON array of strings, numbers, booleans
+/// or nulls.
+fn is_string_array(text: &str) -> bool {
+    serde_json::from_str::<Value>(text).ok().is_some_and(|v| {
+        v.as_array().is_some_and(|items| {
+            items.iter().all(|i| {
+                matches!(
+                    i,
+                    Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null
+                )
+            })
+        })
+    })
 }
 
 fn attributes_to_json(attributes: &BTreeMap<String, MessageAttribute>) -> Value {

@@ -67,6 +67,8 @@ struct Evaluation {
     times: u32,
 }
 
+// One entry per expression of the twin, in the order the workflow evaluates them: a table
+// of data.
 fn evaluations(order: &Value) -> Vec<Evaluation> {
     let lambda = |payload: Value| json!({"ExecutedVersion": "$LATEST", "Payload": payload, "StatusCode": 200});
     let mut items = order["orderContents"]["items"].clone();

@@ -206,134 +206,159 @@ impl DynamoDbTask {
         )?;
         let table = p.required_string("TableName")?;
         let exchange = Exchange::default();
-        let key = || {
-            p.value("Key")
-                .map(|k| item_from_json("Key", k))
-                .transpose()?
-                .ok_or_else(|| p.invalid("Key", "is required"))
+        let (fields, request_id) = match op {
+            DynamoDbOperation::GetItem => self.get_item(&p, table, &exchange).await?,
+            DynamoDbOperation::PutItem => self.put_item(&p, table, &exchange).await?,
+            DynamoDbOperation::UpdateItem => self.update_item(&p, table, &exchange).await?,
+            DynamoDbOperation::DeleteItem => self.delete_item(&p, table, &exchange).await?,
         };
-        let fields = match op {
-            DynamoDbOperation::GetItem => {
-                let out = self
-                    .client
-                    .get_item()
-                    .table_name(table)
-                    .set_key(Some(key()?))
-                    .set_attributes_to_get(p.string_list("AttributesToGet")?)
-                    .set_consistent_read(p.bool("ConsistentRead")?)
-                    .set_expression_attribute_names(p.string_map("ExpressionAttributeNames")?)
-                    .set_projection_expression(p.string("ProjectionExpression")?)
-                    .set_return_consumed_capacity(
-                        p.string("ReturnConsumedCapacity")?
-                            .as_deref()
-                            .map(ReturnConsumedCapacity::from),
-                    )
-                    .customize()
-                    .interceptor(exchange.clone())
-                    .send()
-                    .await
-                    .map_err(|e| sdk::from_sdk(Service::DynamoDb, e, &exchange, &self.endpoint))?;
-                let fields = vec![
-                    (
-                        "ConsumedCapacity",
-                        out.consumed_capacity().map(consumed_capacity),
-                    ),
-                    ("Item", out.item().map(item_to_json).transpose()?),
-                ];
-                (fields, out.request_id().map(str::to_owned))
-            }
-            DynamoDbOperation::PutItem => {
-                let item = p
-                    .value("Item")
-                    .ok_or_else(|| p.invalid("Item", "is required"))?;
-                let w = Write::read(&p)?;
-                let out = self
-                    .client
-                    .put_item()
-                    .table_name(table)
-                    .set_item(Some(item_from_json("Item", item)?))
-                    .set_condition_expression(w.condition_expression)
-                    .set_conditional_operator(w.conditional_operator)
-                    .set_expected(w.expected)
-                    .set_expression_attribute_names(w.names)
-                    .set_expression_attribute_values(w.values)
-                    .set_return_consumed_capacity(w.consumed_capacity)
-                    .set_return_item_collection_metrics(w.collection_metrics)
-                    .set_return_values(w.return_values)
-                    .set_return_values_on_condition_check_failure(w.on_condition_failure)
-                    .customize()
-                    .interceptor(exchange.clone())
-                    .send()
-                    .await
-                    .map_err(|e| sdk::from_sdk(Service::DynamoDb, e, &exchange, &self.endpoint))?;
-                let fields = write_fields(
-                    out.attributes(),
-                    out.consumed_capacity(),
-                    out.item_collection_metrics(),
-                )?;
-                (fields, out.request_id().map(str::to_owned))
-            }
-            DynamoDbOperation::UpdateItem => {
-                let w = Write::read(&p)?;
-                let out = self
-                    .client
-                    .update_item()
-                    .table_name(table)
-                    .set_key(Some(key()?))
-                    .set_update_expression(p.string("UpdateExpression")?)
-                    .set_attribute_updates(attribute_updates(&p)?)
-                    .set_condition_expression(w.condition_expression)
-                    .set_conditional_operator(w.conditional_operator)
-                    .set_expected(w.expected)
-                    .set_expression_attribute_names(w.names)
-                    .set_expression_attribute_values(w.values)
-                    .set_return_consumed_capacity(w.consumed_capacity)
-                    .set_return_item_collection_metrics(w.collection_metrics)
-                    .set_return_values(w.return_values)
-                    .set_return_values_on_condition_check_failure(w.on_condition_failure)
-                    .customize()
-                    .interceptor(exchange.clone())
-                    .send()
-                    .await
-                    .map_err(|e| sdk::from_sdk(Service::DynamoDb, e, &exchange, &self.endpoint))?;
-                let fields = write_fields(
-                    out.attributes(),
-                    out.consumed_capacity(),
-                    out.item_collection_metrics(),
-                )?;
-                (fields, out.request_id().map(str::to_owned))
-            }
-            DynamoDbOperation::DeleteItem => {
-                let w = Write::read(&p)?;
-                let out = self
-                    .client
-                    .delete_item()
-                    .table_name(table)
-                    .set_key(Some(key()?))
-                    .set_condition_expression(w.condition_expression)
-                    .set_conditional_operator(w.conditional_operator)
-                    .set_expected(w.expected)
-                    .set_expression_attribute_names(w.names)
-                    .set_expression_attribute_values(w.values)
-                    .set_return_consumed_capacity(w.consumed_capacity)
-                    .set_return_item_collection_metrics(w.collection_metrics)
-                    .set_return_values(w.return_values)
-                    .set_return_values_on_condition_check_failure(w.on_condition_failure)
-                    .customize()
-                    .interceptor(exchange.clone())
-                    .send()
-                    .await
-                    .map_err(|e| sdk::from_sdk(Service::DynamoDb, e, &exchange, &self.endpoint))?;
-                let fields = write_fields(
-                    out.attributes(),
-                    out.consumed_capacity(),
-                    out.item_collection_metrics(),
-                )?;
-                (fields, out.request_id().map(str::to_owned))
-            }
-        };
-        let (fields, request_id) = fields;
         Ok(sdk::result(fields, &exchange, request_id.as_deref()))
+    }
+
+    /// `GetItem`: the item (projected where asked) and the capacity it used.
+    async fn get_item(
+        &self,
+        p: &Params<'_>,
+        table: String,
+        exchange: &Exchange,
+    ) -> Result<(Fields, Option<String>), Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(table)
+            .set_key(Some(key(p)?))
+            .set_attributes_to_get(p.string_list("AttributesToGet")?)
+            .set_consistent_read(p.bool("ConsistentRead")?)
+            .set_expression_attribute_names(p.string_map("ExpressionAttributeNames")?)
+            .set_projection_expression(p.string("ProjectionExpression")?)
+            .set_return_consumed_capacity(
+                p.string("ReturnConsumedCapacity")?
+                    .as_deref()
+                    .map(ReturnConsumedCapacity::from),
+            )
+            .customize()
+            .interceptor(exchange.clone())
+            .send()
+            .await
+            .map_err(|e| sdk::from_sdk(Service::DynamoDb, e, exchange, &self.endpoint))?;
+        let fields = vec![
+            (
+                "ConsumedCapacity",
+                out.consumed_capacity().map(consumed_capacity),
+            ),
+            ("Item", out.item().map(item_to_json).transpose()?),
+        ];
+        Ok((fields, out.request_id().map(str::to_owned)))
+    }
+
+    /// `PutItem`, with the condition and return options every write takes.
+    async fn put_item(
+        &self,
+        p: &Params<'_>,
+        table: String,
+        exchange: &Exchange,
+    ) -> Result<(Fields, Option<String>), Error> {
+        let item = p
+            .value("Item")
+            .ok_or_else(|| p.invalid("Item", "is required"))?;
+        let w = Write::read(p)?;
+        let out = self
+            .client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item_from_json("Item", item)?))
+            .set_condition_expression(w.condition_expression)
+            .set_conditional_operator(w.conditional_operator)
+            .set_expected(w.expected)
+            .set_expression_attribute_names(w.names)
+            .set_expression_attribute_values(w.values)
+            .set_return_consumed_capacity(w.consumed_capacity)
+            .set_return_item_collection_metrics(w.collection_metrics)
+            .set_return_values(w.return_values)
+            .set_return_values_on_condition_check_failure(w.on_condition_failure)
+            .customize()
+            .interceptor(exchange.clone())
+            .send()
+            .await
+            .map_err(|e| sdk::from_sdk(Service::DynamoDb, e, exchange, &self.endpoint))?;
+        let fields = write_fields(
+            out.attributes(),
+            out.consumed_capacity(),
+            out.item_collection_metrics(),
+        )?;
+        Ok((fields, out.request_id().map(str::to_owned)))
+    }
+
+    /// `UpdateItem`, by update expression or the legacy `AttributeUpdates`.
+    async fn update_item(
+        &self,
+        p: &Params<'_>,
+        table: String,
+        exchange: &Exchange,
+    ) -> Result<(Fields, Option<String>), Error> {
+        let w = Write::read(p)?;
+        let out = self
+            .client
+            .update_item()
+            .table_name(table)
+            .set_key(Some(key(p)?))
+            .set_update_expression(p.string("UpdateExpression")?)
+            .set_attribute_updates(attribute_updates(p)?)
+            .set_condition_expression(w.condition_expression)
+            .set_conditional_operator(w.conditional_operator)
+            .set_expected(w.expected)
+            .set_expression_attribute_names(w.names)
+            .set_expression_attribute_values(w.values)
+            .set_return_consumed_capacity(w.consumed_capacity)
+            .set_return_item_collection_metrics(w.collection_metrics)
+            .set_return_values(w.return_values)
+            .set_return_values_on_condition_check_failure(w.on_condition_failure)
+            .customize()
+            .interceptor(exchange.clone())
+            .send()
+            .await
+            .map_err(|e| sdk::from_sdk(Service::DynamoDb, e, exchange, &self.endpoint))?;
+        let fields = write_fields(
+            out.attributes(),
+            out.consumed_capacity(),
+            out.item_collection_metrics(),
+        )?;
+        Ok((fields, out.request_id().map(str::to_owned)))
+    }
+
+    /// `DeleteItem`, with the condition and return options every write takes.
+    async fn delete_item(
+        &self,
+        p: &Params<'_>,
+        table: String,
+        exchange: &Exchange,
+    ) -> Result<(Fields, Option<String>), Error> {
+        let w = Write::read(p)?;
+        let out = self
+            .client
+            .delete_item()
+            .table_name(table)
+            .set_key(Some(key(p)?))
+            .set_condition_expression(w.condition_expression)
+            .set_conditional_operator(w.conditional_operator)
+            .set_expected(w.expected)
+            .set_expression_attribute_names(w.names)
+            .set_expression_attribute_values(w.values)
+            .set_return_consumed_capacity(w.consumed_capacity)
+            .set_return_item_collection_metrics(w.collection_metrics)
+            .set_return_values(w.return_values)
+            .set_return_values_on_condition_check_failure(w.on_condition_failure)
+            .customize()
+            .interceptor(exchange.clone())
+            .send()
+            .await
+            .map_err(|e| sdk::from_sdk(Service::DynamoDb, e, exchange, &self.endpoint))?;
+        let fields = write_fields(
+            out.attributes(),
+            out.consumed_capacity(),
+            out.item_collection_metrics(),
+        )?;
+        Ok((fields, out.request_id().map(str::to_owned)))
     }
 }
 
@@ -346,6 +371,14 @@ impl TaskHandler for DynamoDbTask {
         }
         .boxed()
     }
+}
+
+/// The `Key` of an item operation, which it requires.
+fn key(p: &Params<'_>) -> Result<HashMap<String, AttributeValue>, Error> {
+    p.value("Key")
+        .map(|k| item_from_json("Key", k))
+        .transpose()?
+        .ok_or_else(|| p.invalid("Key", "is required"))
 }
 
 type Fields = Vec<(&'static str, Option<Value>)>;

@@ -2,8 +2,7 @@
 //! and `$parseInteger`, ported from jsonata.js 2.0.6 `datetime.js` (XPath F&O
 //! `format-dateTime` / `format-integer` pictures), on proleptic Gregorian UTC arithmetic.
 
-use crate::eval::{Fail, R};
-use crate::value::Value;
+use crate::value::{Fail, R, Value};
 
 const FEW: [&str; 20] = [
     "Zero",
@@ -722,6 +721,7 @@ fn default_presentation(component: char) -> Option<&'static str> {
     })
 }
 
+// A port of jsonata.js's datetime.js `analyseDateTimePicture`, kept whole to compare with it.
 fn analyse_date_time_picture(picture: &str) -> R<Vec<Part>> {
     let chars: Vec<char> = picture.chars().collect();
     let mut spec = Vec::new();
@@ -1297,6 +1297,8 @@ fn build_matchers(spec: &[Part]) -> R<Vec<(Matcher, char)>> {
     Ok(out)
 }
 
+// A port of jsonata.js's datetime.js `parseDateTime` (match the picture, then fill in the
+// components it leaves out), kept whole to compare with it.
 fn parse_date_time(timestamp: &str, picture: &str, now: i64) -> R<Option<f64>> {
     let spec = analyse_date_time_picture(picture)?;
     let matchers = build_matchers(&spec)?;

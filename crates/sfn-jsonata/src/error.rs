@@ -214,6 +214,7 @@ fn render(code: &str, f: &Fields) -> String {
 /// jsonata.js 2.0.6's message catalogue (`errorCodes` in `jsonata.js`), plus the guardrail
 /// codes of later jsonata releases (`D1011`, `D1012`, `D2015`) for the limits this crate
 /// enforces, and `S0303` for regular expressions the `regex` crate cannot run.
+// One arm per error code: the catalogue is a table, and reads best whole.
 fn template(code: &str) -> &'static str {
     match code {
         "S0101" => "String literal must be terminated by a matching quote",

@@ -2,143 +2,21 @@
 //! synchronously, with a step budget and a depth limit so that no expression runs
 //! unbounded.
 
-use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 use indexmap::IndexMap;
 
 use crate::ast::{BinOp, Kind, Node, Stage};
-use crate::error::{EvalError, Fields, json_string};
+use crate::error::json_string;
 use crate::functions;
 use crate::parser::{self, Parsed, Slot};
 use crate::value::{
-    Budget, Flags, Func, JsonError, Lambda, Map, Str, Value, deep_equal, js_str_cmp, message_json,
-    reaches, truthy,
+    Budget, Eval, Fail, Flags, Frame, Func, JsonError, Lambda, Map, R, Str, Value, deep_equal,
+    js_str_cmp, reaches, truthy,
 };
 use crate::{Bindings, Limits, RandomSource};
-
-/// An evaluation failure on its way up: jsonata's error object before its message is
-/// rendered (the token and position are often filled in by an enclosing node).
-#[derive(Debug, Clone)]
-pub(crate) struct Fail {
-    pub code: &'static str,
-    pub position: Option<usize>,
-    pub fields: Box<Fields>,
-}
-
-impl Fail {
-    pub fn new(code: &'static str) -> Fail {
-        Fail {
-            code,
-            position: None,
-            fields: Box::default(),
-        }
-    }
-
-    pub fn value(mut self, v: &Value<'_>) -> Fail {
-        self.fields.value = message_json(v);
-        self
-    }
-
-    pub fn value2(mut self, v: &Value<'_>) -> Fail {
-        self.fields.value2 = message_json(v);
-        self
-    }
-
-    pub fn value_text(mut self, text: String) -> Fail {
-        self.fields.value = Some(text);
-        self
-    }
-
-    pub fn index(mut self, i: usize) -> Fail {
-        self.fields.index = Some(i.to_string());
-        self
-    }
-
-    pub fn message(mut self, m: impl Into<String>) -> Fail {
-        self.fields.message = Some(m.into());
-        self
-    }
-
-    pub fn at(mut self, position: usize) -> Fail {
-        self.position = Some(position);
-        self
-    }
-
-    pub fn token(mut self, token: &str) -> Fail {
-        self.fields.token = Some(json_string(token));
-        self
-    }
-
-    pub fn into_error(self) -> EvalError {
-        EvalError::from_fields(self.code, self.position, &self.fields)
-    }
-}
-
-pub(crate) type R<T> = Result<T, Fail>;
-
-/// A scope of variables.
-#[derive(Debug, Default)]
-pub(crate) struct Frame<'a> {
-    vars: RefCell<Vec<(Str<'a>, Value<'a>)>>,
-    parent: Option<Rc<Frame<'a>>>,
-    /// Captured by a closure, so listed for the cycle-breaking sweep at the end.
-    captured: Cell<bool>,
-}
-
-impl<'a> Frame<'a> {
-    pub fn child(parent: &Rc<Frame<'a>>) -> Rc<Frame<'a>> {
-        Rc::new(Frame {
-            vars: RefCell::new(Vec::new()),
-            parent: Some(parent.clone()),
-            captured: Cell::new(false),
-        })
-    }
-
-    pub fn bind(&self, name: Str<'a>, value: Value<'a>) {
-        let mut vars = self.vars.borrow_mut();
-        if let Some(slot) = vars.iter_mut().find(|(k, _)| **k == *name) {
-            slot.1 = value;
-        } else {
-            vars.push((name, value));
-        }
-    }
-
-    fn lookup_local(&self, name: &str) -> Option<Value<'a>> {
-        self.vars
-            .borrow()
-            .iter()
-            .find(|(k, _)| **k == *name)
-            .map(|(_, v)| v.clone())
-    }
-}
-
-/// The evaluation of one expression against one input.
-pub(crate) struct Eval<'a, 'x> {
-    pub bindings: &'a dyn Bindings,
-    pub slots: &'a [Slot],
-    pub timestamp: i64,
-    pub random: &'x mut dyn RandomSource,
-    pub limits: Limits,
-    depth: usize,
-    steps: u64,
-    /// Frames captured by closures: cleared at the end, which breaks the reference cycles
-    /// a closure stored in its own scope creates.
-    captured: Vec<Weak<Frame<'a>>>,
-    /// Host bindings already converted, so `$states` is assembled once per evaluation.
-    host_cache: RefCell<Vec<(String, Value<'a>)>>,
-}
-
-impl Drop for Eval<'_, '_> {
-    fn drop(&mut self) {
-        for frame in self.captured.drain(..) {
-            if let Some(frame) = frame.upgrade() {
-                frame.vars.borrow_mut().clear();
-            }
-        }
-    }
-}
 
 fn chain_ast() -> &'static Parsed {
     static CHAIN: OnceLock<Parsed> = OnceLock::new();
@@ -280,6 +158,8 @@ impl<'a, 'x> Eval<'a, 'x> {
         result
     }
 
+    // jsonata.js's `evaluate`: one arm per node type, a dispatch table kept whole to compare
+    // with it.
     fn eval_node(
         &mut self,
         node: &'a Node,
@@ -848,6 +728,8 @@ impl<'a, 'x> Eval<'a, 'x> {
         self.binary_values(op, l, r).map_err(fix)
     }
 
+    // One arm per binary operator (jsonata.js's `evaluateBinary` with the helpers it calls):
+    // a dispatch table.
     fn binary_values(&mut self, op: BinOp, l: Value<'a>, r: Value<'a>) -> R<Value<'a>> {
         let numeric = |v: &Value<'a>, code: &'static str| -> R<Option<f64>> {
             match v {
@@ -1222,7 +1104,7 @@ impl<'a, 'x> Eval<'a, 'x> {
             }
             Ok(comp == 1)
         };
-        let sorted = merge_sort(self, items, &mut comparator)?;
+        let sorted = functions::merge_sort(self, items, &mut comparator)?;
         Ok(Value::array(sorted))
     }
 
@@ -1751,47 +1633,4 @@ fn reduce_tuple_stream<'a>(stream: &Value<'a>) -> Map<'a> {
         }
     }
     result
-}
-
-/// jsonata's stable merge sort (`fn.sort`): `swap(a, b)` true means `b` goes first.
-pub(crate) fn merge_sort<'a, 'x, F>(
-    me: &mut Eval<'a, 'x>,
-    items: Vec<Value<'a>>,
-    swap: &mut F,
-) -> R<Vec<Value<'a>>>
-where
-    F: FnMut(&mut Eval<'a, 'x>, &Value<'a>, &Value<'a>) -> R<bool>,
-{
-    if items.len() <= 1 {
-        return Ok(items);
-    }
-    let middle = items.len() / 2;
-    let mut items = items;
-    let right = items.split_off(middle);
-    let left = merge_sort(me, items, swap)?;
-    let right = merge_sort(me, right, swap)?;
-    let mut merged = Vec::with_capacity(left.len() + right.len());
-    let mut l = left.into_iter().peekable();
-    let mut r = right.into_iter().peekable();
-    loop {
-        match (l.peek(), r.peek()) {
-            (None, _) => {
-                merged.extend(r);
-                break;
-            }
-            (_, None) => {
-                merged.extend(l);
-                break;
-            }
-            (Some(a), Some(b)) => {
-                me.step()?;
-                if swap(me, a, b)? {
-                    merged.push(r.next().unwrap_or(Value::Undefined));
-                } else {
-                    merged.push(l.next().unwrap_or(Value::Undefined));
-                }
-            }
-        }
-    }
-    Ok(merged)
 }

@@ -1,10 +1,9 @@
 //! `$formatNumber`: XPath F&O `fn:format-number` pictures, ported from jsonata.js 2.0.6
 //! `functions.js` `formatNumber`.
 
-use crate::eval::{Fail, R};
-use crate::functions::round_half_even;
+use crate::number::round_half_even;
 use crate::number::to_fixed;
-use crate::value::Value;
+use crate::value::{Fail, R, Value};
 
 struct Props {
     decimal: char,
@@ -64,6 +63,8 @@ fn first_char(v: &Value<'_>, key: &str) -> Option<String> {
     v.get_prop(key).as_str().map(str::to_string)
 }
 
+// A port of jsonata.js's functions.js `formatNumber` (its picture analysis and formatting in
+// one function), kept whole to compare with it.
 pub(crate) fn format_number(value: f64, picture: &str, options: &Value<'_>) -> R<String> {
     let get = |key: &str, default: &str| -> String {
         first_char(options, key).unwrap_or_else(|| default.to_string())

@@ -7,42 +7,11 @@ use std::sync::{Arc, OnceLock};
 
 use base64::Engine as _;
 
-use crate::eval::{Eval, Fail, R, merge_sort};
-use crate::number::{js_number_to_string, to_radix};
+use crate::number::{js_number_to_string, round_half_even, to_radix};
 use crate::regex::JsRegex;
-use crate::signature::Signature;
-use crate::value::{Flags, Func, Map, Str, Value, js_str_cmp, stringify, truthy, utf16_len};
-
-type Impl = for<'a, 'x> fn(&mut Eval<'a, 'x>, Vec<Value<'a>>, &Value<'a>) -> R<Value<'a>>;
-
-/// A built-in function.
-pub(crate) struct Builtin {
-    pub name: &'static str,
-    signature_text: &'static str,
-    signature: OnceLock<Signature>,
-    /// JavaScript's `Function.length` of jsonata's implementation: the arity higher-order
-    /// functions see.
-    pub js_length: usize,
-    /// How many parameters a partial application binds (jsonata reads them from the
-    /// implementation's source text).
-    pub js_params: usize,
-    pub implementation: Impl,
-}
-
-impl std::fmt::Debug for Builtin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "${}", self.name)
-    }
-}
-
-impl Builtin {
-    pub fn signature(&self) -> &Signature {
-        self.signature.get_or_init(|| {
-            Signature::parse(self.signature_text)
-                .unwrap_or_else(|_| unreachable!("built-in signatures parse"))
-        })
-    }
-}
+use crate::value::{
+    Builtin, Eval, Fail, Flags, Func, Map, R, Str, Value, js_str_cmp, stringify, truthy, utf16_len,
+};
 
 macro_rules! builtins {
     ($( $name:literal, $sig:literal, $len:literal, $params:literal, $f:ident; )*) => {
@@ -1055,51 +1024,6 @@ fn abs<'a>(_: &mut Eval<'a, '_>, args: Vec<Value<'a>>, _: &Value<'a>) -> R<Value
     Ok(num(&args, 0).map_or(Value::Undefined, |n| Value::Number(n.abs())))
 }
 
-/// JavaScript's `Math.round`: nearest integer, halves toward +infinity.
-fn js_round(x: f64) -> f64 {
-    if !x.is_finite() {
-        return x;
-    }
-    let f = x.floor();
-    let r = if x - f >= 0.5 { f + 1.0 } else { f };
-    if r == 0.0 && x < 0.0 { -0.0 } else { r }
-}
-
-/// `+(mantissa + 'e' + exponent)`: shifting the decimal point through the number's text,
-/// as jsonata does to avoid binary rounding errors.
-fn shift(x: f64, by: f64) -> f64 {
-    let s = js_number_to_string(x);
-    let (m, e) = match s.split_once('e') {
-        Some((m, e)) => (m.to_string(), e.parse::<f64>().unwrap_or(0.0)),
-        None => (s.clone(), 0.0),
-    };
-    let exp = e + by;
-    format!("{m}e{}", js_number_to_string(exp))
-        .parse()
-        .unwrap_or(f64::NAN)
-}
-
-/// jsonata's `$round`: half to even, at `precision` decimal places.
-pub(crate) fn round_half_even(arg: f64, precision: f64) -> f64 {
-    let mut x = arg;
-    let has_precision = precision != 0.0 && !precision.is_nan();
-    if has_precision {
-        x = shift(x, precision);
-    }
-    let mut result = js_round(x);
-    let diff = result - x;
-    if diff.abs() == 0.5 && (result % 2.0).abs() == 1.0 {
-        result -= 1.0;
-    }
-    if has_precision {
-        result = shift(result, -precision);
-    }
-    if result == 0.0 {
-        result = 0.0;
-    }
-    result
-}
-
 fn round<'a>(_: &mut Eval<'a, '_>, args: Vec<Value<'a>>, _: &Value<'a>) -> R<Value<'a>> {
     let Some(n) = num(&args, 0) else {
         return Ok(Value::Undefined);
@@ -1925,9 +1849,53 @@ fn parse<'a>(me: &mut Eval<'a, '_>, args: Vec<Value<'a>>, _: &Value<'a>) -> R<Va
     Ok(owned(&json))
 }
 
+/// jsonata's stable merge sort (`fn.sort`): `swap(a, b)` true means `b` goes first.
+pub(crate) fn merge_sort<'a, 'x, F>(
+    me: &mut Eval<'a, 'x>,
+    items: Vec<Value<'a>>,
+    swap: &mut F,
+) -> R<Vec<Value<'a>>>
+where
+    F: FnMut(&mut Eval<'a, 'x>, &Value<'a>, &Value<'a>) -> R<bool>,
+{
+    if items.len() <= 1 {
+        return Ok(items);
+    }
+    let middle = items.len() / 2;
+    let mut items = items;
+    let right = items.split_off(middle);
+    let left = merge_sort(me, items, swap)?;
+    let right = merge_sort(me, right, swap)?;
+    let mut merged = Vec::with_capacity(left.len() + right.len());
+    let mut l = left.into_iter().peekable();
+    let mut r = right.into_iter().peekable();
+    loop {
+        match (l.peek(), r.peek()) {
+            (None, _) => {
+                merged.extend(r);
+                break;
+            }
+            (_, None) => {
+                merged.extend(l);
+                break;
+            }
+            (Some(a), Some(b)) => {
+                me.step()?;
+                if swap(me, a, b)? {
+                    merged.push(r.next().unwrap_or(Value::Undefined));
+                } else {
+                    merged.push(l.next().unwrap_or(Value::Undefined));
+                }
+            }
+        }
+    }
+    Ok(merged)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signature::Signature;
 
     #[test]
     fn every_signature_parses() {

@@ -142,6 +142,8 @@ impl Lexer {
 
     /// The next token, or `None` at the end. `infix` is true where an operator is expected
     /// (after an operand), so that `/` there is division rather than a regex.
+    // A port of jsonata.js's parser.js tokenizer `next`, one branch per kind of token, kept
+    // whole to compare with it.
     pub fn next(&mut self, infix: bool) -> Result<Option<Token>, ParseError> {
         let len = self.chars.len();
         loop {

@@ -273,7 +273,7 @@ impl Expression {
         use value::Value;
         let limits = env.limits;
         let timestamp = env.clock.now_millis();
-        let mut ev = eval::Eval::new(
+        let mut ev = value::Eval::new(
             bindings,
             &self.parsed.slots,
             timestamp,
@@ -296,7 +296,7 @@ impl Expression {
         let root = ev.root_frame(&input_value);
         let result = ev
             .eval(&self.parsed.root, &context, &root)
-            .map_err(eval::Fail::into_error)?;
+            .map_err(value::Fail::into_error)?;
         let json = value::to_json(&result, &mut ev.budget()).map_err(|e| match e {
             value::JsonError::Function => EvalError::unsupported_result(),
             e => ev.walk_error(e).into_error(),

@@ -225,6 +225,51 @@ pub(crate) fn to_radix(x: f64, radix: u32) -> String {
     out.iter().rev().collect()
 }
 
+/// JavaScript's `Math.round`: nearest integer, halves toward +infinity.
+fn js_round(x: f64) -> f64 {
+    if !x.is_finite() {
+        return x;
+    }
+    let f = x.floor();
+    let r = if x - f >= 0.5 { f + 1.0 } else { f };
+    if r == 0.0 && x < 0.0 { -0.0 } else { r }
+}
+
+/// `+(mantissa + 'e' + exponent)`: shifting the decimal point through the number's text,
+/// as jsonata does to avoid binary rounding errors.
+fn shift(x: f64, by: f64) -> f64 {
+    let s = js_number_to_string(x);
+    let (m, e) = match s.split_once('e') {
+        Some((m, e)) => (m.to_string(), e.parse::<f64>().unwrap_or(0.0)),
+        None => (s.clone(), 0.0),
+    };
+    let exp = e + by;
+    format!("{m}e{}", js_number_to_string(exp))
+        .parse()
+        .unwrap_or(f64::NAN)
+}
+
+/// jsonata's `$round`: half to even, at `precision` decimal places.
+pub(crate) fn round_half_even(arg: f64, precision: f64) -> f64 {
+    let mut x = arg;
+    let has_precision = precision != 0.0 && !precision.is_nan();
+    if has_precision {
+        x = shift(x, precision);
+    }
+    let mut result = js_round(x);
+    let diff = result - x;
+    if diff.abs() == 0.5 && (result % 2.0).abs() == 1.0 {
+        result -= 1.0;
+    }
+    if has_precision {
+        result = shift(result, -precision);
+    }
+    if result == 0.0 {
+        result = 0.0;
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -340,6 +340,7 @@ impl Parser {
         Ok(pairs)
     }
 
+    // parser.js's infix handlers (`led`) as one match, one arm per operator: a dispatch table.
     fn led(&mut self, t: Cur, left: PNode) -> PResult<PNode> {
         let pos = t.position;
         let op = t.id;
@@ -674,6 +675,7 @@ impl Post {
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.process_inner(expr))
     }
 
+    // A port of jsonata.js's parser.js `processAST`, kept whole to compare with it.
     fn process_inner(&mut self, expr: PNode) -> PResult<Node> {
         self.depth += 1;
         if self.depth > MAX_PARSE_DEPTH * 2 {

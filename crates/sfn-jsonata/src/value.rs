@@ -6,14 +6,18 @@
 
 use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
+use std::sync::OnceLock;
 
 use indexmap::IndexMap;
 use serde_json::Value as Json;
 
-use crate::functions::Builtin;
+use crate::error::{EvalError, Fields, json_string};
 use crate::number::{js_number_to_string, precision15};
+use crate::parser::Slot;
 use crate::regex::JsRegex;
+use crate::signature::Signature;
+use crate::{Bindings, Limits, RandomSource};
 
 /// A string, borrowed from the input or owned.
 #[derive(Clone, Debug)]
@@ -138,7 +142,7 @@ pub(crate) enum Func<'a> {
     },
     Transform {
         node: &'a crate::ast::Node,
-        env: Rc<crate::eval::Frame<'a>>,
+        env: Rc<Frame<'a>>,
     },
     /// A function passed as an argument: jsonata.js wraps it in a JavaScript closure,
     /// which is falsy (its lambdas and built-ins are truthy objects) and a new value each
@@ -150,7 +154,7 @@ pub(crate) enum Func<'a> {
 pub(crate) struct Lambda<'a> {
     pub def: &'a crate::ast::Lambda,
     pub input: Value<'a>,
-    pub env: Rc<crate::eval::Frame<'a>>,
+    pub env: Rc<Frame<'a>>,
     /// The parameters still to be supplied (all of them unless partially applied).
     pub params: Rc<[String]>,
     /// Partial application drops the signature, as jsonata does.
@@ -858,4 +862,167 @@ pub(crate) fn number_to_json(n: f64) -> Result<Json, JsonError> {
         return Ok(Json::from(n as i64));
     }
     Ok(serde_json::Number::from_f64(n).map_or(Json::Null, Json::Number))
+}
+
+// The evaluation's state types live here with `Value`, not in `eval.rs` and `functions.rs`,
+// because they are one recursive family: a function value holds a built-in (whose
+// implementation takes the `Eval`) or a lambda (which captures a `Frame` of values). Kept
+// together, `value` depends on neither the evaluator nor the function library, and those
+// two depend on it; the evaluator's logic stays in `eval.rs` as `impl Eval`.
+
+/// The signature of a built-in's implementation: the evaluation, the arguments, the
+/// context value.
+pub(crate) type Impl =
+    for<'a, 'x> fn(&mut Eval<'a, 'x>, Vec<Value<'a>>, &Value<'a>) -> R<Value<'a>>;
+
+/// A built-in function.
+pub(crate) struct Builtin {
+    pub name: &'static str,
+    pub signature_text: &'static str,
+    pub signature: OnceLock<Signature>,
+    /// JavaScript's `Function.length` of jsonata's implementation: the arity higher-order
+    /// functions see.
+    pub js_length: usize,
+    /// How many parameters a partial application binds (jsonata reads them from the
+    /// implementation's source text).
+    pub js_params: usize,
+    pub implementation: Impl,
+}
+
+impl std::fmt::Debug for Builtin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "${}", self.name)
+    }
+}
+
+impl Builtin {
+    pub fn signature(&self) -> &Signature {
+        self.signature.get_or_init(|| {
+            Signature::parse(self.signature_text)
+                .unwrap_or_else(|_| unreachable!("built-in signatures parse"))
+        })
+    }
+}
+
+/// An evaluation failure on its way up: jsonata's error object before its message is
+/// rendered (the token and position are often filled in by an enclosing node).
+#[derive(Debug, Clone)]
+pub(crate) struct Fail {
+    pub code: &'static str,
+    pub position: Option<usize>,
+    pub fields: Box<Fields>,
+}
+
+impl Fail {
+    pub fn new(code: &'static str) -> Fail {
+        Fail {
+            code,
+            position: None,
+            fields: Box::default(),
+        }
+    }
+
+    pub fn value(mut self, v: &Value<'_>) -> Fail {
+        self.fields.value = message_json(v);
+        self
+    }
+
+    pub fn value2(mut self, v: &Value<'_>) -> Fail {
+        self.fields.value2 = message_json(v);
+        self
+    }
+
+    pub fn value_text(mut self, text: String) -> Fail {
+        self.fields.value = Some(text);
+        self
+    }
+
+    pub fn index(mut self, i: usize) -> Fail {
+        self.fields.index = Some(i.to_string());
+        self
+    }
+
+    pub fn message(mut self, m: impl Into<String>) -> Fail {
+        self.fields.message = Some(m.into());
+        self
+    }
+
+    pub fn at(mut self, position: usize) -> Fail {
+        self.position = Some(position);
+        self
+    }
+
+    pub fn token(mut self, token: &str) -> Fail {
+        self.fields.token = Some(json_string(token));
+        self
+    }
+
+    pub fn into_error(self) -> EvalError {
+        EvalError::from_fields(self.code, self.position, &self.fields)
+    }
+}
+
+pub(crate) type R<T> = Result<T, Fail>;
+
+/// A scope of variables.
+#[derive(Debug, Default)]
+pub(crate) struct Frame<'a> {
+    pub vars: RefCell<Vec<(Str<'a>, Value<'a>)>>,
+    pub parent: Option<Rc<Frame<'a>>>,
+    /// Captured by a closure, so listed for the cycle-breaking sweep at the end.
+    pub captured: Cell<bool>,
+}
+
+impl<'a> Frame<'a> {
+    pub fn child(parent: &Rc<Frame<'a>>) -> Rc<Frame<'a>> {
+        Rc::new(Frame {
+            vars: RefCell::new(Vec::new()),
+            parent: Some(parent.clone()),
+            captured: Cell::new(false),
+        })
+    }
+
+    pub fn bind(&self, name: Str<'a>, value: Value<'a>) {
+        let mut vars = self.vars.borrow_mut();
+        if let Some(slot) = vars.iter_mut().find(|(k, _)| **k == *name) {
+            slot.1 = value;
+        } else {
+            vars.push((name, value));
+        }
+    }
+
+    pub fn lookup_local(&self, name: &str) -> Option<Value<'a>> {
+        self.vars
+            .borrow()
+            .iter()
+            .find(|(k, _)| **k == *name)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+/// The evaluation of one expression against one input.
+pub(crate) struct Eval<'a, 'x> {
+    pub bindings: &'a dyn Bindings,
+    pub slots: &'a [Slot],
+    pub timestamp: i64,
+    pub random: &'x mut dyn RandomSource,
+    pub limits: Limits,
+    // The fields below are the evaluator's own bookkeeping: only `eval.rs` touches them.
+    pub depth: usize,
+    pub steps: u64,
+    /// Frames captured by closures: cleared at the end, which breaks the reference cycles
+    /// a closure stored in its own scope creates.
+    pub captured: Vec<Weak<Frame<'a>>>,
+    /// Host bindings already converted, so `$states` is assembled once per evaluation.
+    pub host_cache: RefCell<Vec<(String, Value<'a>)>>,
+}
+
+impl Drop for Eval<'_, '_> {
+    fn drop(&mut self) {
+        for frame in self.captured.drain(..) {
+            if let Some(frame) = frame.upgrade() {
+                frame.vars.borrow_mut().clear();
+            }
+        }
+    }
 }

@@ -122,8 +122,6 @@ fn parse_path(text: &Value, location: &str, field: &str) -> Result<PathExpr, Err
 }
 
 /// Loads one rule. Top-level rules carry `Next` (returned), nested ones must not.
-// The rule grammar in one place (combinators, comparisons, type tests, and the errors AWS
-// gives for each malformed form), read top to bottom as the States Language defines it.
 pub(crate) fn load_rule(
     value: &Value,
     location: &str,
@@ -133,23 +131,7 @@ pub(crate) fn load_rule(
     let Some(obj) = value.as_object() else {
         return Err(Error::invalid(location, "a choice rule must be an object"));
     };
-    let next = match obj.get("Next") {
-        Some(Value::String(s)) if top => Some(s.clone()),
-        Some(_) if top => return Err(Error::invalid(location, "'Next' must be a string")),
-        Some(_) => {
-            return Err(Error::invalid(
-                location,
-                "a rule nested in And, Or or Not must not have 'Next'",
-            ));
-        }
-        None if top => {
-            return Err(Error::invalid(
-                location,
-                "these fields are required: [Next]",
-            ));
-        }
-        None => None,
-    };
+    let next = rule_next(obj, location, top)?;
     let mut rule = None;
     let mut variable = None;
     let mut set = |r: Rule, key: &str| -> Result<(), Error> {
@@ -170,85 +152,13 @@ pub(crate) fn load_rule(
             // A top-level rule's variables, which the Choice state reads.
             "Assign" if top => {}
             "Variable" => variable = Some(parse_path(v, location, "Variable")?),
-            "And" | "Or" => {
-                let Some(items) = v.as_array().filter(|a| !a.is_empty()) else {
-                    return Err(Error::invalid(
-                        location,
-                        format!("'{key}' must be a non-empty array of rules"),
-                    ));
-                };
-                let mut rules = Vec::with_capacity(items.len());
-                for (i, item) in items.iter().enumerate() {
-                    rules.push(
-                        load_rule(item, &format!("{location}/{key}/{i}"), false, uses_context)?.0,
-                    );
-                }
-                set(
-                    if key == "And" {
-                        Rule::And(rules)
-                    } else {
-                        Rule::Or(rules)
-                    },
-                    key,
-                )?;
-            }
+            "And" | "Or" => set(combinator(key, v, location, uses_context)?, key)?,
             "Not" => {
                 let (inner, _) = load_rule(v, &format!("{location}/Not"), false, uses_context)?;
                 set(Rule::Not(Box::new(inner)), key)?;
             }
-            "StringMatches" => {
-                let Some(s) = v.as_str() else {
-                    return Err(Error::invalid(location, "'StringMatches' must be a string"));
-                };
-                if pending.is_some() {
-                    return Err(Error::invalid(
-                        location,
-                        format!(
-                            "a choice rule must have exactly one operator, found another: '{key}'"
-                        ),
-                    ));
-                }
-                pending = Some(Test::Matches(pattern(s)));
-                pending_key = key.clone();
-            }
             other => {
-                let test = if let Some(&(_, is)) = IS_TESTS.iter().find(|(n, _)| *n == other) {
-                    let Some(b) = v.as_bool() else {
-                        return Err(Error::invalid(
-                            location,
-                            format!("'{other}' must be true or false"),
-                        ));
-                    };
-                    Test::Is(is, b)
-                } else if let Some(&(name, kind, op)) = OPERATORS
-                    .iter()
-                    .find(|(n, _, _)| other.strip_suffix("Path") == Some(n))
-                {
-                    let p = parse_path(v, location, other)?;
-                    if p.path.is_context() {
-                        *uses_context = true;
-                    }
-                    let _ = name;
-                    Test::Compare {
-                        kind,
-                        op,
-                        operand: Operand::Path(p),
-                    }
-                } else if let Some(&(_, kind, op)) = OPERATORS.iter().find(|(n, _, _)| *n == other)
-                {
-                    let operand = literal(kind, v).ok_or_else(|| {
-                        Error::invalid(
-                            location,
-                            format!("'{other}' has a value of the wrong type: {v}"),
-                        )
-                    })?;
-                    Test::Compare { kind, op, operand }
-                } else {
-                    return Err(Error::invalid(
-                        location,
-                        format!("field '{other}' is not supported in a choice rule"),
-                    ));
-                };
+                let test = test_of(other, v, location, uses_context)?;
                 if pending.is_some() {
                     return Err(Error::invalid(
                         location,
@@ -296,6 +206,98 @@ pub(crate) fn load_rule(
         )
     })?;
     Ok((rule, next))
+}
+
+/// A rule's `Next`: required at the top level, refused in a nested rule.
+fn rule_next(
+    obj: &serde_json::Map<String, Value>,
+    location: &str,
+    top: bool,
+) -> Result<Option<String>, Error> {
+    match obj.get("Next") {
+        Some(Value::String(s)) if top => Ok(Some(s.clone())),
+        Some(_) if top => Err(Error::invalid(location, "'Next' must be a string")),
+        Some(_) => Err(Error::invalid(
+            location,
+            "a rule nested in And, Or or Not must not have 'Next'",
+        )),
+        None if top => Err(Error::invalid(
+            location,
+            "these fields are required: [Next]",
+        )),
+        None => Ok(None),
+    }
+}
+
+/// `And` or `Or` (`key`): a non-empty array of nested rules.
+fn combinator(
+    key: &str,
+    v: &Value,
+    location: &str,
+    uses_context: &mut bool,
+) -> Result<Rule, Error> {
+    let Some(items) = v.as_array().filter(|a| !a.is_empty()) else {
+        return Err(Error::invalid(
+            location,
+            format!("'{key}' must be a non-empty array of rules"),
+        ));
+    };
+    let mut rules = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        rules.push(load_rule(item, &format!("{location}/{key}/{i}"), false, uses_context)?.0);
+    }
+    Ok(if key == "And" {
+        Rule::And(rules)
+    } else {
+        Rule::Or(rules)
+    })
+}
+
+/// The test a field other than the combinators names: `StringMatches`, a type test
+/// (`IsNull`…), a comparison with a path (`…Path`) or with a literal.
+fn test_of(key: &str, v: &Value, location: &str, uses_context: &mut bool) -> Result<Test, Error> {
+    if key == "StringMatches" {
+        let Some(s) = v.as_str() else {
+            return Err(Error::invalid(location, "'StringMatches' must be a string"));
+        };
+        return Ok(Test::Matches(pattern(s)));
+    }
+    if let Some(&(_, is)) = IS_TESTS.iter().find(|(n, _)| *n == key) {
+        let Some(b) = v.as_bool() else {
+            return Err(Error::invalid(
+                location,
+                format!("'{key}' must be true or false"),
+            ));
+        };
+        return Ok(Test::Is(is, b));
+    }
+    if let Some(&(_, kind, op)) = OPERATORS
+        .iter()
+        .find(|(n, _, _)| key.strip_suffix("Path") == Some(n))
+    {
+        let p = parse_path(v, location, key)?;
+        if p.path.is_context() {
+            *uses_context = true;
+        }
+        return Ok(Test::Compare {
+            kind,
+            op,
+            operand: Operand::Path(p),
+        });
+    }
+    if let Some(&(_, kind, op)) = OPERATORS.iter().find(|(n, _, _)| *n == key) {
+        let operand = literal(kind, v).ok_or_else(|| {
+            Error::invalid(
+                location,
+                format!("'{key}' has a value of the wrong type: {v}"),
+            )
+        })?;
+        return Ok(Test::Compare { kind, op, operand });
+    }
+    Err(Error::invalid(
+        location,
+        format!("field '{key}' is not supported in a choice rule"),
+    ))
 }
 
 fn literal(kind: Kind, v: &Value) -> Option<Operand> {

@@ -345,21 +345,11 @@ impl EventDetails {
     }
 
     /// The `*EventDetails` key and object, if this event type has one.
-    // One arm per event type: the long match is the table of AWS's event shapes.
+    // One arm per event type: the match is the table of AWS's event shapes; the longer
+    // shapes are built by the functions after it.
     fn details_json(&self) -> Option<(Cow<'static, str>, Value)> {
         use EventDetails::*;
-        let text = |v: &Value| Value::String(v.to_string());
-        let untruncated = json!({"truncated": false});
-        let error_cause = |error: &Option<String>, cause: &Option<String>| {
-            let mut m = Map::new();
-            if let Some(e) = error {
-                m.insert("error".into(), Value::String(e.clone()));
-            }
-            if let Some(c) = cause {
-                m.insert("cause".into(), Value::String(c.clone()));
-            }
-            Value::Object(m)
-        };
+        let untruncated = untruncated();
         let (key, value): (&'static str, Value) = match self {
             ExecutionStarted { input, role_arn } => (
                 "executionStartedEventDetails",
@@ -384,56 +374,85 @@ impl EventDetails {
                 output,
                 assigned_variables,
                 ..
-            } => {
-                let mut d =
-                    json!({"name": &**name, "output": text(output), "outputDetails": untruncated});
-                if let (false, Value::Object(m)) = (assigned_variables.is_empty(), &mut d) {
-                    // Each value as JSON text, as AWS writes them.
-                    let assigned: Map<String, Value> = assigned_variables
-                        .iter()
-                        .map(|(k, v)| (k.clone(), text(v)))
-                        .collect();
-                    m.insert("assignedVariables".into(), Value::Object(assigned));
-                    m.insert("assignedVariablesDetails".into(), untruncated.clone());
-                }
-                ("stateExitedEventDetails", d)
-            }
+            } => (
+                "stateExitedEventDetails",
+                state_exited_json(name, output, assigned_variables),
+            ),
             EvaluationFailed {
                 error,
                 cause,
                 location,
                 state,
-            } => {
-                let mut d = error_cause(&Some(error.clone()), cause);
-                if let Value::Object(m) = &mut d {
-                    if let Some(l) = location {
-                        m.insert("location".into(), json!(l));
-                    }
-                    m.insert("state".into(), json!(&**state));
-                }
-                ("evaluationFailedEventDetails", d)
+            } => (
+                "evaluationFailedEventDetails",
+                evaluation_failed_json(error, cause, location, state),
+            ),
+            TaskScheduled { .. }
+            | TaskStarted { .. }
+            | TaskSucceeded { .. }
+            | TaskFailed { .. }
+            | TaskTimedOut { .. }
+            | LambdaFunctionScheduled { .. }
+            | LambdaFunctionSucceeded { .. }
+            | LambdaFunctionFailed { .. }
+            | LambdaFunctionTimedOut { .. } => self.task_details_json()?,
+            MapStateStarted { length } => {
+                ("mapStateStartedEventDetails", json!({"length": length}))
             }
+            MapIterationStarted { name, index } => (
+                "mapIterationStartedEventDetails",
+                json!({"name": &**name, "index": index}),
+            ),
+            MapIterationSucceeded { name, index } => (
+                "mapIterationSucceededEventDetails",
+                json!({"name": &**name, "index": index}),
+            ),
+            MapIterationFailed { name, index } => (
+                "mapIterationFailedEventDetails",
+                json!({"name": &**name, "index": index}),
+            ),
+            MapRunStarted { map_run_arn } => (
+                "mapRunStartedEventDetails",
+                json!({"mapRunArn": map_run_arn}),
+            ),
+            MapRunFailed { error, cause } => {
+                ("mapRunFailedEventDetails", error_cause(error, cause))
+            }
+            Other { details, .. } => {
+                return details.clone().map(|(k, v)| (Cow::Owned(k), v));
+            }
+            LambdaFunctionStarted
+            | MapStateSucceeded
+            | MapStateFailed
+            | MapRunSucceeded
+            | ParallelStateStarted
+            | ParallelStateSucceeded
+            | ParallelStateFailed => return None,
+        };
+        Some((Cow::Borrowed(key), value))
+    }
+
+    /// The details of a task's or a Lambda function's event (`details_json` for them).
+    fn task_details_json(&self) -> Option<(&'static str, Value)> {
+        use EventDetails::*;
+        let untruncated = untruncated();
+        Some(match self {
             TaskScheduled {
                 resource_type,
                 resource,
                 parameters,
                 timeout_seconds,
                 heartbeat_seconds,
-            } => {
-                let mut d = json!({
-                    "resourceType": resource_type,
-                    "resource": resource,
-                    "region": "us-east-1",
-                    "parameters": text(parameters),
-                });
-                if let (Some(t), Value::Object(m)) = (timeout_seconds, &mut d) {
-                    m.insert("timeoutInSeconds".into(), json!(t));
-                }
-                if let (Some(h), Value::Object(m)) = (heartbeat_seconds, &mut d) {
-                    m.insert("heartbeatInSeconds".into(), json!(h));
-                }
-                ("taskScheduledEventDetails", d)
-            }
+            } => (
+                "taskScheduledEventDetails",
+                task_scheduled_json(
+                    resource_type,
+                    resource,
+                    parameters,
+                    *timeout_seconds,
+                    *heartbeat_seconds,
+                ),
+            ),
             TaskStarted {
                 resource_type,
                 resource,
@@ -496,41 +515,85 @@ impl EventDetails {
                 "lambdaFunctionTimedOutEventDetails",
                 error_cause(&Some(error.clone()), cause),
             ),
-            MapStateStarted { length } => {
-                ("mapStateStartedEventDetails", json!({"length": length}))
-            }
-            MapIterationStarted { name, index } => (
-                "mapIterationStartedEventDetails",
-                json!({"name": &**name, "index": index}),
-            ),
-            MapIterationSucceeded { name, index } => (
-                "mapIterationSucceededEventDetails",
-                json!({"name": &**name, "index": index}),
-            ),
-            MapIterationFailed { name, index } => (
-                "mapIterationFailedEventDetails",
-                json!({"name": &**name, "index": index}),
-            ),
-            MapRunStarted { map_run_arn } => (
-                "mapRunStartedEventDetails",
-                json!({"mapRunArn": map_run_arn}),
-            ),
-            MapRunFailed { error, cause } => {
-                ("mapRunFailedEventDetails", error_cause(error, cause))
-            }
-            Other { details, .. } => {
-                return details.clone().map(|(k, v)| (Cow::Owned(k), v));
-            }
-            LambdaFunctionStarted
-            | MapStateSucceeded
-            | MapStateFailed
-            | MapRunSucceeded
-            | ParallelStateStarted
-            | ParallelStateSucceeded
-            | ParallelStateFailed => return None,
-        };
-        Some((Cow::Borrowed(key), value))
+            // `details_json` sends only the events above here.
+            _ => return None,
+        })
     }
+}
+
+/// A value as an event writes its inputs and outputs: as JSON text.
+fn text(v: &Value) -> Value {
+    Value::String(v.to_string())
+}
+
+/// The `…Details` of an input or output: this engine never truncates one.
+fn untruncated() -> Value {
+    json!({"truncated": false})
+}
+
+/// `error` and `cause`, each where present.
+fn error_cause(error: &Option<String>, cause: &Option<String>) -> Value {
+    let mut m = Map::new();
+    if let Some(e) = error {
+        m.insert("error".into(), Value::String(e.clone()));
+    }
+    if let Some(c) = cause {
+        m.insert("cause".into(), Value::String(c.clone()));
+    }
+    Value::Object(m)
+}
+
+fn state_exited_json(name: &str, output: &Value, assigned_variables: &Map<String, Value>) -> Value {
+    let untruncated = untruncated();
+    let mut d = json!({"name": name, "output": text(output), "outputDetails": untruncated});
+    if let (false, Value::Object(m)) = (assigned_variables.is_empty(), &mut d) {
+        // Each value as JSON text, as AWS writes them.
+        let assigned: Map<String, Value> = assigned_variables
+            .iter()
+            .map(|(k, v)| (k.clone(), text(v)))
+            .collect();
+        m.insert("assignedVariables".into(), Value::Object(assigned));
+        m.insert("assignedVariablesDetails".into(), untruncated.clone());
+    }
+    d
+}
+
+fn evaluation_failed_json(
+    error: &str,
+    cause: &Option<String>,
+    location: &Option<String>,
+    state: &str,
+) -> Value {
+    let mut d = error_cause(&Some(error.to_owned()), cause);
+    if let Value::Object(m) = &mut d {
+        if let Some(l) = location {
+            m.insert("location".into(), json!(l));
+        }
+        m.insert("state".into(), json!(state));
+    }
+    d
+}
+
+fn task_scheduled_json(
+    resource_type: &str,
+    resource: &str,
+    parameters: &Value,
+    timeout_seconds: Option<u64>,
+    heartbeat_seconds: Option<u64>,
+) -> Value {
+    let mut d = json!({
+        "resourceType": resource_type,
+        "resource": resource,
+        "region": "us-east-1",
+        "parameters": text(parameters),
+    });
+    if let (Some(t), Value::Object(m)) = (timeout_seconds, &mut d) {
+        m.insert("timeoutInSeconds".into(), json!(t));
+    }
+    if let (Some(h), Value::Object(m)) = (heartbeat_seconds, &mut d) {
+        m.insert("heartbeatInSeconds".into(), json!(h));
+    }
+    d
 }
 
 impl HistoryEvent {
@@ -593,195 +656,74 @@ impl HistoryEvent {
 
 impl EventDetails {
     /// The details of an event of `event_type` from the event's JSON object.
-    // One arm per event type: the long match is the table of AWS's event shapes, read the
-    // way `details_json` writes them.
+    // The event shapes are read the way `details_json` writes them: the states' and the
+    // execution's here, the tasks' and the Map states' by the functions after this one.
     fn from_json(event_type: &str, obj: &Map<String, Value>) -> Result<EventDetails, HistoryError> {
         use EventDetails::*;
-        let details = |key: &str| obj.get(key).unwrap_or(&Value::Null);
-        // Inputs and outputs are JSON text in an event.
-        let data = |d: &Value, key: &str| match d.get(key) {
-            Some(Value::String(text)) => {
-                serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone()))
-            }
-            Some(other) => other.clone(),
-            None => Value::Null,
-        };
-        let text = |d: &Value, key: &str| d.get(key).and_then(Value::as_str).map(str::to_owned);
+        let details = |key: &str| details_of(obj, key);
         let required = |d: &Value, key: &str| {
-            text(d, key)
+            field_text(d, key)
                 .ok_or_else(|| HistoryError(format!("the {event_type} event has no '{key}'")))
         };
-        let number = |d: &Value, key: &str| d.get(key).and_then(Value::as_u64);
         if let Some(prefix) = event_type.strip_suffix("StateEntered") {
             let d = details("stateEnteredEventDetails");
             return Ok(StateEntered {
                 state_type: prefix.parse()?,
                 name: required(d, "name")?.into(),
-                input: data(d, "input"),
+                input: field_data(d, "input"),
             });
         }
         if let Some(prefix) = event_type.strip_suffix("StateExited") {
             let d = details("stateExitedEventDetails");
             let assigned_variables = match d.get("assignedVariables") {
                 Some(all @ Value::Object(m)) => {
-                    m.keys().map(|k| (k.clone(), data(all, k))).collect()
+                    m.keys().map(|k| (k.clone(), field_data(all, k))).collect()
                 }
                 _ => Map::new(),
             };
             return Ok(StateExited {
                 state_type: prefix.parse()?,
                 name: required(d, "name")?.into(),
-                output: data(d, "output"),
+                output: field_data(d, "output"),
                 assigned_variables,
             });
+        }
+        if let Some(d) = task_from_json(event_type, obj).or_else(|| map_from_json(event_type, obj))
+        {
+            return Ok(d);
         }
         Ok(match event_type {
             "ExecutionStarted" => {
                 let d = details("executionStartedEventDetails");
                 ExecutionStarted {
-                    input: data(d, "input"),
-                    role_arn: text(d, "roleArn").unwrap_or_default(),
+                    input: field_data(d, "input"),
+                    role_arn: field_text(d, "roleArn").unwrap_or_default(),
                 }
             }
             "ExecutionSucceeded" => ExecutionSucceeded {
-                output: data(details("executionSucceededEventDetails"), "output"),
+                output: field_data(details("executionSucceededEventDetails"), "output"),
             },
             "ExecutionFailed" => {
                 let d = details("executionFailedEventDetails");
                 ExecutionFailed {
-                    error: text(d, "error"),
-                    cause: text(d, "cause"),
+                    error: field_text(d, "error"),
+                    cause: field_text(d, "cause"),
                 }
             }
             "ExecutionTimedOut" => {
                 let d = details("executionTimedOutEventDetails");
                 ExecutionTimedOut {
-                    error: text(d, "error"),
-                    cause: text(d, "cause"),
+                    error: field_text(d, "error"),
+                    cause: field_text(d, "cause"),
                 }
             }
-            "TaskScheduled" => {
-                let d = details("taskScheduledEventDetails");
-                TaskScheduled {
-                    resource_type: text(d, "resourceType").unwrap_or_default(),
-                    resource: text(d, "resource").unwrap_or_default(),
-                    parameters: data(d, "parameters"),
-                    timeout_seconds: number(d, "timeoutInSeconds"),
-                    heartbeat_seconds: number(d, "heartbeatInSeconds"),
-                }
-            }
-            "TaskStarted" => {
-                let d = details("taskStartedEventDetails");
-                TaskStarted {
-                    resource_type: text(d, "resourceType").unwrap_or_default(),
-                    resource: text(d, "resource").unwrap_or_default(),
-                }
-            }
-            "TaskSucceeded" => {
-                let d = details("taskSucceededEventDetails");
-                TaskSucceeded {
-                    resource_type: text(d, "resourceType").unwrap_or_default(),
-                    resource: text(d, "resource").unwrap_or_default(),
-                    output: data(d, "output"),
-                }
-            }
-            "TaskFailed" | "TaskTimedOut" => {
-                let key = if event_type == "TaskFailed" {
-                    "taskFailedEventDetails"
-                } else {
-                    "taskTimedOutEventDetails"
-                };
-                let d = details(key);
-                let (resource_type, resource) = (
-                    text(d, "resourceType").unwrap_or_default(),
-                    text(d, "resource").unwrap_or_default(),
-                );
-                let (error, cause) = (text(d, "error").unwrap_or_default(), text(d, "cause"));
-                if event_type == "TaskFailed" {
-                    TaskFailed {
-                        resource_type,
-                        resource,
-                        error,
-                        cause,
-                    }
-                } else {
-                    TaskTimedOut {
-                        resource_type,
-                        resource,
-                        error,
-                        cause,
-                    }
-                }
-            }
-            "LambdaFunctionScheduled" => {
-                let d = details("lambdaFunctionScheduledEventDetails");
-                LambdaFunctionScheduled {
-                    resource: text(d, "resource").unwrap_or_default(),
-                    input: data(d, "input"),
-                    timeout_seconds: number(d, "timeoutInSeconds"),
-                }
-            }
-            "LambdaFunctionStarted" => LambdaFunctionStarted,
             "EvaluationFailed" => {
                 let d = details("evaluationFailedEventDetails");
                 EvaluationFailed {
-                    error: text(d, "error").unwrap_or_default(),
-                    cause: text(d, "cause"),
-                    location: text(d, "location"),
-                    state: text(d, "state").unwrap_or_default().into(),
-                }
-            }
-            "LambdaFunctionSucceeded" => LambdaFunctionSucceeded {
-                output: data(details("lambdaFunctionSucceededEventDetails"), "output"),
-            },
-            "LambdaFunctionFailed" => {
-                let d = details("lambdaFunctionFailedEventDetails");
-                LambdaFunctionFailed {
-                    error: text(d, "error").unwrap_or_default(),
-                    cause: text(d, "cause"),
-                }
-            }
-            "LambdaFunctionTimedOut" => {
-                let d = details("lambdaFunctionTimedOutEventDetails");
-                LambdaFunctionTimedOut {
-                    error: text(d, "error").unwrap_or_default(),
-                    cause: text(d, "cause"),
-                }
-            }
-            "MapStateStarted" => MapStateStarted {
-                length: number(details("mapStateStartedEventDetails"), "length")
-                    .and_then(|n| usize::try_from(n).ok())
-                    .unwrap_or(0),
-            },
-            "MapStateSucceeded" => MapStateSucceeded,
-            "MapStateFailed" => MapStateFailed,
-            "MapIterationStarted" | "MapIterationSucceeded" | "MapIterationFailed" => {
-                let key = match event_type {
-                    "MapIterationStarted" => "mapIterationStartedEventDetails",
-                    "MapIterationSucceeded" => "mapIterationSucceededEventDetails",
-                    _ => "mapIterationFailedEventDetails",
-                };
-                let d = details(key);
-                let name: Arc<str> = text(d, "name").unwrap_or_default().into();
-                let index = number(d, "index")
-                    .and_then(|n| usize::try_from(n).ok())
-                    .unwrap_or(0);
-                match event_type {
-                    "MapIterationStarted" => MapIterationStarted { name, index },
-                    "MapIterationSucceeded" => MapIterationSucceeded { name, index },
-                    _ => MapIterationFailed { name, index },
-                }
-            }
-            "MapRunStarted" => MapRunStarted {
-                map_run_arn: text(details("mapRunStartedEventDetails"), "mapRunArn")
-                    .unwrap_or_default(),
-            },
-            "MapRunSucceeded" => MapRunSucceeded,
-            "MapRunFailed" => {
-                let d = details("mapRunFailedEventDetails");
-                MapRunFailed {
-                    error: text(d, "error"),
-                    cause: text(d, "cause"),
+                    error: field_text(d, "error").unwrap_or_default(),
+                    cause: field_text(d, "cause"),
+                    location: field_text(d, "location"),
+                    state: field_text(d, "state").unwrap_or_default().into(),
                 }
             }
             "ParallelStateStarted" => ParallelStateStarted,
@@ -796,6 +738,167 @@ impl EventDetails {
             },
         })
     }
+}
+
+/// The details of a task's or a Lambda function's event, if `event_type` is one.
+fn task_from_json(event_type: &str, obj: &Map<String, Value>) -> Option<EventDetails> {
+    use EventDetails::*;
+    Some(match event_type {
+        "TaskScheduled" => {
+            let d = details_of(obj, "taskScheduledEventDetails");
+            TaskScheduled {
+                resource_type: field_text(d, "resourceType").unwrap_or_default(),
+                resource: field_text(d, "resource").unwrap_or_default(),
+                parameters: field_data(d, "parameters"),
+                timeout_seconds: field_number(d, "timeoutInSeconds"),
+                heartbeat_seconds: field_number(d, "heartbeatInSeconds"),
+            }
+        }
+        "TaskStarted" => {
+            let d = details_of(obj, "taskStartedEventDetails");
+            TaskStarted {
+                resource_type: field_text(d, "resourceType").unwrap_or_default(),
+                resource: field_text(d, "resource").unwrap_or_default(),
+            }
+        }
+        "TaskSucceeded" => {
+            let d = details_of(obj, "taskSucceededEventDetails");
+            TaskSucceeded {
+                resource_type: field_text(d, "resourceType").unwrap_or_default(),
+                resource: field_text(d, "resource").unwrap_or_default(),
+                output: field_data(d, "output"),
+            }
+        }
+        "TaskFailed" | "TaskTimedOut" => {
+            let key = if event_type == "TaskFailed" {
+                "taskFailedEventDetails"
+            } else {
+                "taskTimedOutEventDetails"
+            };
+            let d = details_of(obj, key);
+            let (resource_type, resource) = (
+                field_text(d, "resourceType").unwrap_or_default(),
+                field_text(d, "resource").unwrap_or_default(),
+            );
+            let (error, cause) = (
+                field_text(d, "error").unwrap_or_default(),
+                field_text(d, "cause"),
+            );
+            if event_type == "TaskFailed" {
+                TaskFailed {
+                    resource_type,
+                    resource,
+                    error,
+                    cause,
+                }
+            } else {
+                TaskTimedOut {
+                    resource_type,
+                    resource,
+                    error,
+                    cause,
+                }
+            }
+        }
+        "LambdaFunctionScheduled" => {
+            let d = details_of(obj, "lambdaFunctionScheduledEventDetails");
+            LambdaFunctionScheduled {
+                resource: field_text(d, "resource").unwrap_or_default(),
+                input: field_data(d, "input"),
+                timeout_seconds: field_number(d, "timeoutInSeconds"),
+            }
+        }
+        "LambdaFunctionStarted" => LambdaFunctionStarted,
+        "LambdaFunctionSucceeded" => LambdaFunctionSucceeded {
+            output: field_data(
+                details_of(obj, "lambdaFunctionSucceededEventDetails"),
+                "output",
+            ),
+        },
+        "LambdaFunctionFailed" => {
+            let d = details_of(obj, "lambdaFunctionFailedEventDetails");
+            LambdaFunctionFailed {
+                error: field_text(d, "error").unwrap_or_default(),
+                cause: field_text(d, "cause"),
+            }
+        }
+        "LambdaFunctionTimedOut" => {
+            let d = details_of(obj, "lambdaFunctionTimedOutEventDetails");
+            LambdaFunctionTimedOut {
+                error: field_text(d, "error").unwrap_or_default(),
+                cause: field_text(d, "cause"),
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// The details of a Map state's event, if `event_type` is one.
+fn map_from_json(event_type: &str, obj: &Map<String, Value>) -> Option<EventDetails> {
+    use EventDetails::*;
+    Some(match event_type {
+        "MapStateStarted" => MapStateStarted {
+            length: field_number(details_of(obj, "mapStateStartedEventDetails"), "length")
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(0),
+        },
+        "MapStateSucceeded" => MapStateSucceeded,
+        "MapStateFailed" => MapStateFailed,
+        "MapIterationStarted" | "MapIterationSucceeded" | "MapIterationFailed" => {
+            let key = match event_type {
+                "MapIterationStarted" => "mapIterationStartedEventDetails",
+                "MapIterationSucceeded" => "mapIterationSucceededEventDetails",
+                _ => "mapIterationFailedEventDetails",
+            };
+            let d = details_of(obj, key);
+            let name: Arc<str> = field_text(d, "name").unwrap_or_default().into();
+            let index = field_number(d, "index")
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(0);
+            match event_type {
+                "MapIterationStarted" => MapIterationStarted { name, index },
+                "MapIterationSucceeded" => MapIterationSucceeded { name, index },
+                _ => MapIterationFailed { name, index },
+            }
+        }
+        "MapRunStarted" => MapRunStarted {
+            map_run_arn: field_text(details_of(obj, "mapRunStartedEventDetails"), "mapRunArn")
+                .unwrap_or_default(),
+        },
+        "MapRunSucceeded" => MapRunSucceeded,
+        "MapRunFailed" => {
+            let d = details_of(obj, "mapRunFailedEventDetails");
+            MapRunFailed {
+                error: field_text(d, "error"),
+                cause: field_text(d, "cause"),
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// The `key` details object of an event, or `null`.
+fn details_of<'o>(obj: &'o Map<String, Value>, key: &str) -> &'o Value {
+    obj.get(key).unwrap_or(&Value::Null)
+}
+
+/// An input or output of an event's details: JSON text in an event.
+fn field_data(d: &Value, key: &str) -> Value {
+    match d.get(key) {
+        Some(Value::String(text)) => {
+            serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone()))
+        }
+        Some(other) => other.clone(),
+        None => Value::Null,
+    }
+}
+
+fn field_text(d: &Value, key: &str) -> Option<String> {
+    d.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn field_number(d: &Value, key: &str) -> Option<u64> {
+    d.get(key).and_then(Value::as_u64)
 }
 
 impl Serialize for HistoryEvent {

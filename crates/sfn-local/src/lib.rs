@@ -60,6 +60,9 @@ pub use exec::{
 };
 pub use history::{EventDetails, HistoryError, HistoryEvent, StateType};
 pub use show::json_kind;
+// The one seeded generator of the workspace, so crates that use the engine need not keep a
+// copy of their own.
+pub use sfn_jsonata::SplitMix64;
 pub use states_error::{StatesError, UnknownStatesError};
 pub use task::{Handlers, TaskFailure, TaskHandler, TaskRequest};
 pub use view::{QueryLanguage, Scope, StateView, Transition, TransitionKind};

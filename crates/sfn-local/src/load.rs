@@ -588,7 +588,24 @@ fn check_state_fields(
     loc: &str,
 ) -> Result<(), Error> {
     let jsonpath = lang == Lang::JsonPath;
-    let allowed: Vec<&[&str]> = match kind {
+    let allowed = allowed_fields(kind, jsonpath, loc)?;
+    for key in obj.keys() {
+        if allowed.iter().any(|set| set.contains(&key.as_str())) {
+            continue;
+        }
+        return Err(Error::invalid(loc, field_refusal(key, kind, jsonpath)));
+    }
+    Ok(())
+}
+
+/// The fields a state of type `kind` takes, in JSONPath states or (`jsonpath` false)
+/// JSONata ones; an unknown type is an error at `loc`.
+fn allowed_fields(
+    kind: &str,
+    jsonpath: bool,
+    loc: &str,
+) -> Result<Vec<&'static [&'static str]>, Error> {
+    Ok(match kind {
         "Pass" if jsonpath => vec![
             COMMON,
             IO,
@@ -687,27 +704,23 @@ fn check_state_fields(
                 ),
             ));
         }
-    };
+    })
+}
 
-    for key in obj.keys() {
-        if allowed.iter().any(|set| set.contains(&key.as_str())) {
-            continue;
-        }
-        // A field of the other language is refused with the diagnostic
-        // ValidateStateMachineDefinition gives (as measured against AWS and reported in
-        // https://github.com/floci-io/floci/issues/2968), then what to write instead.
-        let message = match JSONPATH_ONLY.iter().find(|(f, _)| f == key) {
-            Some((_, instead)) if !jsonpath => format!(
-                "The QueryLanguage is set to 'JSONata', but field '{key}' is only supported for the 'JSONPath' QueryLanguage ({instead})"
-            ),
-            _ if jsonpath && JSONATA_ONLY.contains(&key.as_str()) => format!(
-                "The QueryLanguage is set to 'JSONPath', but field '{key}' is only supported for the 'JSONata' QueryLanguage (set \"QueryLanguage\": \"JSONata\" to use it)"
-            ),
-            _ => format!("field '{key}' is not supported in a {kind} state"),
-        };
-        return Err(Error::invalid(loc, message));
+/// Why a state of type `kind` refuses the field `key`.
+fn field_refusal(key: &str, kind: &str, jsonpath: bool) -> String {
+    // A field of the other language is refused with the diagnostic
+    // ValidateStateMachineDefinition gives (as measured against AWS and reported in
+    // https://github.com/floci-io/floci/issues/2968), then what to write instead.
+    match JSONPATH_ONLY.iter().find(|(f, _)| *f == key) {
+        Some((_, instead)) if !jsonpath => format!(
+            "The QueryLanguage is set to 'JSONata', but field '{key}' is only supported for the 'JSONPath' QueryLanguage ({instead})"
+        ),
+        _ if jsonpath && JSONATA_ONLY.contains(&key) => format!(
+            "The QueryLanguage is set to 'JSONPath', but field '{key}' is only supported for the 'JSONata' QueryLanguage (set \"QueryLanguage\": \"JSONata\" to use it)"
+        ),
+        _ => format!("field '{key}' is not supported in a {kind} state"),
     }
-    Ok(())
 }
 
 /// `Next` or `End` of a state that is not terminal by type.

@@ -66,6 +66,9 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 pub(crate) use filter::Expr;
+// The variables a path reads are defined with the scopes that hold them (so `vars` need not
+// know paths); `Documents` names them, so they are also public here.
+pub use crate::vars::{NoVariables, Variables};
 
 /// Deepest nesting `..` descends into, so a document built up over many states cannot
 /// exhaust the stack.
@@ -142,28 +145,6 @@ impl PathExpr {
             .not_found_detail_in(input, docs)
             .unwrap_or_else(|| format!("No results for path: {}", self.path.normalized()));
         format!("Invalid path '{}' : {detail}", self.text)
-    }
-}
-
-/// Workflow variables, by name (without the `$`), as a path's `$name` root reads them.
-pub trait Variables: Sync {
-    /// The variable's value, if it is defined where the path is evaluated.
-    fn variable(&self, name: &str) -> Option<&Value>;
-}
-
-/// No variables at all.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoVariables;
-
-impl Variables for NoVariables {
-    fn variable(&self, _: &str) -> Option<&Value> {
-        None
-    }
-}
-
-impl Variables for Map<String, Value> {
-    fn variable(&self, name: &str) -> Option<&Value> {
-        self.get(name)
     }
 }
 

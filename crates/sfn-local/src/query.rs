@@ -101,7 +101,8 @@ impl QueryError {
     }
 }
 
-/// The JSON type of a value as Step Functions names it in its messages.
+/// The JSON type of a value as Step Functions names it in its messages: bare (`'string'`),
+/// where `json_kind` gives the article (`a string`) for the engine's own sentences.
 pub(crate) fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",

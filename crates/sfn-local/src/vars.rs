@@ -11,9 +11,29 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::path::Variables;
+/// Workflow variables, by name (without the `$`), as a path's `$name` root reads them.
+pub trait Variables: Sync {
+    /// The variable's value, if it is defined where the path is evaluated.
+    fn variable(&self, name: &str) -> Option<&Value>;
+}
+
+/// No variables at all.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoVariables;
+
+impl Variables for NoVariables {
+    fn variable(&self, _: &str) -> Option<&Value> {
+        None
+    }
+}
+
+impl Variables for Map<String, Value> {
+    fn variable(&self, name: &str) -> Option<&Value> {
+        self.get(name)
+    }
+}
 
 /// The longest name a variable may have, in characters.
 pub(crate) const MAX_NAME_CHARS: usize = 80;

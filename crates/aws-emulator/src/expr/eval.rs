@@ -581,8 +581,9 @@ mod tests {
         }
     }
 
+    /// SET: assignments, arithmetic, functions and nested paths.
     #[test]
-    fn update_table() {
+    fn update_set() {
         let n = |s: &str| json!({"N": s});
         let s = |s: &str| json!({"S": s});
         updates(
@@ -639,6 +640,13 @@ mod tests {
             json!({":v": s("z")}),
             json!({"m": {"M": {"x": s("z")}}, "l": {"L": [s("a"), s("z"), s("z")]}}),
         );
+    }
+
+    /// REMOVE, ADD and DELETE, and lowercase keywords.
+    #[test]
+    fn update_remove_add_delete() {
+        let n = |s: &str| json!({"N": s});
+        let s = |s: &str| json!({"S": s});
         updates(
             "REMOVE a, m.x, l[0], l[2]",
             json!({"a": s("1"), "m": {"M": {"x": s("1"), "y": s("2")}}, "l": {"L": [s("0"), s("1"), s("2")]}}),
@@ -681,6 +689,13 @@ mod tests {
             json!({":v": s("OK")}),
             json!({"state": s("OK")}),
         );
+    }
+
+    /// Operands that are missing or of the wrong type.
+    #[test]
+    fn update_rejects_bad_operands() {
+        let n = |s: &str| json!({"N": s});
+        let s = |s: &str| json!({"S": s});
         update_fails(
             "SET a = b",
             json!({}),
@@ -723,6 +738,12 @@ mod tests {
             json!({":v": n("1")}),
             "operator: DELETE, operand type: NUMBER",
         );
+    }
+
+    /// Key attributes, conflicting paths, repeated sections, functions and syntax.
+    #[test]
+    fn update_rejects_bad_expressions() {
+        let s = |s: &str| json!({"S": s});
         update_fails(
             "SET id = :v",
             json!({}),
@@ -771,6 +792,12 @@ mod tests {
             Value::Null,
             "Invalid UpdateExpression: Syntax error; token: \"1\"",
         );
+    }
+
+    /// DynamoDB numbers hold 38 significant digits.
+    #[test]
+    fn update_numbers_keep_38_digits() {
+        let n = |s: &str| json!({"N": s});
         update_fails(
             "ADD n :v",
             json!({"n": n("99999999999999999999999999999999999999")}),

@@ -556,6 +556,7 @@ impl Gen {
         }
     }
 
+    // One arm per built-in function, giving the arguments it is called with: a table.
     fn call(&mut self, d: u32) -> String {
         let f = self.pick(&[
             "sum",

@@ -16,6 +16,7 @@ use crate::query::QueryError;
 use crate::show::bare;
 use crate::states_error::StatesError;
 use crate::task::TaskRequest;
+use crate::vars::Scope;
 
 impl Run<'_> {
     /// `MaxConcurrency`, `ToleratedFailureCount` and the batcher's and reader's numbers: a
@@ -204,8 +205,6 @@ impl Run<'_> {
         ))
     }
 
-    // Long because starting the iterations and collecting their results share the stream
-    // and the tolerance bookkeeping; the parts before it (items, numbers, inputs) are apart.
     /// `input` is the effective input (after `InputPath`), which the Map's JSONPath fields
     /// read; a JSONata Map reads the state input, the same value.
     pub(super) async fn map(
@@ -240,11 +239,7 @@ impl Run<'_> {
             );
             self.record(track, || EventDetails::MapRunStarted { map_run_arn: arn });
         }
-        let limit = match max_concurrency {
-            Some(0) | None if distributed => 10_000,
-            Some(0) | None => total.max(1),
-            Some(n) => usize::try_from(n).unwrap_or(usize::MAX).max(1),
-        };
+        let limit = concurrency_limit(max_concurrency, distributed, total);
         let rec = track.rec;
         let name = &st.name;
         let processor = &spec.processor;
@@ -253,39 +248,14 @@ impl Run<'_> {
         let outer = (!distributed).then_some(fr.vars);
         let mut stream = futures::stream::iter(inputs.into_iter().enumerate())
             .map(|(index, item)| async move {
-                if distributed {
-                    // Each item is a child execution with its own history.
-                    let child = Recorder::new(false, MAX_HISTORY_EVENTS);
-                    let _ = child.next_id.fetch_add(1, Ordering::Relaxed);
-                    let r = self.graph(processor, item, &child, 1, None).await;
-                    (index, r.map(|(v, _)| v))
+                let r = if distributed {
+                    self.child_execution(processor, item).await
                 } else {
-                    let mut it = Track { rec, prev: started };
-                    self.record(&mut it, || EventDetails::MapIterationStarted {
-                        name: Arc::clone(name),
-                        index,
-                    });
-                    let r = self.graph(processor, item, rec, it.prev, outer).await;
-                    match &r {
-                        Ok((_, last)) => {
-                            it.prev = *last;
-                            self.record(&mut it, || EventDetails::MapIterationSucceeded {
-                                name: Arc::clone(name),
-                                index,
-                            });
-                        }
-                        Err(f) => {
-                            if let Some(last) = f.last_event {
-                                it.prev = last;
-                            }
-                            self.record(&mut it, || EventDetails::MapIterationFailed {
-                                name: Arc::clone(name),
-                                index,
-                            });
-                        }
-                    }
-                    (index, r.map(|(v, _)| v))
-                }
+                    let it = Track { rec, prev: started };
+                    self.inline_iteration(processor, item, index, it, name, outer)
+                        .await
+                };
+                (index, r)
             })
             .buffer_unordered(limit);
         let mut results = vec![Value::Null; total];
@@ -307,29 +277,9 @@ impl Run<'_> {
                 }
                 Err(f) => {
                     failed += 1;
-                    let over_count = tolerated_count.is_none_or(|c| failed as u64 > c);
-                    let over_pct = tolerated_percentage
-                        .is_none_or(|p| (failed as f64) * 100.0 / (total as f64) > p);
-                    let tolerated = match (tolerated_count, tolerated_percentage) {
-                        (None, None) => false,
-                        _ => !(over_count && over_pct),
-                    };
-                    if !tolerated {
+                    if !tolerated(failed, total, tolerated_count, tolerated_percentage) {
                         drop(stream);
-                        let error = Some(
-                            StatesError::ExceedToleratedFailureThreshold
-                                .name()
-                                .to_owned(),
-                        );
-                        let cause = Some(
-                            "The specified tolerated failure threshold was exceeded".to_owned(),
-                        );
-                        self.record(track, || EventDetails::MapRunFailed {
-                            error: error.clone(),
-                            cause: cause.clone(),
-                        });
-                        self.record(track, || EventDetails::MapStateFailed);
-                        return Err(Failure::of(error, cause));
+                        return Err(self.threshold_exceeded(track));
                     }
                     if let Some(slot) = results.get_mut(index) {
                         *slot = f.to_value();
@@ -342,6 +292,68 @@ impl Run<'_> {
         }
         self.record(track, || EventDetails::MapStateSucceeded);
         Ok(Value::Array(results))
+    }
+
+    /// One item of a Distributed Map: a child execution with its own history.
+    async fn child_execution(&self, processor: &Graph, item: Value) -> Result<Value, Failure> {
+        let child = Recorder::new(false, MAX_HISTORY_EVENTS);
+        let _ = child.next_id.fetch_add(1, Ordering::Relaxed);
+        let r = self.graph(processor, item, &child, 1, None).await;
+        r.map(|(v, _)| v)
+    }
+
+    /// One item of an inline Map, recorded in the execution's history between its
+    /// `MapIterationStarted` and its `MapIterationSucceeded` or `MapIterationFailed`.
+    async fn inline_iteration<'s>(
+        &'s self,
+        processor: &'s Graph,
+        item: Value,
+        index: usize,
+        mut it: Track<'s>,
+        name: &Arc<str>,
+        outer: Option<&'s Scope<'s>>,
+    ) -> Result<Value, Failure> {
+        let rec = it.rec;
+        self.record(&mut it, || EventDetails::MapIterationStarted {
+            name: Arc::clone(name),
+            index,
+        });
+        let r = self.graph(processor, item, rec, it.prev, outer).await;
+        match &r {
+            Ok((_, last)) => {
+                it.prev = *last;
+                self.record(&mut it, || EventDetails::MapIterationSucceeded {
+                    name: Arc::clone(name),
+                    index,
+                });
+            }
+            Err(f) => {
+                if let Some(last) = f.last_event {
+                    it.prev = last;
+                }
+                self.record(&mut it, || EventDetails::MapIterationFailed {
+                    name: Arc::clone(name),
+                    index,
+                });
+            }
+        }
+        r.map(|(v, _)| v)
+    }
+
+    /// Records that a Distributed Map's failures passed what it tolerates, and the failure.
+    fn threshold_exceeded(&self, track: &mut Track<'_>) -> Failure {
+        let error = Some(
+            StatesError::ExceedToleratedFailureThreshold
+                .name()
+                .to_owned(),
+        );
+        let cause = Some("The specified tolerated failure threshold was exceeded".to_owned());
+        self.record(track, || EventDetails::MapRunFailed {
+            error: error.clone(),
+            cause: cause.clone(),
+        });
+        self.record(track, || EventDetails::MapStateFailed);
+        Failure::of(error, cause)
     }
 
     fn batch(
@@ -438,5 +450,26 @@ impl Run<'_> {
             Some(n) if n > 0 => items.into_iter().take(n).collect(),
             _ => items,
         })
+    }
+}
+
+/// How many iterations run at once: `MaxConcurrency`, where 0 or none means all of an
+/// inline Map's items and 10,000 child executions of a Distributed Map.
+fn concurrency_limit(max_concurrency: Option<u64>, distributed: bool, total: usize) -> usize {
+    match max_concurrency {
+        Some(0) | None if distributed => 10_000,
+        Some(0) | None => total.max(1),
+        Some(n) => usize::try_from(n).unwrap_or(usize::MAX).max(1),
+    }
+}
+
+/// Whether `failed` of `total` iterations are within `ToleratedFailureCount` or
+/// `ToleratedFailurePercentage`; with neither set, no failure is.
+fn tolerated(failed: usize, total: usize, count: Option<u64>, percentage: Option<f64>) -> bool {
+    let over_count = count.is_none_or(|c| failed as u64 > c);
+    let over_pct = percentage.is_none_or(|p| (failed as f64) * 100.0 / (total as f64) > p);
+    match (count, percentage) {
+        (None, None) => false,
+        _ => !(over_count && over_pct),
     }
 }

@@ -62,11 +62,62 @@ struct VNode {
 /// Lays out `sizes.len()` nodes joined by `edges`, with a margin of `margin` all round.
 pub(super) fn layered(sizes: &[Size], edges: &[LEdge], margin: f64) -> Placed {
     let n = sizes.len();
-    let valid = |e: &LEdge| e.from < n && e.to < n;
-
     let reversed = back_edges(n, edges);
     let ranks = rank(n, edges, &reversed);
+    let Virtual {
+        vnodes,
+        chains,
+        label_at,
+        vedges,
+    } = virtual_graph(sizes, edges, &ranks, &reversed);
 
+    let rank_count = vnodes.iter().map(|v| v.rank + 1).max().unwrap_or(0);
+    let mut preds: Vec<Vec<usize>> = vec![Vec::new(); vnodes.len()];
+    let mut succs: Vec<Vec<usize>> = vec![Vec::new(); vnodes.len()];
+    for &(a, b) in &vedges {
+        succs[a].push(b);
+        preds[b].push(a);
+    }
+
+    let layers = order(&vnodes, rank_count, &preds, &succs, &vedges);
+    let xs = place(&vnodes, &layers, &preds, &succs);
+    let (row_h, row_y, height) = rows(&vnodes, rank_count, margin);
+    let (shift, width) = horizontal_extent(&vnodes, &xs, margin);
+    let at = |v: usize| (xs[v] + shift, row_y[vnodes[v].rank]);
+
+    let centers = (0..n).map(at).collect();
+    let routes = chains
+        .iter()
+        .zip(&label_at)
+        .map(|(chain, label)| Route {
+            points: route_points(chain, &vnodes, &row_h, at),
+            label: label.map(at),
+        })
+        .collect();
+    Placed {
+        centers,
+        routes,
+        width,
+        height,
+    }
+}
+
+/// The graph the layout works on: the real nodes, then a dummy node on every rank an edge
+/// crosses, so that every edge joins adjacent ranks.
+struct Virtual {
+    vnodes: Vec<VNode>,
+    /// Each edge's nodes, in the edge's own direction (empty for a self-loop or an invalid
+    /// edge).
+    chains: Vec<Vec<usize>>,
+    /// The dummy node carrying each edge's label.
+    label_at: Vec<Option<usize>>,
+    /// The edges between adjacent ranks, top to bottom.
+    vedges: Vec<(usize, usize)>,
+}
+
+fn virtual_graph(sizes: &[Size], edges: &[LEdge], ranks: &[usize], reversed: &[bool]) -> Virtual {
+    let n = sizes.len();
+    let valid = |e: &LEdge| e.from < n && e.to < n;
     // Virtual graph: real nodes first, then the dummies of each edge's chain.
     let mut vnodes: Vec<VNode> = (0..n)
         .map(|v| VNode {
@@ -116,21 +167,19 @@ pub(super) fn layered(sizes: &[Size], edges: &[LEdge], margin: f64) -> Placed {
         }
         chains.push(chain);
     }
-
-    let rank_count = vnodes.iter().map(|v| v.rank + 1).max().unwrap_or(0);
-    let mut preds: Vec<Vec<usize>> = vec![Vec::new(); vnodes.len()];
-    let mut succs: Vec<Vec<usize>> = vec![Vec::new(); vnodes.len()];
-    for &(a, b) in &vedges {
-        succs[a].push(b);
-        preds[b].push(a);
+    Virtual {
+        vnodes,
+        chains,
+        label_at,
+        vedges,
     }
+}
 
-    let layers = order(&vnodes, rank_count, &preds, &succs, &vedges);
-    let xs = place(&vnodes, &layers, &preds, &succs);
-
+/// Each rank's height and centre line, and the height of the whole.
+fn rows(vnodes: &[VNode], rank_count: usize, margin: f64) -> (Vec<f64>, Vec<f64>, f64) {
     // Rows: each rank as tall as its tallest member.
     let mut row_h = vec![0.0f64; rank_count];
-    for v in &vnodes {
+    for v in vnodes {
         if let Some(h) = row_h.get_mut(v.rank) {
             *h = h.max(v.size.h);
         }
@@ -149,15 +198,20 @@ pub(super) fn layered(sizes: &[Size], edges: &[LEdge], margin: f64) -> Placed {
     } else {
         y - RANK_GAP + margin
     };
+    (row_h, row_y, height)
+}
 
+/// How far to move the placed nodes right so the leftmost box starts at the margin, and
+/// the width of the whole.
+fn horizontal_extent(vnodes: &[VNode], xs: &[f64], margin: f64) -> (f64, f64) {
     let left = vnodes
         .iter()
-        .zip(&xs)
+        .zip(xs)
         .map(|(v, x)| x - v.size.w / 2.0)
         .fold(f64::INFINITY, f64::min);
     let right = vnodes
         .iter()
-        .zip(&xs)
+        .zip(xs)
         .map(|(v, x)| x + v.size.w / 2.0)
         .fold(f64::NEG_INFINITY, f64::max);
     let shift = if left.is_finite() {
@@ -170,45 +224,37 @@ pub(super) fn layered(sizes: &[Size], edges: &[LEdge], margin: f64) -> Placed {
     } else {
         2.0 * margin
     };
-    let at = |v: usize| (xs[v] + shift, row_y[vnodes[v].rank]);
+    (shift, width)
+}
 
-    let centers = (0..n).map(at).collect();
-    let routes = chains
-        .iter()
-        .zip(&label_at)
-        .map(|(chain, label)| {
-            let mut points = Vec::with_capacity(chain.len() + 4);
-            for (k, &v) in chain.iter().enumerate() {
-                let (x, y) = at(v);
-                let r = vnodes[v].rank;
-                let inner = k > 0 && k + 1 < chain.len();
-                if inner && r % 2 == 0 && row_h[r] > 0.0 {
-                    // Run straight down (or up) through a row of states, so the edge passes
-                    // beside a tall state instead of cutting its corner.
-                    let half = row_h[r] / 2.0;
-                    let (a, b) = if chain_down(chain, &vnodes) {
-                        (-half, half)
-                    } else {
-                        (half, -half)
-                    };
-                    points.push((x, y + a));
-                    points.push((x, y + b));
-                } else {
-                    points.push((x, y));
-                }
-            }
-            Route {
-                points,
-                label: label.map(at),
-            }
-        })
-        .collect();
-    Placed {
-        centers,
-        routes,
-        width,
-        height,
+/// The points of an edge's route through its chain, `at` giving each node's centre.
+fn route_points(
+    chain: &[usize],
+    vnodes: &[VNode],
+    row_h: &[f64],
+    at: impl Fn(usize) -> (f64, f64),
+) -> Vec<(f64, f64)> {
+    let mut points = Vec::with_capacity(chain.len() + 4);
+    for (k, &v) in chain.iter().enumerate() {
+        let (x, y) = at(v);
+        let r = vnodes[v].rank;
+        let inner = k > 0 && k + 1 < chain.len();
+        if inner && r % 2 == 0 && row_h[r] > 0.0 {
+            // Run straight down (or up) through a row of states, so the edge passes
+            // beside a tall state instead of cutting its corner.
+            let half = row_h[r] / 2.0;
+            let (a, b) = if chain_down(chain, vnodes) {
+                (-half, half)
+            } else {
+                (half, -half)
+            };
+            points.push((x, y + a));
+            points.push((x, y + b));
+        } else {
+            points.push((x, y));
+        }
     }
+    points
 }
 
 /// Whether a chain (in its edge's own direction) runs down the ranks.

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::layout::{self, LEdge, Placed, Size};
-use super::model::{EdgeKind, Machine, NodeKind, Scope, StateType};
+use super::model::{Edge, EdgeKind, Machine, Node, NodeKind, Scope, StateType};
 use super::paint::{Tone, edge_tone, node_tone};
 use super::path::ExecutionPath;
 
@@ -193,232 +193,283 @@ fn draw_scope(
     machine: &Machine,
     scope: &Scope,
     sb: &ScopeBox,
+    origin: (f64, f64),
+    path: Option<&ExecutionPath>,
+    out: &mut String,
+) {
+    // Edges first: states are drawn over them.
+    for (k, edge) in scope.edges.iter().enumerate() {
+        draw_edge(machine, sb, k, edge, origin, path, out);
+    }
+    for (local, &i) in sb.nodes.iter().enumerate() {
+        draw_node(machine, sb, local, i, origin, path, out);
+    }
+}
+
+/// The scope's `k`th edge, with its label.
+fn draw_edge(
+    machine: &Machine,
+    sb: &ScopeBox,
+    k: usize,
+    edge: &Edge,
     (ox, oy): (f64, f64),
     path: Option<&ExecutionPath>,
     out: &mut String,
 ) {
     let center = |local: usize| sb.placed.centers.get(local).map(|&(x, y)| (x + ox, y + oy));
-
-    // Edges first: states are drawn over them.
-    for (k, edge) in scope.edges.iter().enumerate() {
-        let (Some(from), Some(to)) = (sb.local(edge.from), sb.local(edge.to)) else {
-            continue;
+    let (Some(from), Some(to)) = (sb.local(edge.from), sb.local(edge.to)) else {
+        return;
+    };
+    let (Some(fs), Some(ts)) = (sb.sizes.get(from), sb.sizes.get(to)) else {
+        return;
+    };
+    let tone = edge_tone(machine, edge, path);
+    let title = format!(
+        "{} → {}{}",
+        machine.nodes.get(edge.from).map_or("", |n| n.name.as_str()),
+        machine.nodes.get(edge.to).map_or("", |n| n.name.as_str()),
+        edge.label
+            .as_deref()
+            .map(|l| format!(" ({l})"))
+            .unwrap_or_default()
+    );
+    let route = sb.placed.routes.get(k);
+    let (d, label_at) = if from == to {
+        let Some((cx, cy)) = center(from) else {
+            return;
         };
-        let (Some(fs), Some(ts)) = (sb.sizes.get(from), sb.sizes.get(to)) else {
-            continue;
-        };
-        let tone = edge_tone(machine, edge, path);
-        let title = format!(
-            "{} → {}{}",
-            machine.nodes.get(edge.from).map_or("", |n| n.name.as_str()),
-            machine.nodes.get(edge.to).map_or("", |n| n.name.as_str()),
-            edge.label
-                .as_deref()
-                .map(|l| format!(" ({l})"))
-                .unwrap_or_default()
+        let x = cx + fs.w / 2.0;
+        let d = format!(
+            "M{},{} C{},{} {},{} {},{}",
+            num(x),
+            num(cy - 8.0),
+            num(x + LOOP_REACH),
+            num(cy - 26.0),
+            num(x + LOOP_REACH),
+            num(cy + 26.0),
+            num(x + 1.0),
+            num(cy + 8.0)
         );
-        let route = sb.placed.routes.get(k);
-        let (d, label_at) = if from == to {
-            let Some((cx, cy)) = center(from) else {
-                continue;
-            };
-            let x = cx + fs.w / 2.0;
-            let d = format!(
-                "M{},{} C{},{} {},{} {},{}",
-                num(x),
-                num(cy - 8.0),
-                num(x + LOOP_REACH),
-                num(cy - 26.0),
-                num(x + LOOP_REACH),
-                num(cy + 26.0),
-                num(x + 1.0),
-                num(cy + 8.0)
-            );
-            let label_at = edge
-                .label
-                .as_deref()
-                .map(|l| (x + LOOP_REACH + 2.0 + label_size(l).w / 2.0, cy));
-            (d, label_at)
-        } else {
-            let Some(route) = route else { continue };
-            let mut points: Vec<(f64, f64)> = route
-                .points
-                .iter()
-                .map(|&(x, y)| (x + ox, y + oy))
-                .collect();
-            if points.len() < 2 {
-                continue;
-            }
-            let last = points.len() - 1;
-            points[0] = clip(points[0], points[1], *fs);
-            points[last] = clip(points[last], points[last - 1], *ts);
-            (smooth(&points), route.label.map(|(x, y)| (x + ox, y + oy)))
-        };
-        let dash = if edge.kind == EdgeKind::Catch {
-            " stroke-dasharray=\"6,4\""
-        } else {
-            ""
-        };
+        let label_at = edge
+            .label
+            .as_deref()
+            .map(|l| (x + LOOP_REACH + 2.0 + label_size(l).w / 2.0, cy));
+        (d, label_at)
+    } else {
+        let Some(route) = route else { return };
+        let mut points: Vec<(f64, f64)> = route
+            .points
+            .iter()
+            .map(|&(x, y)| (x + ox, y + oy))
+            .collect();
+        if points.len() < 2 {
+            return;
+        }
+        let last = points.len() - 1;
+        points[0] = clip(points[0], points[1], *fs);
+        points[last] = clip(points[last], points[last - 1], *ts);
+        (smooth(&points), route.label.map(|(x, y)| (x + ox, y + oy)))
+    };
+    let dash = if edge.kind == EdgeKind::Catch {
+        " stroke-dasharray=\"6,4\""
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        out,
+        "<path class=\"edge {}\" d=\"{d}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\"{dash} marker-end=\"url(#arrow-{})\"><title>{}</title></path>",
+        tone.class(),
+        tone.stroke(),
+        tone.edge_width(),
+        tone.class(),
+        xml(&title)
+    );
+    if let (Some(text), Some((lx, ly))) = (edge.label.as_deref(), label_at) {
+        let size = label_size(text);
         let _ = writeln!(
             out,
-            "<path class=\"edge {}\" d=\"{d}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\"{dash} marker-end=\"url(#arrow-{})\"><title>{}</title></path>",
-            tone.class(),
-            tone.stroke(),
-            tone.edge_width(),
-            tone.class(),
-            xml(&title)
+            "<g class=\"label\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"3\" fill=\"#ffffff\" fill-opacity=\"0.9\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"{LABEL_SIZE}\" fill=\"{}\">{}</text></g>",
+            num(lx - size.w / 2.0),
+            num(ly - size.h / 2.0),
+            num(size.w),
+            num(size.h),
+            num(lx),
+            num(ly + 4.0),
+            if tone == Tone::NotTaken {
+                tone.text()
+            } else {
+                "#414750"
+            },
+            xml(text)
         );
-        if let (Some(text), Some((lx, ly))) = (edge.label.as_deref(), label_at) {
-            let size = label_size(text);
+    }
+}
+
+/// The scope's `local`th node (`i` in the machine), with the scopes nested in it.
+fn draw_node(
+    machine: &Machine,
+    sb: &ScopeBox,
+    local: usize,
+    i: usize,
+    (ox, oy): (f64, f64),
+    path: Option<&ExecutionPath>,
+    out: &mut String,
+) {
+    let center = |local: usize| sb.placed.centers.get(local).map(|&(x, y)| (x + ox, y + oy));
+    let (Some(node), Some(size), Some((cx, cy))) =
+        (machine.nodes.get(i), sb.sizes.get(local), center(local))
+    else {
+        return;
+    };
+    let tone = node_tone(machine, i, path);
+    let (x, y) = (cx - size.w / 2.0, cy - size.h / 2.0);
+    let caption_fill = if tone == Tone::NotTaken {
+        tone.text()
+    } else {
+        "#5f6b7a"
+    };
+    let _ = writeln!(
+        out,
+        "<g class=\"node {}\" id=\"{}\"><title>{}</title>",
+        tone.class(),
+        node.id,
+        xml(&node.name)
+    );
+    let kids = sb.children.get(local).filter(|k| !k.is_empty());
+    match (node.kind, kids) {
+        (NodeKind::State(_), Some(kids)) => {
             let _ = writeln!(
                 out,
-                "<g class=\"label\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"3\" fill=\"#ffffff\" fill-opacity=\"0.9\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"{LABEL_SIZE}\" fill=\"{}\">{}</text></g>",
-                num(lx - size.w / 2.0),
-                num(ly - size.h / 2.0),
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"8\" fill=\"{}\" fill-opacity=\"0.5\" stroke=\"{}\" stroke-width=\"1.4\"/>",
+                num(x),
+                num(y),
                 num(size.w),
                 num(size.h),
-                num(lx),
-                num(ly + 4.0),
-                if tone == Tone::NotTaken {
-                    tone.text()
-                } else {
-                    "#414750"
-                },
-                xml(text)
+                tone.fill(),
+                tone.stroke()
+            );
+            let _ = writeln!(
+                out,
+                "<text x=\"{}\" y=\"{}\" font-weight=\"bold\" fill=\"{}\">{}<tspan dx=\"6\" font-weight=\"normal\" font-size=\"{CAPTION_SIZE}\" fill=\"{caption_fill}\">· {}</tspan></text>",
+                num(x + PAD),
+                num(y + 19.0),
+                tone.text(),
+                xml(&node.name),
+                xml(&node.caption)
+            );
+            draw_children(machine, node, kids, (x, y), *size, path, out);
+        }
+        (NodeKind::Start | NodeKind::End, _) => {
+            let _ = writeln!(
+                out,
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"{}\" fill=\"{}\" stroke=\"{}\" stroke-width=\"1.4\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"{LABEL_SIZE}\" fill=\"{}\">{}</text>",
+                num(x),
+                num(y),
+                num(size.w),
+                num(size.h),
+                num(size.h / 2.0),
+                tone.fill(),
+                tone.stroke(),
+                num(cx),
+                num(cy + 4.0),
+                tone.text(),
+                xml(&node.name)
+            );
+        }
+        (NodeKind::State(t), _) => {
+            draw_outline(t, (x, y), cy, *size, tone, out);
+            let _ = writeln!(
+                out,
+                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{}\">{}</text><text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"{CAPTION_SIZE}\" fill=\"{caption_fill}\">{}</text>",
+                num(cx),
+                num(cy - 2.0),
+                tone.text(),
+                xml(&node.name),
+                num(cx),
+                num(cy + 13.0),
+                xml(&node.caption)
             );
         }
     }
+    out.push_str("</g>\n");
+}
 
-    for (local, &i) in sb.nodes.iter().enumerate() {
-        let (Some(node), Some(size), Some((cx, cy))) =
-            (machine.nodes.get(i), sb.sizes.get(local), center(local))
-        else {
-            continue;
-        };
-        let tone = node_tone(machine, i, path);
-        let (x, y) = (cx - size.w / 2.0, cy - size.h / 2.0);
-        let caption_fill = if tone == Tone::NotTaken {
-            tone.text()
-        } else {
-            "#5f6b7a"
-        };
+/// The outline of a state's box (top left at `(x, y)`, centre line at `cy`): a hexagon for
+/// a Choice, a heavier border for the terminal Succeed and Fail.
+fn draw_outline(
+    t: StateType,
+    (x, y): (f64, f64),
+    cy: f64,
+    size: Size,
+    tone: Tone,
+    out: &mut String,
+) {
+    let stroke_width = match t {
+        StateType::Succeed | StateType::Fail => 2.4,
+        _ => 1.4,
+    };
+    if t == StateType::Choice {
+        let c = 10.0;
         let _ = writeln!(
             out,
-            "<g class=\"node {}\" id=\"{}\"><title>{}</title>",
-            tone.class(),
-            node.id,
-            xml(&node.name)
+            "<polygon points=\"{},{} {},{} {},{} {},{} {},{} {},{}\" fill=\"{}\" stroke=\"{}\" stroke-width=\"{stroke_width}\" stroke-linejoin=\"round\"/>",
+            num(x),
+            num(cy),
+            num(x + c),
+            num(y),
+            num(x + size.w - c),
+            num(y),
+            num(x + size.w),
+            num(cy),
+            num(x + size.w - c),
+            num(y + size.h),
+            num(x + c),
+            num(y + size.h),
+            tone.fill(),
+            tone.stroke()
         );
-        let kids = sb.children.get(local).filter(|k| !k.is_empty());
-        match (node.kind, kids) {
-            (NodeKind::State(_), Some(kids)) => {
-                let _ = writeln!(
-                    out,
-                    "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"8\" fill=\"{}\" fill-opacity=\"0.5\" stroke=\"{}\" stroke-width=\"1.4\"/>",
-                    num(x),
-                    num(y),
-                    num(size.w),
-                    num(size.h),
-                    tone.fill(),
-                    tone.stroke()
-                );
-                let _ = writeln!(
-                    out,
-                    "<text x=\"{}\" y=\"{}\" font-weight=\"bold\" fill=\"{}\">{}<tspan dx=\"6\" font-weight=\"normal\" font-size=\"{CAPTION_SIZE}\" fill=\"{caption_fill}\">· {}</tspan></text>",
-                    num(x + PAD),
-                    num(y + 19.0),
-                    tone.text(),
-                    xml(&node.name),
-                    xml(&node.caption)
-                );
-                let inner_w = kids.iter().map(|k| k.placed.width).sum::<f64>()
-                    + PAD * (kids.len() - 1) as f64;
-                let mut kx = x + (size.w - inner_w) / 2.0;
-                let ky = y + HEADER;
-                for (child, kb) in node.children.iter().zip(kids) {
-                    let _ = writeln!(
-                        out,
-                        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"6\" fill=\"#ffffff\" fill-opacity=\"0.6\" stroke=\"#aab7b8\" stroke-dasharray=\"4,3\"/><text x=\"{}\" y=\"{}\" font-size=\"{CAPTION_SIZE}\" fill=\"#5f6b7a\">{}</text>",
-                        num(kx),
-                        num(ky),
-                        num(kb.placed.width),
-                        num(kb.placed.height + BRANCH_TITLE),
-                        num(kx + 8.0),
-                        num(ky + 12.0),
-                        xml(&child.title)
-                    );
-                    draw_scope(machine, child, kb, (kx, ky + BRANCH_TITLE), path, out);
-                    kx += kb.placed.width + PAD;
-                }
-            }
-            (NodeKind::Start | NodeKind::End, _) => {
-                let _ = writeln!(
-                    out,
-                    "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"{}\" fill=\"{}\" stroke=\"{}\" stroke-width=\"1.4\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"{LABEL_SIZE}\" fill=\"{}\">{}</text>",
-                    num(x),
-                    num(y),
-                    num(size.w),
-                    num(size.h),
-                    num(size.h / 2.0),
-                    tone.fill(),
-                    tone.stroke(),
-                    num(cx),
-                    num(cy + 4.0),
-                    tone.text(),
-                    xml(&node.name)
-                );
-            }
-            (NodeKind::State(t), _) => {
-                let stroke_width = match t {
-                    StateType::Succeed | StateType::Fail => 2.4,
-                    _ => 1.4,
-                };
-                if t == StateType::Choice {
-                    let c = 10.0;
-                    let _ = writeln!(
-                        out,
-                        "<polygon points=\"{},{} {},{} {},{} {},{} {},{} {},{}\" fill=\"{}\" stroke=\"{}\" stroke-width=\"{stroke_width}\" stroke-linejoin=\"round\"/>",
-                        num(x),
-                        num(cy),
-                        num(x + c),
-                        num(y),
-                        num(x + size.w - c),
-                        num(y),
-                        num(x + size.w),
-                        num(cy),
-                        num(x + size.w - c),
-                        num(y + size.h),
-                        num(x + c),
-                        num(y + size.h),
-                        tone.fill(),
-                        tone.stroke()
-                    );
-                } else {
-                    let _ = writeln!(
-                        out,
-                        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"6\" fill=\"{}\" stroke=\"{}\" stroke-width=\"{stroke_width}\"/>",
-                        num(x),
-                        num(y),
-                        num(size.w),
-                        num(size.h),
-                        tone.fill(),
-                        tone.stroke()
-                    );
-                }
-                let _ = writeln!(
-                    out,
-                    "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{}\">{}</text><text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"{CAPTION_SIZE}\" fill=\"{caption_fill}\">{}</text>",
-                    num(cx),
-                    num(cy - 2.0),
-                    tone.text(),
-                    xml(&node.name),
-                    num(cx),
-                    num(cy + 13.0),
-                    xml(&node.caption)
-                );
-            }
-        }
-        out.push_str("</g>\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"6\" fill=\"{}\" stroke=\"{}\" stroke-width=\"{stroke_width}\"/>",
+            num(x),
+            num(y),
+            num(size.w),
+            num(size.h),
+            tone.fill(),
+            tone.stroke()
+        );
+    }
+}
+
+/// The branches (or item processor) of a compound node whose box starts at `(x, y)`, side
+/// by side under its header.
+fn draw_children(
+    machine: &Machine,
+    node: &Node,
+    kids: &[ScopeBox],
+    (x, y): (f64, f64),
+    size: Size,
+    path: Option<&ExecutionPath>,
+    out: &mut String,
+) {
+    let inner_w = kids.iter().map(|k| k.placed.width).sum::<f64>() + PAD * (kids.len() - 1) as f64;
+    let mut kx = x + (size.w - inner_w) / 2.0;
+    let ky = y + HEADER;
+    for (child, kb) in node.children.iter().zip(kids) {
+        let _ = writeln!(
+            out,
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"6\" fill=\"#ffffff\" fill-opacity=\"0.6\" stroke=\"#aab7b8\" stroke-dasharray=\"4,3\"/><text x=\"{}\" y=\"{}\" font-size=\"{CAPTION_SIZE}\" fill=\"#5f6b7a\">{}</text>",
+            num(kx),
+            num(ky),
+            num(kb.placed.width),
+            num(kb.placed.height + BRANCH_TITLE),
+            num(kx + 8.0),
+            num(ky + 12.0),
+            xml(&child.title)
+        );
+        draw_scope(machine, child, kb, (kx, ky + BRANCH_TITLE), path, out);
+        kx += kb.placed.width + PAD;
     }
 }
 
