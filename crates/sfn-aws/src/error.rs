@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use sfn_local::TaskFailure;
+use sfn_local::{StatesError, TaskFailure};
 
 /// A service this crate calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -360,7 +360,7 @@ impl Error {
             }
             // A definition problem rather than a service answer: not caught by `States.ALL`.
             Error::UnsupportedResource(_) | Error::Register { .. } | Error::InvalidEndpoint(_) => {
-                "States.Runtime".to_owned()
+                StatesError::Runtime.name().to_owned()
             }
             Error::TableKeyMismatch { .. } | Error::TableNotActive { .. } => {
                 Service::DynamoDb.error_name(Some("ValidationException"))

@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures::future::BoxFuture;
 use serde_json::Value;
-use sfn_local::{TaskFailure, TaskHandler, TaskRequest};
+use sfn_local::{StatesError, TaskFailure, TaskHandler, TaskRequest};
 
 use crate::seed::{Fnv1a, scramble};
 
@@ -225,7 +225,7 @@ fn decision_hash(seed: u64, request: &TaskRequest) -> u64 {
 
 fn timeout(request: &TaskRequest) -> TaskFailure {
     TaskFailure::new(
-        "States.Timeout",
+        StatesError::Timeout.name(),
         format!(
             "injected fault: {} did not answer within {} seconds",
             request.state_name,
@@ -244,7 +244,9 @@ impl TaskHandler for Faulty {
                 Fault::None => self.inner.invoke(request).await,
                 Fault::Transient => {
                     counts.transient.fetch_add(1, Ordering::Relaxed);
-                    let name = service.transient(hash >> 1).unwrap_or("States.TaskFailed");
+                    let name = service
+                        .transient(hash >> 1)
+                        .unwrap_or(StatesError::TaskFailed.name());
                     Err(TaskFailure::new(
                         name,
                         format!("injected fault: {name} before {} ran", request.state_name),
@@ -256,7 +258,9 @@ impl TaskHandler for Faulty {
                 }
                 Fault::CrashAfter | Fault::TimeoutAfter => {
                     let failure = if fault == Fault::CrashAfter {
-                        let name = service.lost_answer().unwrap_or("States.TaskFailed");
+                        let name = service
+                            .lost_answer()
+                            .unwrap_or(StatesError::TaskFailed.name());
                         TaskFailure::new(
                             name,
                             format!(

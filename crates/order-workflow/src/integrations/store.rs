@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use aws_emulator::{Store, StoreError};
 use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
-use sfn_local::{TaskFailure, TaskHandler, TaskRequest};
+use sfn_local::{StatesError, TaskFailure, TaskHandler, TaskRequest};
 
 /// The DynamoDB integrations, one resource per API action.
 pub const DYNAMODB: &str = "arn:aws:states:::dynamodb:*";
@@ -45,7 +45,7 @@ impl StoreTasks {
             "publish" if resource.contains(":sns:") => self.store.publish(&request.input),
             _ => {
                 return Err(TaskFailure::new(
-                    "States.Runtime",
+                    StatesError::Runtime.name(),
                     format!(
                         "the local store does not answer the resource {}",
                         request.resource

@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
-use sfn_local::{EventDetails, HistoryEvent, Status, TaskFailure, TaskHandler, TaskRequest};
+use sfn_local::{
+    EventDetails, HistoryEvent, StatesError, Status, TaskFailure, TaskHandler, TaskRequest,
+};
 
 use crate::seed::fnv1a;
 use crate::workflow::{Run, Workflow};
@@ -115,7 +117,7 @@ impl NestedExecutions {
                 // States.TaskFailed and the description as the cause (AWS Step Functions
                 // developer guide, "Run a Job (.sync)": the task fails when the job does).
                 Err(TaskFailure::new(
-                    "States.TaskFailed",
+                    StatesError::TaskFailed.name(),
                     Value::Object(description).to_string(),
                 ))
             }
