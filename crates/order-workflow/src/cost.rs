@@ -40,14 +40,64 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::standins::stand_ins;
-use crate::workflow::{DEFINITION, ENTRY_DEFINITION, Workflow};
-use anyhow::{Context as _, bail};
+use crate::workflow::{DEFINITION, ENTRY_DEFINITION, Workflow, WorkflowError};
 use aws_emulator::Store;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use sfn_local::{EventDetails, ExecuteOptions, HistoryEvent, StateMachine, StateType};
 
 /// The price table, built in; `--prices` reads an updated copy.
+/// Why an estimate could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum CostError {
+    /// A file named on the command line cannot be read.
+    #[error("reading the {what} {}: {source}", path.display())]
+    Read {
+        /// What the file was to be: an event file, a definition, a price table.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file or the built-in data is not the JSON it should be.
+    #[error("{what} is not valid: {source}")]
+    Json {
+        /// What was read.
+        what: String,
+        /// The parser's reason.
+        source: serde_json::Error,
+    },
+    /// The template the functions' settings are read from.
+    #[error("infra/template.yaml: {0}")]
+    Template(String),
+    /// The reference definition does not load.
+    #[error("{}: {source}", path.display())]
+    Definition {
+        /// The file.
+        path: PathBuf,
+        /// The engine's reason.
+        source: sfn_local::Error,
+    },
+    /// The stand-ins could not be registered.
+    #[error("registering the stand-ins: {0}")]
+    Handlers(sfn_local::Error),
+    /// The workflow cannot be built or run.
+    #[error(transparent)]
+    Workflow(#[from] WorkflowError),
+    /// The in-memory store failed.
+    #[error(transparent)]
+    Store(#[from] aws_emulator::StoreError),
+}
+
+fn read(what: &'static str, path: &std::path::Path) -> Result<String, CostError> {
+    std::fs::read_to_string(path).map_err(|source| CostError::Read {
+        what,
+        path: path.to_owned(),
+        source,
+    })
+}
+
 const PRICES: &str = include_str!("prices.json");
 /// The functions' memory sizes and architectures come from the synthesized template.
 const TEMPLATE: &str = include_str!("../../../infra/template.yaml");
@@ -193,8 +243,8 @@ const EXECUTION_DATA: [&str; 5] = ["input", "output", "parameters", "error", "ca
 /// `execution_arn`, its execution data left out, plus CloudWatch Logs' per-event overhead.
 fn log_event_bytes(event: &HistoryEvent, execution_arn: &str, overhead: f64) -> f64 {
     // The logged line is made of the event as AWS shows it.
-    let event = event.to_json();
-    let details = event
+    let shown = event.to_json();
+    let details = shown
         .as_object()
         .and_then(|e| e.iter().find(|(k, _)| k.ends_with("EventDetails")))
         .and_then(|(_, d)| d.as_object())
@@ -206,10 +256,10 @@ fn log_event_bytes(event: &HistoryEvent, execution_arn: &str, overhead: f64) -> 
         })
         .unwrap_or_default();
     let line = serde_json::json!({
-        "id": event["id"].to_string(),
-        "type": event["type"],
+        "id": event.id.to_string(),
+        "type": event.details.event_type(),
         "details": details,
-        "previous_event_id": event["previousEventId"].to_string(),
+        "previous_event_id": event.previous_event_id.to_string(),
         // Milliseconds since the epoch: 13 digits for any date of this century.
         "event_timestamp": "1700000000000",
         "execution_arn": execution_arn,
@@ -259,13 +309,13 @@ fn bill(u: &Units, p: &Prices) -> Bill {
 }
 
 /// The functions of the template: `FunctionName` (or the logical id) → memory, architecture.
-fn template_functions(text: &str) -> anyhow::Result<Vec<FunctionSettings>> {
-    let template: Value =
-        serde_saphyr::from_str(text).context("infra/template.yaml is not valid YAML")?;
+fn template_functions(text: &str) -> Result<Vec<FunctionSettings>, CostError> {
+    let template: Value = serde_saphyr::from_str(text)
+        .map_err(|e| CostError::Template(format!("not valid YAML: {e}")))?;
     let globals = &template["Globals"]["Function"];
     let resources = template["Resources"]
         .as_object()
-        .context("infra/template.yaml has no Resources")?;
+        .ok_or_else(|| CostError::Template("it has no Resources".into()))?;
     let mut functions = Vec::new();
     for (id, resource) in resources {
         let kind = resource["Type"].as_str().unwrap_or_default();
@@ -293,7 +343,7 @@ fn template_functions(text: &str) -> anyhow::Result<Vec<FunctionSettings>> {
         });
     }
     if functions.is_empty() {
-        bail!("infra/template.yaml defines no function");
+        return Err(CostError::Template("it defines no function".into()));
     }
     Ok(functions)
 }
@@ -503,20 +553,24 @@ fn task(
     }
 }
 
-fn read_orders(events: &[PathBuf]) -> anyhow::Result<Vec<(String, Value)>> {
+fn read_orders(events: &[PathBuf]) -> Result<Vec<(String, Value)>, CostError> {
     if events.is_empty() {
         return Ok(vec![(
             "events/order.json".to_owned(),
-            serde_json::from_str(ORDER)?,
+            serde_json::from_str(ORDER).map_err(|source| CostError::Json {
+                what: "the built-in sample order".into(),
+                source,
+            })?,
         )]);
     }
     events
         .iter()
         .map(|path| {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading the event file {}", path.display()))?;
-            let value = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not valid JSON", path.display()))?;
+            let text = read("event file", path)?;
+            let value = serde_json::from_str(&text).map_err(|source| CostError::Json {
+                what: format!("the event file {}", path.display()),
+                source,
+            })?;
             Ok((path.display().to_string(), value))
         })
         .collect()
@@ -535,13 +589,12 @@ fn ours(
     orders: &[(String, Value)],
     functions: &[FunctionSettings],
     prices: &Prices,
-) -> anyhow::Result<Ours> {
+) -> Result<Ours, CostError> {
     let definition = match &args.definition {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("reading the definition {}", path.display()))?,
+        Some(path) => read("definition", path)?,
         None => DEFINITION.to_owned(),
     };
-    let workflow = |entry: Option<&str>| -> anyhow::Result<Workflow> {
+    let workflow = |entry: Option<&str>| -> Result<Workflow, CostError> {
         let builder = Workflow::builder(Store::in_memory()?).definition(&definition);
         let builder = match entry {
             Some(entry) => builder.entry(entry),
@@ -549,7 +602,7 @@ fn ours(
         };
         Ok(futures::executor::block_on(builder.build())?)
     };
-    let measure = |flow: &Workflow, own: &mut Units, nested: &mut Units| -> anyhow::Result<()> {
+    let measure = |flow: &Workflow, own: &mut Units, nested: &mut Units| -> Result<(), CostError> {
         for (i, (_, order)) in orders.iter().enumerate() {
             let started = Instant::now();
             let name = format!("cost-{i}");
@@ -595,7 +648,7 @@ fn ours(
 
 /// The charge ledger the payment function keeps is not in the workflow's history: its items
 /// are read back from the store (one consistent read and one conditional put per charge).
-fn ledger_units(flow: &Workflow, units: &mut Units, prices: &Prices) -> anyhow::Result<()> {
+fn ledger_units(flow: &Workflow, units: &mut Units, prices: &Prices) -> Result<(), CostError> {
     for charge in flow.store().charges()? {
         let size = "OrderId".len()
             + charge.order_id.len()
@@ -619,20 +672,21 @@ fn entry_bill(ours: &Ours, p: &Prices) -> f64 {
 }
 
 fn reference(
-    path: &PathBuf,
+    path: &std::path::Path,
     lambda_ms: f64,
     orders: &[(String, Value)],
     prices: &Prices,
-) -> anyhow::Result<Units> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the reference definition {}", path.display()))?;
+) -> Result<Units, CostError> {
+    let text = read("reference definition", path)?;
     // Its account and region placeholders, as DefinitionSubstitutions would fill them.
     let text = text
         .replace("{region}", "us-east-1")
         .replace("{account}", "123456789012");
-    let machine =
-        StateMachine::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let (handlers, _) = stand_ins()?;
+    let machine = StateMachine::from_json(&text).map_err(|source| CostError::Definition {
+        path: path.to_owned(),
+        source,
+    })?;
+    let (handlers, _) = stand_ins().map_err(CostError::Handlers)?;
     let functions = [FunctionSettings {
         name: String::new(),
         memory_mb: REFERENCE_MEMORY_MB,
@@ -845,14 +899,15 @@ fn entry_computation(all: &Ours, p: &Prices) -> String {
 
 /// The report `orderflow cost` prints: per order and per million orders, for each way of
 /// deploying the workflow, beside the reference design when `config.reference` is given.
-pub fn estimate(args: &CostConfig) -> anyhow::Result<String> {
+pub fn estimate(args: &CostConfig) -> Result<String, CostError> {
     let prices_text = match &args.prices {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("reading the price table {}", path.display()))?,
+        Some(path) => read("price table", path)?,
         None => PRICES.to_owned(),
     };
-    let prices: Prices = serde_json::from_str(&prices_text)
-        .context("the price table does not have the shape of prices.json")?;
+    let prices: Prices = serde_json::from_str(&prices_text).map_err(|source| CostError::Json {
+        what: "the price table (the shape of prices.json)".into(),
+        source,
+    })?;
     let functions = template_functions(TEMPLATE)?;
     let orders = read_orders(&args.events)?;
     let ours = ours(args, &orders, &functions, &prices)?;

@@ -12,15 +12,50 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use aws_emulator::{ExecutionStatus, Store};
 use serde_json::{Value, json};
 use sfn_local::{EventDetails, HistoryEvent, MAX_PAYLOAD_BYTES, StateType, Status};
 
+/// Why a load could not run or be checked.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The directory of event files cannot be listed.
+    #[error("cannot read the directory {}: {source}", path.display())]
+    ReadDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// An event file is unreadable, not JSON or over the payload limit.
+    #[error("the event file {}: {reason}", path.display())]
+    Event {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The runtime the executions run on cannot be started.
+    #[error("starting the load's runtime: {0}")]
+    Runtime(std::io::Error),
+    /// The workflow cannot be built, or an execution cannot be run or recorded.
+    #[error(transparent)]
+    Workflow(#[from] WorkflowError),
+    /// The store cannot be read back for the check.
+    #[error(transparent)]
+    Store(#[from] aws_emulator::StoreError),
+    /// An index beyond the orders (the passes only pass indices of the orders).
+    #[error("no order at {0}")]
+    NoOrder(usize),
+    /// An execution's task panicked.
+    #[error("an execution panicked: {0}")]
+    Panicked(String),
+}
+
 use crate::integrations::faults::{FaultCounts, FaultPlan};
 use crate::integrations::ledger::ChargeAudit;
 use crate::seed::scramble;
-use crate::workflow::{LocalOptions, TABLE_NAME, Time, Workflow};
+use crate::workflow::{LocalOptions, TABLE_NAME, Time, Workflow, WorkflowError};
 
 /// One order of a load run.
 #[derive(Debug, Clone)]
@@ -136,9 +171,12 @@ fn order(kind: &str, order_id: &str, roll: u64) -> Value {
 
 /// The orders in the `*.json` files of `dir`, sorted by name; a file that is not a usable
 /// event (unreadable, not JSON, over the payload limit) is an error naming it.
-pub fn read_dir(dir: &Path) -> anyhow::Result<Vec<LoadOrder>> {
+pub fn read_dir(dir: &Path) -> Result<Vec<LoadOrder>, LoadError> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read the directory {}", dir.display()))?
+        .map_err(|source| LoadError::ReadDir {
+            path: dir.to_owned(),
+            source,
+        })?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
@@ -147,18 +185,20 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<Vec<LoadOrder>> {
     paths
         .into_iter()
         .map(|path| {
+            let invalid = |reason: String| LoadError::Event {
+                path: path.clone(),
+                reason,
+            };
             let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read the event file {}", path.display()))?;
+                .map_err(|e| invalid(format!("cannot be read: {e}")))?;
             if text.len() > MAX_PAYLOAD_BYTES {
-                anyhow::bail!(
-                    "the event file {} is {} bytes, over the {MAX_PAYLOAD_BYTES}-byte Step Functions input limit",
-                    path.display(),
+                return Err(invalid(format!(
+                    "{} bytes, over the {MAX_PAYLOAD_BYTES}-byte Step Functions input limit",
                     text.len()
-                );
+                )));
             }
-            let input = serde_json::from_str(&text).with_context(|| {
-                format!("the event file {} is not valid JSON", path.display())
-            })?;
+            let input =
+                serde_json::from_str(&text).map_err(|e| invalid(format!("not valid JSON: {e}")))?;
             Ok(LoadOrder {
                 source: path.display().to_string(),
                 input,
@@ -221,7 +261,7 @@ pub fn run_load(
     store: Store,
     orders: Vec<LoadOrder>,
     config: &LoadConfig,
-) -> anyhow::Result<Summary> {
+) -> Result<Summary, LoadError> {
     let fault_counts = Arc::new(FaultCounts::default());
     let audit = Arc::new(ChargeAudit::default());
     let options = LocalOptions {
@@ -232,7 +272,8 @@ pub fn run_load(
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_time()
-        .build()?;
+        .build()
+        .map_err(LoadError::Runtime)?;
     let flow = Arc::new(
         runtime.block_on(
             Workflow::builder(store)
@@ -299,7 +340,7 @@ async fn run_pass(
     indices: Vec<usize>,
     config: &LoadConfig,
     bar: &indicatif::ProgressBar,
-) -> Vec<Result<Finished, (usize, anyhow::Error)>> {
+) -> Vec<Result<Finished, (usize, LoadError)>> {
     let semaphore = Arc::new(tokio::sync::Semaphore::new(config.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for index in indices {
@@ -310,7 +351,7 @@ async fn run_pass(
         tasks.spawn(async move {
             let _permit = permit;
             let Some(order) = orders.get(index) else {
-                return Err((index, anyhow::anyhow!("no order at {index}")));
+                return Err((index, LoadError::NoOrder(index)));
             };
             let name = format!("{run_id}-{index}");
             let seed = scramble(index as u64);
@@ -348,10 +389,7 @@ async fn run_pass(
         bar.inc(1);
         match joined {
             Ok(result) => results.push(result),
-            Err(e) => results.push(Err((
-                usize::MAX,
-                anyhow::anyhow!("an execution panicked: {e}"),
-            ))),
+            Err(e) => results.push(Err((usize::MAX, LoadError::Panicked(e.to_string())))),
         }
     }
     results
@@ -377,7 +415,7 @@ struct Observed {
 }
 
 impl Observed {
-    fn read(store: &Store, audit: &ChargeAudit) -> anyhow::Result<Observed> {
+    fn read(store: &Store, audit: &ChargeAudit) -> Result<Observed, LoadError> {
         let mut records: HashMap<String, Vec<Value>> = HashMap::new();
         for item in store.scan(TABLE_NAME)? {
             let item = aws_emulator::unmarshal(&item)?;
@@ -430,7 +468,7 @@ fn check(
     orders: &[LoadOrder],
     finished: &[Finished],
     audit: &ChargeAudit,
-) -> anyhow::Result<(Vec<Violation>, usize)> {
+) -> Result<(Vec<Violation>, usize), LoadError> {
     let observed = Observed::read(store, audit)?;
     let mut violations = Violations::default();
     let interrupted = observed

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures::future::{BoxFuture, FutureExt};
 use serde_json::{Value, json};
-use sfn_local::{Handlers, TaskFailure, TaskHandler, TaskRequest};
+use sfn_local::{Handlers, StatesError, TaskFailure, TaskHandler, TaskRequest};
 
 /// The stock level every item gets.
 pub const STOCK_LEVEL: u64 = 5;
@@ -108,7 +108,7 @@ impl StandIn {
             Ok(out)
         } else {
             Err(TaskFailure::new(
-                "States.Runtime",
+                StatesError::Runtime.name(),
                 format!("no stand-in for the resource {resource}"),
             ))
         }
@@ -123,7 +123,7 @@ impl TaskHandler for StandIn {
 }
 
 /// Handlers for `lambda:invoke`, `dynamodb:putItem` and `sns:publish`, and their counters.
-pub fn stand_ins() -> anyhow::Result<(Handlers, Arc<Calls>)> {
+pub fn stand_ins() -> Result<(Handlers, Arc<Calls>), sfn_local::Error> {
     let calls = Arc::new(Calls::default());
     let handler: Arc<dyn TaskHandler> = Arc::new(StandIn {
         calls: Arc::clone(&calls),

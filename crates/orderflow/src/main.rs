@@ -103,41 +103,52 @@ fn main() -> ExitCode {
 
 /// 3 when anything in the error's chain is the environment failing, else 2 (see `main`).
 fn exit_code(error: &anyhow::Error) -> u8 {
+    if error.chain().any(is_environment) {
+        3
+    } else {
+        2
+    }
+}
+
+/// Whether `cause` is the store or an endpoint failing rather than the input being wrong.
+/// The libraries' errors are transparent over the store's and the SDK's, so they are looked
+/// into.
+fn is_environment(cause: &(dyn std::error::Error + 'static)) -> bool {
     use aws_emulator::StoreError;
+    use order_workflow::loadtest::LoadError;
     use order_workflow::workflow::WorkflowError;
-    let environment = error.chain().any(|cause| {
-        // The workflow's error is transparent over these two, so the chain holds it instead.
-        let workflow = cause.downcast_ref::<WorkflowError>();
-        let store = cause.downcast_ref::<StoreError>().or(match workflow {
-            Some(WorkflowError::Store(e)) => Some(e),
-            _ => None,
-        });
-        let endpoint = cause.downcast_ref::<sfn_aws::Error>().or(match workflow {
-            Some(WorkflowError::Endpoint(e)) => Some(e),
-            _ => None,
-        });
-        if let Some(store) = store {
-            return matches!(
-                store,
-                StoreError::CreateDir { .. }
-                    | StoreError::Open { .. }
-                    | StoreError::SchemaTooNew { .. }
-                    | StoreError::Busy { .. }
-                    | StoreError::Database { .. }
-                    | StoreError::Corrupt { .. }
-            );
-        }
-        matches!(
+    if let Some(store) = cause.downcast_ref::<StoreError>() {
+        return matches!(
+            store,
+            StoreError::CreateDir { .. }
+                | StoreError::Open { .. }
+                | StoreError::SchemaTooNew { .. }
+                | StoreError::Busy { .. }
+                | StoreError::Database { .. }
+                | StoreError::Corrupt { .. }
+        );
+    }
+    if let Some(endpoint) = cause.downcast_ref::<sfn_aws::Error>() {
+        return matches!(
             endpoint,
-            Some(
-                sfn_aws::Error::Transport { .. }
-                    | sfn_aws::Error::Service { .. }
-                    | sfn_aws::Error::UnexpectedResponse { .. }
-                    | sfn_aws::Error::TableNotActive { .. }
-            )
-        )
-    });
-    if environment { 3 } else { 2 }
+            sfn_aws::Error::Transport { .. }
+                | sfn_aws::Error::Service { .. }
+                | sfn_aws::Error::UnexpectedResponse { .. }
+                | sfn_aws::Error::TableNotActive { .. }
+        );
+    }
+    match cause.downcast_ref::<WorkflowError>() {
+        Some(WorkflowError::Store(e)) => return is_environment(e),
+        Some(WorkflowError::Endpoint(e)) => return is_environment(e),
+        Some(_) => return false,
+        None => {}
+    }
+    match cause.downcast_ref::<LoadError>() {
+        Some(LoadError::Store(e)) => is_environment(e),
+        Some(LoadError::Workflow(e)) => is_environment(e),
+        Some(LoadError::Runtime(_)) => true,
+        _ => false,
+    }
 }
 
 /// Whether `--store` or `ORDERFLOW_STORE` named the store, rather than the default.

@@ -1154,3 +1154,32 @@ fn the_readme_sample_run_matches_a_run_of_the_sample_order() {
         "the run has states after the README's last: {ran:?}"
     );
 }
+
+/// A service endpoint nothing answers at is the environment failing (3), even though the
+/// failure reaches the CLI through the workflow's own error.
+#[test]
+fn an_unreachable_service_endpoint_exits_3() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let store = tempfile::tempdir().expect("a temporary store");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let out = Command::new(env!("CARGO_BIN_EXE_orderflow"))
+        .current_dir(repo())
+        .args(["--store"])
+        .arg(store.path())
+        .args(["run", "--aws-endpoint", &endpoint])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .expect("orderflow runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&endpoint) || stderr.contains("127.0.0.1"),
+        "{stderr}"
+    );
+}
