@@ -12,6 +12,7 @@ use order_resources::Resource;
 use orders::{LedgerGateway, SimulatedGateway, SimulatedInventory, SystemClock};
 use serde_json::Value;
 use sfn_aws::AwsClients;
+use sfn_environment::store::{self as store_tasks, StoreTasks};
 use sfn_local::{
     Clock, EventDetails, ExecuteOptions, Execution, Handlers, HistoryEvent, RealClock,
     StateMachine, Status, TaskHandler,
@@ -21,7 +22,6 @@ use crate::integrations::faults::{FaultCounts, FaultPlan, Faulty};
 use crate::integrations::inject::{Injected, Injection};
 use crate::integrations::lambda::{self, InProcessFunctions};
 use crate::integrations::ledger::{AuditedGateway, ChargeAudit, StoreLedger};
-use crate::integrations::store::{self as store_tasks, StoreTasks};
 use crate::redact::redact;
 
 mod nested;

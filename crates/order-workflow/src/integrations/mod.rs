@@ -1,8 +1,7 @@
 //! The order workflow's Task integrations for the local engine: the functions in process and
-//! the AWS services in the embedded store by default, or the real APIs at an endpoint.
+//! the AWS services in the embedded store by default (`sfn_environment::store`), or the real APIs at an endpoint.
 
 pub mod faults;
 pub mod inject;
 pub mod lambda;
 pub mod ledger;
-pub mod store;

@@ -1,0 +1,126 @@
+//! The whole `integrations` category of the AWS-recorded conformance corpus, run against
+//! each case's declared environment and compared by the corpus's rules.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use sfn_environment::compare::{Observed, differences};
+use sfn_environment::{Case, EnvironmentError};
+use sfn_local::ExecuteOptions;
+
+/// The cases that pass today: the count may only go up (raise it when it does).
+const FLOOR: usize = 71;
+
+/// Cases not run, each with the reason.
+const SKIPPED: &[(&str, &str)] = &[];
+
+fn load() -> Option<Vec<(String, serde_json::Value)>> {
+    let dir = test_prereqs::conformance_corpus(
+        "the service integrations against the AWS-recorded conformance cases (integrations category)",
+    )?
+    .join("cases/integrations");
+    let mut cases: Vec<(String, serde_json::Value)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("no integrations category at {}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p)
+                .unwrap_or_else(|e| panic!("reading {}: {e}", p.display()));
+            let value = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("parsing {}: {e}", p.display()));
+            (p.display().to_string(), value)
+        })
+        .collect();
+    cases.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(!cases.is_empty(), "no cases in {}", dir.display());
+    Some(cases)
+}
+
+/// The differences between the case's recorded answer and ours.
+fn run(case: &Case) -> Result<Vec<String>, EnvironmentError> {
+    let local = case.local()?;
+    let options = ExecuteOptions::new()
+        .name("TestExecution")
+        .wall_clock_limit(Duration::from_secs(30));
+    let observed = match futures::executor::block_on(local.execute(
+        &case.definition,
+        case.input.clone(),
+        options,
+    )) {
+        Ok(execution) => Observed::of(&execution),
+        Err(EnvironmentError::Definition { .. }) => Observed::invalid_definition(),
+        Err(other) => return Err(other),
+    };
+    Ok(differences(&case.expected, case.compare, &observed))
+}
+
+/// The service names the report uses (the corpus says `stepfunctions` for `states:`).
+fn service_label(service: &str) -> &str {
+    match service {
+        "stepfunctions" => "states",
+        other => other,
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    total: usize,
+}
+
+#[test]
+fn recorded_integrations_pass_above_the_floor() {
+    let Some(files) = load() else {
+        return;
+    };
+    let mut by_service: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut by_mode: BTreeMap<&str, Tally> = BTreeMap::new();
+    let mut failures = Vec::new();
+    let mut skipped = Vec::new();
+    let mut passed = 0;
+    for (path, value) in &files {
+        let case = Case::from_value(value).unwrap_or_else(|e| panic!("{path}: {e}"));
+        if let Some((_, reason)) = SKIPPED.iter().find(|(name, _)| *name == case.name) {
+            skipped.push(format!("{}: {reason}", case.name));
+            continue;
+        }
+        let problems = run(&case).unwrap_or_else(|e| vec![format!("the environment: {e}")]);
+        let ok = problems.is_empty();
+        passed += usize::from(ok);
+        for service in &case.services {
+            let t = by_service
+                .entry(service_label(service).to_owned())
+                .or_default();
+            t.total += 1;
+            t.passed += usize::from(ok);
+        }
+        let t = by_mode.entry(case.compare.as_str()).or_default();
+        t.total += 1;
+        t.passed += usize::from(ok);
+        if let Some(first) = problems.first() {
+            failures.push(format!("FAIL {}: {first}", case.name));
+        }
+    }
+    let run_count = files.len() - skipped.len();
+    eprintln!(
+        "integrations: {passed} of {run_count} pass ({} skipped)",
+        skipped.len()
+    );
+    for (service, t) in &by_service {
+        eprintln!("  service {service:<8} {:>3} / {:>3}", t.passed, t.total);
+    }
+    for (mode, t) in &by_mode {
+        eprintln!("  compare {mode:<8} {:>3} / {:>3}", t.passed, t.total);
+    }
+    for s in &skipped {
+        eprintln!("  SKIP {s}");
+    }
+    for f in &failures {
+        eprintln!("  {f}");
+    }
+    assert!(
+        passed >= FLOOR,
+        "{passed} integration cases pass, fewer than the floor of {FLOOR}"
+    );
+}
