@@ -199,3 +199,113 @@ fn run_without_a_file_works_from_any_directory() {
     );
     assert_eq!(json_of(&out)["orderState"], "PAYMENT_PROCESSED");
 }
+
+/// `--environment` answers the Task states from the declared functions and tables, as AWS
+/// would, with the placeholders resolved in the definition and the input.
+#[test]
+fn an_environment_answers_the_tasks() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let env = dir.path().join("environment.json");
+    std::fs::write(
+        &env,
+        r#"{"functions": {"fn1": {"behavior": "return", "returns": {"id": {"S": "a-1"}}}},
+            "tables": {"table1": {"key": [{"AttributeName": "id", "AttributeType": "S", "KeyType": "HASH"}], "items": []}}}"#,
+    )
+    .expect("writes");
+    let def = dir.path().join("put.asl.json");
+    std::fs::write(
+        &def,
+        r#"{"StartAt": "Make", "States": {
+             "Make": {"Type": "Task", "Resource": "${FunctionArn:fn1}", "ResultPath": "$.made", "Next": "Put"},
+             "Put": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+                     "Parameters": {"TableName.$": "$.table", "Item.$": "$.made"},
+                     "ResultSelector": {"status.$": "$.SdkHttpMetadata.HttpStatusCode"}, "End": true}}}"#,
+    )
+    .expect("writes");
+    let input = dir.path().join("input.json");
+    std::fs::write(&input, r#"{"table": "${TableName:table1}"}"#).expect("writes");
+    let out = exec(&[
+        "--definition",
+        def.to_str().expect("utf-8"),
+        "--input",
+        input.to_str().expect("utf-8"),
+        "--environment",
+        env.to_str().expect("utf-8"),
+        "--json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out);
+    assert_eq!(v["output"], serde_json::json!({"status": 200}));
+    let types: Vec<&str> = v["history"]
+        .as_array()
+        .expect("a history")
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert!(types.contains(&"LambdaFunctionSucceeded"), "{types:?}");
+    assert!(types.contains(&"TaskSucceeded"), "{types:?}");
+
+    // A table the environment does not declare does not exist.
+    std::fs::write(&input, r#"{"table": "other"}"#).expect("writes");
+    let out = exec(&[
+        "--definition",
+        def.to_str().expect("utf-8"),
+        "--input",
+        input.to_str().expect("utf-8"),
+        "--environment",
+        env.to_str().expect("utf-8"),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json_of(&out)["error"], "DynamoDB.ResourceNotFoundException");
+}
+
+/// `--case` runs a conformance case file: its definition, input and environment.
+#[test]
+fn a_case_file_runs_with_its_environment() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let case = dir.path().join("case.json");
+    std::fs::write(
+        &case,
+        r#"{"name": "start_child", "services": ["stepfunctions"],
+            "environment": {"stateMachines": {"sm1": {"type": "STANDARD", "definition":
+                {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"Arg1": "argument1"}, "End": true}}}}}},
+            "definition": {"StartAt": "Start", "States": {"Start": {"Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                "Parameters": {"StateMachineArn.$": "$.arn", "Name": "child"}, "End": true}}},
+            "input": {"arn": "${StateMachineArn:sm1}"},
+            "expected": {"status": "SUCCEEDED"}, "compare": "shape"}"#,
+    )
+    .expect("writes");
+    let out = exec(&["--case", case.to_str().expect("utf-8"), "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out);
+    assert_eq!(
+        v["output"]["Output"],
+        serde_json::json!({"Arg1": "argument1"})
+    );
+    assert_eq!(
+        v["output"]["ExecutionArn"],
+        "arn:aws:states:us-east-1:111111111111:execution:sm1:child"
+    );
+    assert_eq!(v["history"][0]["type"], "ExecutionStarted");
+    // A case and a definition are two different requests.
+    let both = exec(&[
+        "--case",
+        case.to_str().expect("utf-8"),
+        "--definition",
+        case.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(both.status.code(), Some(2));
+}

@@ -1,4 +1,6 @@
-//! `orderflow exec`: one execution of a definition, virtual time, result + history.
+//! `orderflow exec`: one execution of a definition, virtual time, result + history; its
+//! Task states answered by nothing, the benchmark stand-ins, or a declared environment
+//! (`--environment`, `--case`) that answers as AWS does.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -14,15 +16,26 @@ use sfn_local::{
 };
 
 use order_workflow::standins::stand_ins;
+use sfn_environment::{Bindings, Case, Environment, LocalAws};
 
 #[derive(clap::Args)]
 pub struct ExecArgs {
     /// The state machine definition (Amazon States Language, JSON).
-    #[arg(long, value_name = "FILE")]
-    definition: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "case")]
+    definition: Option<PathBuf>,
     /// The execution input: a JSON file, or `-` for stdin (default `{}`).
     #[arg(long, value_name = "FILE|-")]
     input: Option<String>,
+    /// Answer the Task states from this environment (JSON: `functions` by behaviour,
+    /// `tables`, `topics`, `stateMachines`, as the conformance corpus declares them), as AWS
+    /// would; `${Kind:name}` placeholders in it, the definition and the input resolve to
+    /// us-east-1 and account 111111111111.
+    #[arg(long, value_name = "FILE", conflicts_with = "stand_ins")]
+    environment: Option<PathBuf>,
+    /// Run a conformance case file: its definition, input and environment, placeholders
+    /// resolved.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["definition", "input", "environment", "stand_ins"])]
+    case: Option<PathBuf>,
     /// Print one JSON object (status, output, error, cause, history) instead of a table.
     #[arg(long)]
     json: bool,
@@ -64,27 +77,102 @@ fn read_input(arg: Option<&str>) -> anyhow::Result<Value> {
         .with_context(|| format!("the input {} is not valid JSON", arg.unwrap_or("-")))
 }
 
+/// What to run: the loaded definition, its input, the environment answering its tasks
+/// (if any) and the state machine's name.
+struct Prepared {
+    machine: StateMachine,
+    input: Value,
+    local: Option<LocalAws>,
+    name: String,
+}
+
+fn read_file(path: &Path, what: &str) -> anyhow::Result<String> {
+    std::fs::read_to_string(path)
+        .with_context(|| format!("reading the {what} file {}", path.display()))
+}
+
+fn prepare(args: &ExecArgs) -> anyhow::Result<Prepared> {
+    if let Some(path) = &args.case {
+        let case = Case::from_json(&read_file(path, "case")?)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let machine = StateMachine::from_value(&case.definition)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let local = case
+            .local()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let name = if case.name.is_empty() {
+            "StateMachine".to_owned()
+        } else {
+            case.name.clone()
+        };
+        return Ok(Prepared {
+            machine,
+            input: case.input,
+            local: Some(local),
+            name,
+        });
+    }
+    let Some(path) = &args.definition else {
+        bail!("give --definition FILE or --case FILE");
+    };
+    let text = read_file(path, "definition")?;
+    let mut input = read_input(args.input.as_deref())?;
+    let name = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .map(|s| s.split('.').next().unwrap_or(s).to_owned())
+        .unwrap_or_else(|| "StateMachine".into());
+    let Some(env_path) = &args.environment else {
+        let machine = match StateMachine::from_json(&text) {
+            Ok(m) => m,
+            Err(e) => bail!("{}: {e}", path.display()),
+        };
+        return Ok(Prepared {
+            machine,
+            input,
+            local: None,
+            name,
+        });
+    };
+    let declared: Value = serde_json::from_str(&read_file(env_path, "environment")?)
+        .with_context(|| format!("the environment {} is not valid JSON", env_path.display()))?;
+    let bindings = Bindings::canonical(&declared);
+    let in_env =
+        |e: sfn_environment::EnvironmentError| anyhow::anyhow!("{}: {e}", env_path.display());
+    let environment =
+        Environment::from_value(&bindings.resolve(&declared).map_err(in_env)?).map_err(in_env)?;
+    let local = LocalAws::new(&environment, bindings.clone()).map_err(in_env)?;
+    let definition: Value =
+        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let in_def = |e: sfn_environment::EnvironmentError| anyhow::anyhow!("{}: {e}", path.display());
+    let definition = bindings.resolve(&definition).map_err(in_def)?;
+    input = bindings.resolve(&input).map_err(in_def)?;
+    let machine = match StateMachine::from_value(&definition) {
+        Ok(m) => m,
+        Err(e) => bail!("{}: {e}", path.display()),
+    };
+    Ok(Prepared {
+        machine,
+        input,
+        local: Some(local),
+        name,
+    })
+}
+
 /// Runs the definition; with `store` (`--store` or `ORDERFLOW_STORE` given), records the
 /// execution and its history there, for `orderflow history` and `graph --execution`.
 pub fn run(args: ExecArgs, store: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.definition)
-        .with_context(|| format!("reading the definition file {}", args.definition.display()))?;
-    let machine = match StateMachine::from_json(&text) {
-        Ok(m) => m,
-        Err(e) => bail!("{}: {e}", args.definition.display()),
-    };
-    let input = read_input(args.input.as_deref())?;
+    let Prepared {
+        machine,
+        input,
+        local,
+        name,
+    } = prepare(&args)?;
     let handlers = if args.stand_ins {
         stand_ins()?.0
     } else {
         Handlers::new()
     };
-    let name = args
-        .definition
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .map(|s| s.split('.').next().unwrap_or(s).to_owned())
-        .unwrap_or_else(|| "StateMachine".into());
     let Ok(wall_clock_limit) = std::time::Duration::try_from_secs_f64(args.wall_clock_limit) else {
         bail!(
             "--wall-clock-limit must be a number of seconds, 0 or more, not {}",
@@ -108,6 +196,9 @@ pub fn run(args: ExecArgs, store: Option<&Path>) -> anyhow::Result<ExitCode> {
         .name(&execution_name)
         .state_machine_name(&name)
         .wall_clock_limit(wall_clock_limit);
+    if let Some(local) = &local {
+        options = local.options(options);
+    }
     let execution_arn = store.as_ref().map(|store| {
         format!(
             "arn:aws:states:{}:{}:execution:{name}:{execution_name}",
