@@ -75,6 +75,22 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
+/// The CRC-32 (IEEE) DynamoDB sends of its response body in `x-amz-crc32`.
+pub(crate) fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
 /// A value as Python's `json.dumps` writes it with its defaults (`", "` and `": "` between
 /// items, non-ASCII as `\uXXXX`): what a Python Lambda function's runtime sends back, whose
 /// length the recorded `Content-Length` headers show.

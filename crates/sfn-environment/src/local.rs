@@ -52,7 +52,9 @@ impl Context {
     pub(crate) fn handlers(&self) -> Handlers {
         let mut handlers = Handlers::new();
         let lambda = Arc::new(LambdaTasks::new(self.clone()));
-        let store = Arc::new(StoreTasks::new(self.services.store.clone()));
+        let store = Arc::new(
+            StoreTasks::new(self.services.store.clone()).clock(Arc::new(self.clock.clone())),
+        );
         let states = Arc::new(StatesTasks::new(self.clone()));
         // The patterns are constants without whitespace: registering them cannot fail.
         let entries: [(&str, Arc<dyn TaskHandler>); 5] = [

@@ -1,12 +1,14 @@
 //! `dynamodb:*` and `sns:publish` answered by the embedded store, with the result shapes
-//! Step Functions' optimised integrations give on AWS.
+//! and errors Step Functions' optimised integrations give on AWS.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use aws_emulator::{Store, StoreError};
 use futures::future::BoxFuture;
-use serde_json::{Map, Value, json};
-use sfn_local::{StatesError, TaskFailure, TaskHandler, TaskRequest};
+use serde_json::{Map, Value};
+use sfn_local::{Clock, StatesError, TaskFailure, TaskHandler, TaskRequest, system_millis};
+
+use crate::http::{crc32, http_date, sdk_result};
 
 /// The DynamoDB integrations, one resource per API action.
 pub const DYNAMODB: &str = "arn:aws:states:::dynamodb:*";
@@ -16,16 +18,20 @@ pub const SNS_PUBLISH: &str = "arn:aws:states:::sns:publish";
 /// The embedded store as a Task handler.
 pub struct StoreTasks {
     store: Store,
-    requests: AtomicU64,
+    clock: Option<Arc<dyn Clock>>,
 }
 
 impl StoreTasks {
-    /// Answers the integrations from `store`.
+    /// Answers the integrations from `store`; the responses' `Date` headers read the system
+    /// time.
     pub fn new(store: Store) -> Self {
-        StoreTasks {
-            store,
-            requests: AtomicU64::new(0),
-        }
+        StoreTasks { store, clock: None }
+    }
+
+    /// Dates the responses by `clock` (the execution's, so that virtual time shows).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
     }
 
     fn answer(&self, request: &TaskRequest) -> Result<Value, TaskFailure> {
@@ -33,15 +39,13 @@ impl StoreTasks {
             .resource
             .strip_suffix(".sync")
             .unwrap_or(&request.resource);
-        let result = match resource.rsplit(':').next().unwrap_or_default() {
-            "putItem" if resource.contains(":dynamodb:") => self.store.put_item(&request.input),
-            "getItem" if resource.contains(":dynamodb:") => self.store.get_item(&request.input),
-            "updateItem" if resource.contains(":dynamodb:") => {
-                self.store.update_item(&request.input)
-            }
-            "deleteItem" if resource.contains(":dynamodb:") => {
-                self.store.delete_item(&request.input)
-            }
+        let action = resource.rsplit(':').next().unwrap_or_default();
+        let dynamodb = resource.contains(":dynamodb:");
+        let result = match action {
+            "putItem" if dynamodb => self.store.put_item(&request.input),
+            "getItem" if dynamodb => self.store.get_item(&request.input),
+            "updateItem" if dynamodb => self.store.update_item(&request.input),
+            "deleteItem" if dynamodb => self.store.delete_item(&request.input),
             "publish" if resource.contains(":sns:") => self.store.publish(&request.input),
             _ => {
                 return Err(TaskFailure::new(
@@ -53,30 +57,133 @@ impl StoreTasks {
                 ));
             }
         };
+        let request_id = uuid::Uuid::new_v4().to_string();
         match result {
-            Ok(response) => Ok(self.with_sdk_metadata(response)),
-            Err(error) => Err(failure(&error)),
+            Ok(response) => Ok(self.with_sdk_metadata(action, response, &request_id)),
+            Err(error) => Err(failure(&error, &request_id)),
         }
     }
 
-    /// Adds the SDK's HTTP metadata that Step Functions includes in every service result.
-    fn with_sdk_metadata(&self, response: Value) -> Value {
-        let mut object = match response {
+    /// The response with the SDK's HTTP metadata that Step Functions includes in every
+    /// service result: the headers the service sent, in the order recorded for it
+    /// (DynamoDB's GetItem spells its request id header in lower case).
+    fn with_sdk_metadata(&self, action: &str, response: Value, request_id: &str) -> Value {
+        let fields = match response {
             Value::Object(object) => object,
             _ => Map::new(),
         };
-        let id = self.requests.fetch_add(1, Ordering::Relaxed);
-        object.insert("SdkHttpMetadata".into(), json!({"HttpStatusCode": 200}));
-        object.insert(
-            "SdkResponseMetadata".into(),
-            json!({"RequestId": format!("local-{id:016x}")}),
+        let date = http_date(
+            self.clock
+                .as_ref()
+                .map_or_else(system_millis, |c| c.now_millis()),
         );
-        Value::Object(object)
+        let id = request_id.to_owned();
+        let headers: Vec<(&str, String)> = if action == "publish" {
+            let body = publish_response(&fields, request_id);
+            vec![
+                ("x-amzn-RequestId", id),
+                ("connection", "keep-alive".into()),
+                ("Content-Length", body.len().to_string()),
+                ("Date", date),
+                ("Content-Type", "text/xml".into()),
+            ]
+        } else {
+            let body = Value::Object(fields.clone()).to_string();
+            let crc = crc32(body.as_bytes()).to_string();
+            let length = body.len().to_string();
+            let json = "application/x-amz-json-1.0".to_owned();
+            if action == "getItem" {
+                vec![
+                    ("Server", "Server".into()),
+                    ("x-amzn-requestid", id),
+                    ("Connection", "keep-alive".into()),
+                    ("x-amz-crc32", crc),
+                    ("Content-Length", length),
+                    ("Date", date),
+                    ("Content-Type", json),
+                ]
+            } else {
+                vec![
+                    ("Server", "Server".into()),
+                    ("Connection", "keep-alive".into()),
+                    ("x-amzn-RequestId", id),
+                    ("x-amz-crc32", crc),
+                    ("Content-Length", length),
+                    ("Date", date),
+                    ("Content-Type", json),
+                ]
+            }
+        };
+        sdk_result(fields, &headers, request_id)
     }
 }
 
-fn failure(error: &StoreError) -> TaskFailure {
-    TaskFailure::new(error.error_name(), error.message())
+/// SNS's Publish response body (its query API answers in XML), whose length the
+/// `Content-Length` header gives.
+fn publish_response(fields: &Map<String, Value>, request_id: &str) -> String {
+    let message_id = fields
+        .get("MessageId")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let sequence = fields
+        .get("SequenceNumber")
+        .and_then(Value::as_str)
+        .map(|n| format!("    <SequenceNumber>{n}</SequenceNumber>\n"))
+        .unwrap_or_default();
+    format!(
+        "<PublishResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\">\n  <PublishResult>\n    <MessageId>{message_id}</MessageId>\n{sequence}  </PublishResult>\n  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n</PublishResponse>\n"
+    )
+}
+
+/// A service error as Step Functions reports it: the service's prefix and the SDK's
+/// exception name (DynamoDB's ValidationException reaches the SDK as the generic
+/// `AmazonDynamoDBException`), and the SDK's message, with its service, status, error code
+/// and request id appended (as recorded, e.g. task_service_dynamodb__invalid_param).
+fn failure(error: &StoreError, request_id: &str) -> TaskFailure {
+    let (name, message, service, status, code) = match error {
+        StoreError::TableNotFound { .. } => (
+            "DynamoDB.ResourceNotFoundException",
+            "Requested resource not found".to_owned(),
+            "AmazonDynamoDBv2",
+            400,
+            "ResourceNotFoundException",
+        ),
+        StoreError::Validation { message } => (
+            "DynamoDB.AmazonDynamoDBException",
+            message.clone(),
+            "AmazonDynamoDBv2",
+            400,
+            "ValidationException",
+        ),
+        StoreError::ConditionalCheckFailed { .. } => (
+            "DynamoDB.ConditionalCheckFailedException",
+            error.message(),
+            "AmazonDynamoDBv2",
+            400,
+            "ConditionalCheckFailedException",
+        ),
+        StoreError::SnsInvalidParameter { message } => (
+            "SNS.InvalidParameterException",
+            message.clone(),
+            "AmazonSNS",
+            400,
+            "InvalidParameter",
+        ),
+        StoreError::TopicNotFound { .. } => (
+            "SNS.NotFoundException",
+            "Topic does not exist".to_owned(),
+            "AmazonSNS",
+            404,
+            "NotFound",
+        ),
+        other => return TaskFailure::new(other.error_name(), other.message()),
+    };
+    TaskFailure::new(
+        name,
+        format!(
+            "{message} (Service: {service}; Status Code: {status}; Error Code: {code}; Request ID: {request_id}; Proxy: null)"
+        ),
+    )
 }
 
 impl TaskHandler for StoreTasks {
@@ -90,6 +197,7 @@ impl TaskHandler for StoreTasks {
 #[cfg(test)]
 mod tests {
     use aws_emulator::{KeySchema, KeyType};
+    use serde_json::json;
 
     use super::*;
 
@@ -159,5 +267,51 @@ mod tests {
         let other = call(&tasks, "arn:aws:states:::dynamodb:scan", json!({}))
             .expect_err("not an integration");
         assert_eq!(other.error, "States.Runtime");
+    }
+
+    /// As recorded (dynamodb_task_service__base_integrations__*, task_service_dynamodb__*):
+    /// every header twice, the body's length, and the SDK's detail after each message.
+    #[test]
+    fn answers_carry_the_sdk_metadata_and_errors_the_sdk_detail() {
+        let tasks = tasks();
+        let put = call(
+            &tasks,
+            "arn:aws:states:::dynamodb:putItem",
+            json!({"TableName": "orders", "Item": {"OrderId": {"S": "o-1"}}}),
+        )
+        .expect("written");
+        let keys: Vec<&String> = put.as_object().expect("an object").keys().collect();
+        assert_eq!(keys, ["SdkHttpMetadata", "SdkResponseMetadata"]);
+        let metadata = &put["SdkHttpMetadata"];
+        assert_eq!(metadata["HttpHeaders"]["Content-Length"], "2");
+        assert_eq!(metadata["AllHttpHeaders"]["Content-Length"], json!(["2"]));
+        assert_eq!(
+            metadata["HttpHeaders"]["x-amzn-RequestId"],
+            put["SdkResponseMetadata"]["RequestId"]
+        );
+        let invalid = call(
+            &tasks,
+            "arn:aws:states:::dynamodb:putItem",
+            json!({"TableName": "orders", "Item": null}),
+        )
+        .expect_err("no item");
+        assert_eq!(invalid.error, "DynamoDB.AmazonDynamoDBException");
+        let cause = invalid.cause.unwrap_or_default();
+        assert!(
+            cause.contains(
+                "(Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ValidationException; Request ID: "
+            ),
+            "{cause}"
+        );
+        let published = call(
+            &tasks,
+            SNS_PUBLISH,
+            json!({"TopicArn": "arn:aws:sns:us-east-1:123456789012:order-notifications", "Message": "m"}),
+        )
+        .expect("published");
+        assert_eq!(
+            published["SdkHttpMetadata"]["HttpHeaders"]["Content-Length"],
+            "294"
+        );
     }
 }
