@@ -329,9 +329,11 @@ fn task_timeout_is_caught() {
         })
         .expect("valid pattern");
     let ex = run_def(def, json!({"x": 1}), handlers);
+    // An empty cause, as recorded on AWS (conformance case
+    // task_service_lambda__invoke_timeout).
     assert_eq!(
         ex.output,
-        Some(json!({"x": 1, "err": {"Error": "States.Timeout"}}))
+        Some(json!({"x": 1, "err": {"Error": "States.Timeout", "Cause": ""}}))
     );
     assert_eq!(count(&ex.history, "TaskTimedOut"), 1);
     assert_eq!(ex.stop_millis - ex.start_millis, 5_000);
@@ -433,14 +435,14 @@ fn history_events_round_trip_through_json() {
         }
     }
     // A type this engine does not record is kept as it came.
-    let foreign = json!({"id": 3, "previousEventId": 2, "timestamp": 1.7e9, "type": "TaskSubmitted",
-                         "taskSubmittedEventDetails": {"resource": "startExecution.sync"}});
+    let foreign = json!({"id": 3, "previousEventId": 2, "timestamp": 1.7e9, "type": "ActivityScheduled",
+                         "activityScheduledEventDetails": {"resource": "arn:aws:states:us-east-1:1:activity:a"}});
     let event = HistoryEvent::from_json(&foreign).expect("reads");
-    assert_eq!(event.details.event_type(), "TaskSubmitted");
+    assert_eq!(event.details.event_type(), "ActivityScheduled");
     assert_eq!(event.timestamp_millis, 1_700_000_000_000);
     assert_eq!(
-        event.to_json()["taskSubmittedEventDetails"],
-        foreign["taskSubmittedEventDetails"]
+        event.to_json()["activityScheduledEventDetails"],
+        foreign["activityScheduledEventDetails"]
     );
     assert!(HistoryEvent::from_json(&json!({"id": 1})).is_err());
     assert!(HistoryEvent::from_json(&json!({"id": 1, "type": "BogusStateEntered"})).is_err());

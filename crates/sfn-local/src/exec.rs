@@ -253,6 +253,14 @@ pub(crate) struct Failure {
     /// The last event of the branch or iteration the failure left, which the event
     /// recording it follows.
     last_event: Option<u64>,
+    /// Reported by a task's handler: `States.ALL` catches it whatever its name (recorded:
+    /// a Lambda result over the payload quota, `States.DataLimitExceeded`, is caught by
+    /// `States.ALL`, conformance case
+    /// states_errors__task_lambda_catch_state_all_data_limit_exceeded_on_large_utf8_response).
+    reported: bool,
+    /// A Task's `TimeoutSeconds` passed: the history and the execution give no cause, a
+    /// catcher's error output an empty one (recorded: task_service_lambda__invoke_timeout).
+    task_timeout: bool,
 }
 
 /// Why an execution stops wherever it is.
@@ -280,6 +288,8 @@ impl Failure {
             halt: None,
             evaluation: None,
             last_event: None,
+            reported: false,
+            task_timeout: false,
         }
     }
 
@@ -329,6 +339,8 @@ impl Failure {
         }
         if let Some(c) = &self.cause {
             m.insert("Cause".into(), Value::String(c.clone()));
+        } else if self.task_timeout {
+            m.insert("Cause".into(), Value::String(String::new()));
         }
         Value::Object(m)
     }
@@ -1137,7 +1149,11 @@ impl<'a> Run<'a> {
                     // The event of an expression's failure comes before any retry.
                     self.evaluation_failed(fr, &mut f, track);
                     let name = f.error_name();
-                    let retrier = st.retry.iter().position(|r| r.errors.matches(name));
+                    let reported = f.reported;
+                    let retrier = st
+                        .retry
+                        .iter()
+                        .position(|r| r.errors.matches_reported(name, reported));
                     let Some(i) = retrier else { break Err(f) };
                     let (Some(r), Some(count)) = (st.retry.get(i), counts.get_mut(i)) else {
                         break Err(f);
@@ -1207,11 +1223,11 @@ impl<'a> Run<'a> {
         track: &mut Track<'_>,
     ) -> Result<Exit, Failure> {
         let st = fr.st;
-        let Some(c) = st
-            .catch
-            .iter()
-            .find(|c| failure.catchable() && c.errors.matches(failure.error_name()))
-        else {
+        let Some(c) = st.catch.iter().find(|c| {
+            failure.catchable()
+                && c.errors
+                    .matches_reported(failure.error_name(), failure.reported)
+        }) else {
             return Err(failure);
         };
         self.evaluation_failed(fr, &mut failure, track);
@@ -1278,7 +1294,6 @@ impl<'a> Run<'a> {
         &self,
         src: Option<&Source<u64>>,
         field: &str,
-        input: &Value,
         raw_input: &Value,
         fr: &Frame<'_>,
     ) -> Result<Option<u64>, Failure> {
@@ -1288,10 +1303,13 @@ impl<'a> Run<'a> {
             Some(Source::Query(q)) => self
                 .query_integer(q, States::input(raw_input), 1, 99_999_999, fr)
                 .map(Some),
+            // The path reads the state input, not the effective input `Parameters` built
+            // (recorded: timeouts__fixed_timeout_service_lambda_with_path, whose
+            // Parameters leave the timeout out).
             Some(Source::Path(p)) => {
                 let v = p
-                    .eval(input, fr.docs())
-                    .map_err(|_| self.runtime(fr, p.not_found(input, fr.docs())))?;
+                    .eval(raw_input, fr.docs())
+                    .map_err(|_| self.runtime(fr, p.not_found(raw_input, fr.docs())))?;
                 match v.as_u64() {
                     Some(n) if n > 0 => Ok(Some(n)),
                     _ => Err(self.runtime(fr, format!("The {field}Path field refers to value \"{}\" which is not a valid positive integer: {}", bare(&v), p.text))),
@@ -1312,26 +1330,16 @@ impl<'a> Run<'a> {
         track: &mut Track<'_>,
     ) -> Result<Value, Failure> {
         let st = fr.st;
-        let timeout = self.task_seconds(
-            task.timeout.as_ref(),
-            "TimeoutSeconds",
-            &input,
-            raw_input,
-            fr,
-        )?;
-        let heartbeat = self.task_seconds(
-            task.heartbeat.as_ref(),
-            "HeartbeatSeconds",
-            &input,
-            raw_input,
-            fr,
-        )?;
+        let timeout = self.task_seconds(task.timeout.as_ref(), "TimeoutSeconds", raw_input, fr)?;
+        let heartbeat =
+            self.task_seconds(task.heartbeat.as_ref(), "HeartbeatSeconds", raw_input, fr)?;
         let rtype = || task.resource_type.to_string();
         let rname = || task.resource_name.to_string();
         self.record_scheduled(task, &input, timeout, heartbeat, track);
         if let Some(halted) = self.halt(track.rec) {
             return Err(halted);
         }
+        let submission = crate::task::Submission::default();
         let outcome = match self.handlers.find(&task.resource) {
             None => Err((false, self.unknown_resource(task, &input, fr))),
             Some(handler) => {
@@ -1343,6 +1351,7 @@ impl<'a> Run<'a> {
                     timeout_seconds: timeout,
                     heartbeat_seconds: heartbeat,
                     task_token: token,
+                    submission: submission.clone(),
                 };
                 let call = handler.invoke(request);
                 let answer = match timeout {
@@ -1361,14 +1370,30 @@ impl<'a> Run<'a> {
                 };
                 match answer {
                     Some(Ok(v)) => Ok(v),
-                    Some(Err(f)) => Err((false, Failure::of(Some(f.error), f.cause))),
+                    Some(Err(f)) => Err((
+                        false,
+                        Failure {
+                            reported: true,
+                            ..Failure::of(Some(f.error), f.cause)
+                        },
+                    )),
                     None => Err((
                         true,
-                        Failure::of(Some(StatesError::Timeout.name().into()), None),
+                        Failure {
+                            task_timeout: true,
+                            ..Failure::of(Some(StatesError::Timeout.name().into()), None)
+                        },
                     )),
                 }
             }
         };
+        if let Some(output) = submission.take() {
+            self.record(track, || EventDetails::TaskSubmitted {
+                resource_type: rtype(),
+                resource: rname(),
+                output,
+            });
+        }
         match outcome {
             Ok(v) => {
                 if task.direct_lambda {

@@ -152,6 +152,12 @@ pub enum EventDetails {
         resource_type: String,
         resource: String,
     },
+    /// A `.sync` job was started (the handler reported it through its `Submission`).
+    TaskSubmitted {
+        resource_type: String,
+        resource: String,
+        output: Value,
+    },
     TaskSucceeded {
         resource_type: String,
         resource: String,
@@ -234,6 +240,7 @@ impl EventDetails {
             ExecutionStarted { input, role_arn } => value_footprint(input) + text(role_arn),
             ExecutionSucceeded { output }
             | LambdaFunctionSucceeded { output }
+            | TaskSubmitted { output, .. }
             | TaskSucceeded { output, .. } => value_footprint(output),
             StateEntered { input, .. } | LambdaFunctionScheduled { input, .. } => {
                 value_footprint(input)
@@ -308,6 +315,7 @@ impl EventDetails {
             ExecutionTimedOut { .. } => "ExecutionTimedOut",
             TaskScheduled { .. } => "TaskScheduled",
             TaskStarted { .. } => "TaskStarted",
+            TaskSubmitted { .. } => "TaskSubmitted",
             TaskSucceeded { .. } => "TaskSucceeded",
             TaskFailed { .. } => "TaskFailed",
             TaskTimedOut { .. } => "TaskTimedOut",
@@ -389,6 +397,7 @@ impl EventDetails {
             ),
             TaskScheduled { .. }
             | TaskStarted { .. }
+            | TaskSubmitted { .. }
             | TaskSucceeded { .. }
             | TaskFailed { .. }
             | TaskTimedOut { .. }
@@ -459,6 +468,14 @@ impl EventDetails {
             } => (
                 "taskStartedEventDetails",
                 json!({"resourceType": resource_type, "resource": resource}),
+            ),
+            TaskSubmitted {
+                resource_type,
+                resource,
+                output,
+            } => (
+                "taskSubmittedEventDetails",
+                json!({"resourceType": resource_type, "resource": resource, "output": text(output), "outputDetails": untruncated}),
             ),
             TaskSucceeded {
                 resource_type,
@@ -759,6 +776,14 @@ fn task_from_json(event_type: &str, obj: &Map<String, Value>) -> Option<EventDet
             TaskStarted {
                 resource_type: field_text(d, "resourceType").unwrap_or_default(),
                 resource: field_text(d, "resource").unwrap_or_default(),
+            }
+        }
+        "TaskSubmitted" => {
+            let d = details_of(obj, "taskSubmittedEventDetails");
+            TaskSubmitted {
+                resource_type: field_text(d, "resourceType").unwrap_or_default(),
+                resource: field_text(d, "resource").unwrap_or_default(),
+                output: field_data(d, "output"),
             }
         }
         "TaskSucceeded" => {

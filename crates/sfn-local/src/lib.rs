@@ -64,7 +64,7 @@ pub use show::json_kind;
 // copy of their own.
 pub use sfn_jsonata::SplitMix64;
 pub use states_error::{StatesError, UnknownStatesError};
-pub use task::{Handlers, TaskFailure, TaskHandler, TaskRequest};
+pub use task::{Handlers, Submission, TaskFailure, TaskHandler, TaskRequest};
 pub use view::{QueryLanguage, Scope, StateView, Transition, TransitionKind};
 
 /// A loaded, validated state machine, ready to run any number of executions.

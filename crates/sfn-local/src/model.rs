@@ -242,6 +242,12 @@ impl ErrorEquals {
             && !terminal
             && predefined != Some(StatesError::Timeout)
     }
+
+    /// As [`matches`](ErrorEquals::matches), for an error a task's handler `reported`:
+    /// then `States.ALL` matches the terminal names too.
+    pub fn matches_reported(&self, error: &str, reported: bool) -> bool {
+        (reported && self.all) || self.matches(error)
+    }
 }
 
 #[derive(Debug)]

@@ -1,7 +1,7 @@
 //! Task states are answered by handlers the host registers by resource ARN pattern.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::future::BoxFuture;
 use serde_json::Value;
@@ -26,6 +26,27 @@ pub struct TaskRequest {
     /// For `.waitForTaskToken` resources: the token also found at `$$.Task.Token`. The
     /// handler completes its future when the callback (SendTaskSuccess/Failure) arrives.
     pub task_token: Option<String>,
+    /// Where a `.sync` handler reports that its job was started (see [`Submission`]).
+    pub submission: Submission,
+}
+
+/// A `.sync` (run a job) handler's report that the job was submitted: the engine then
+/// records a `TaskSubmitted` event with this output before the task's end, as AWS records
+/// one once the job has started. The event's timestamp is the task's end, when the engine
+/// collects the report.
+#[derive(Debug, Clone, Default)]
+pub struct Submission(Arc<Mutex<Option<Value>>>);
+
+impl Submission {
+    /// Reports the job submitted, with the starting call's answer.
+    pub fn submit(&self, output: Value) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(output);
+    }
+
+    /// The reported output, once.
+    pub fn take(&self) -> Option<Value> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
 }
 
 impl TaskRequest {
@@ -40,6 +61,7 @@ impl TaskRequest {
             timeout_seconds: None,
             heartbeat_seconds: None,
             task_token: None,
+            submission: Submission::default(),
         }
     }
 }

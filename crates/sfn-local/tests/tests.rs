@@ -6,3 +6,4 @@ mod fuzz;
 mod jsonata;
 mod limits;
 mod properties;
+mod tasks;

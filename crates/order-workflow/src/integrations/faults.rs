@@ -317,6 +317,7 @@ mod tests {
             timeout_seconds: timeout,
             heartbeat_seconds: None,
             task_token: None,
+            submission: Default::default(),
         }
     }
 

@@ -430,6 +430,7 @@ impl Run<'_> {
             timeout_seconds: None,
             heartbeat_seconds: None,
             task_token: None,
+            submission: Default::default(),
         };
         let items = match handler.invoke(request).await {
             Ok(Value::Array(items)) => items,
