@@ -87,14 +87,14 @@ impl LambdaTasks {
         }
         let error = |error_type: &str, message: &str, stack: &[Value]| Answer::FunctionError {
             error_type: error_type.to_owned(),
-            // Compact, in this key order: what Lambda's Python runtime posts.
-            payload: json!({
+            // In this key order, written by Python's json.dumps: what Lambda's Python runtime
+            // posts (a function resource's caught `Cause` shows this text as recorded).
+            payload: python_dumps(&json!({
                 "errorMessage": message,
                 "errorType": error_type,
                 "requestId": request_id,
                 "stackTrace": stack,
-            })
-            .to_string(),
+            })),
         };
         // The Python runtime parses the event before the handler sees it.
         let parsed = match serde_json::from_str::<Value>(event) {
@@ -166,10 +166,16 @@ impl LambdaTasks {
         let tail = parameters.get("LogType").and_then(Value::as_str) == Some("Tail");
         let body = match self.run(function, &event, request_id).await {
             Answer::Body(body) => body,
+            // The optimised integration re-serialises the error payload compactly (recorded:
+            // task_service_lambda__raise_exception_catch).
             Answer::FunctionError {
                 error_type,
                 payload,
-            } => return Err(TaskFailure::new(error_type, payload)),
+            } => {
+                let cause =
+                    serde_json::from_str::<Value>(&payload).map_or(payload, |v| v.to_string());
+                return Err(TaskFailure::new(error_type, cause));
+            }
         };
         let value = payload(&body, "lambda")?;
         let mut fields = Map::new();

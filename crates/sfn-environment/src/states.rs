@@ -99,26 +99,38 @@ impl StatesTasks {
                 clock: VirtualClock::new(start),
             };
             machine.execute(input, &child(&own, false)).await;
-            let body = json!({"executionArn": execution_arn, "startDate": start as f64 / 1000.0})
-                .to_string();
-            let mut fields = Map::new();
-            fields.insert("ExecutionArn".into(), json!(execution_arn));
-            fields.insert("StartDate".into(), json!(start));
-            let headers = [
-                ("x-amzn-RequestId", request_id.clone()),
-                ("connection", "keep-alive".to_owned()),
-                ("Content-Length", body.len().to_string()),
-                ("Date", http_date(start)),
-                ("Content-Type", "application/x-amz-json-1.0".to_owned()),
-            ];
-            return Ok(sdk_result(fields, &headers, &request_id));
+            return Ok(started(&execution_arn, start, &request_id));
         }
+        // The job is started: Step Functions records TaskSubmitted with StartExecution's
+        // answer, then waits for the end.
+        request.submission.submit(started(
+            &execution_arn,
+            self.context.clock.now_millis(),
+            &request_id,
+        ));
         // The parent waits for the child on the shared clock; the parent's driver moves it.
         let execution = machine
             .execute(input.clone(), &child(&self.context, true))
             .await;
         describe(mode, &execution, &execution_arn, &name, arn, &input)
     }
+}
+
+/// StartExecution's answer: the execution's ARN and start date, with the SDK metadata.
+fn started(execution_arn: &str, start: i64, request_id: &str) -> Value {
+    let body =
+        json!({"executionArn": execution_arn, "startDate": start as f64 / 1000.0}).to_string();
+    let mut fields = Map::new();
+    fields.insert("ExecutionArn".into(), json!(execution_arn));
+    fields.insert("StartDate".into(), json!(start));
+    let headers = [
+        ("x-amzn-RequestId", request_id.to_owned()),
+        ("connection", "keep-alive".to_owned()),
+        ("Content-Length", body.len().to_string()),
+        ("Date", http_date(start)),
+        ("Content-Type", "application/x-amz-json-1.0".to_owned()),
+    ];
+    sdk_result(fields, &headers, request_id)
 }
 
 /// DescribeExecution's answer, keys in alphabetical order as recorded; a child that did not
