@@ -274,8 +274,10 @@ impl<'a> Request<'a> {
         self.fields.get(name)
     }
 
+    /// A parameter given as `null` is missing, as DynamoDB reads it (recorded:
+    /// task_service_dynamodb__invalid_param, `"Item": null`).
     fn required(&self, name: &str) -> Result<&'a Value> {
-        self.get(name).ok_or_else(|| {
+        self.get(name).filter(|v| !v.is_null()).ok_or_else(|| {
             let mut member = name.to_owned();
             if let Some(first) = member.get_mut(..1) {
                 first.make_ascii_lowercase();
@@ -387,7 +389,13 @@ fn check_table_name(name: &str) -> Result<()> {
     let valid_chars = name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if !(3..=255).contains(&name.len()) || !valid_chars {
+    if !valid_chars {
+        // DynamoDB's message, as recorded (task_service_dynamodb__put_item_invalid_table_name).
+        return Err(StoreError::validation(format!(
+            "1 validation error detected: Value '{name}' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+        )));
+    }
+    if !(3..=255).contains(&name.len()) {
         return Err(StoreError::validation(format!(
             "TableName {name:?} is invalid: a table name is 3 to 255 characters of a-z, A-Z, 0-9, '_', '-' and '.'"
         )));

@@ -344,6 +344,16 @@ fn validation_errors_name_the_problem() {
             json!({"TableName": "x", "Item": {}}),
             "TableName \"x\" is invalid",
         ),
+        // As recorded on AWS (conformance cases task_service_dynamodb__invalid_param and
+        // task_service_dynamodb__put_item_invalid_table_name).
+        (
+            json!({"TableName": "Orders", "Item": null}),
+            "1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null",
+        ),
+        (
+            json!({"TableName": "/bad_table", "Item": {"orderId": {"S": "a"}}}),
+            "1 validation error detected: Value '/bad_table' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+        ),
         (
             json!({"TableName": "Orders", "Item": {"orderId": {"S": "a"}}, "Expected": {}}),
             "Expected is a legacy parameter",

@@ -9,7 +9,7 @@ use sfn_environment::{Case, EnvironmentError};
 use sfn_local::ExecuteOptions;
 
 /// The cases that pass today: the count may only go up (raise it when it does).
-const FLOOR: usize = 93;
+const FLOOR: usize = 95;
 
 /// Cases not run, each with the reason.
 const SKIPPED: &[(&str, &str)] = &[];
