@@ -10,7 +10,7 @@ use sfn_environment::{Case, EnvironmentError};
 use sfn_local::ExecuteOptions;
 
 /// The cases that pass today: the count may only go up (raise it when it does).
-const FLOOR: usize = 95;
+const FLOOR: usize = 96;
 
 /// Cases not run, each with the reason. None: the slow ones (feature `slow`: Task timeouts
 /// against a function that sleeps a minute, retry intervals, Waits) run in virtual time.

@@ -225,7 +225,8 @@ pub(crate) struct ErrorEquals {
 
 impl ErrorEquals {
     /// `States.ALL` matches every error except the terminal ones AWS documents as uncatchable
-    /// by it (`States.Runtime`, `States.DataLimitExceeded`); naming them explicitly still works.
+    /// by it (`States.Runtime`, `States.DataLimitExceeded`); naming them explicitly matches
+    /// (but see [`matches_reported`](ErrorEquals::matches_reported)).
     pub fn matches(&self, error: &str) -> bool {
         if self.names.iter().any(|n| &**n == error) {
             return true;
@@ -243,10 +244,17 @@ impl ErrorEquals {
             && predefined != Some(StatesError::Timeout)
     }
 
-    /// As [`matches`](ErrorEquals::matches), for an error a task's handler `reported`:
-    /// then `States.ALL` matches the terminal names too.
+    /// What a Retry or Catch sees: for an error a task's handler `reported`, `States.ALL`
+    /// matches the terminal names too; a `States.Runtime` the engine raised matches nothing,
+    /// not even its own name: "A States.Runtime error isn't retriable, and will always cause
+    /// the execution to fail" (AWS Step Functions developer guide, "Handling errors in Step
+    /// Functions workflows"; recorded: base_scenarios__catch_states_runtime, whose Catch
+    /// names States.Runtime and does not catch an OutputPath failure).
     pub fn matches_reported(&self, error: &str, reported: bool) -> bool {
-        (reported && self.all) || self.matches(error)
+        if reported {
+            return self.all || self.matches(error);
+        }
+        error != StatesError::Runtime.name() && self.matches(error)
     }
 }
 

@@ -126,3 +126,24 @@ fn a_submitted_job_is_recorded_before_the_task_ends() {
     );
     assert!(!types(&plain).iter().any(|t| t == "TaskSubmitted"));
 }
+
+/// base_scenarios__catch_states_runtime: the engine's own States.Runtime (an OutputPath that
+/// selects nothing) ends the execution, even past a Catch naming it.
+#[test]
+fn a_runtime_error_is_not_caught_even_by_name() {
+    let mut handlers = Handlers::new();
+    handlers
+        .register("arn:aws:lambda:*:*:function:*", |_: TaskRequest| {
+            async { Ok(json!({})) }.boxed()
+        })
+        .expect("a pattern");
+    let mut definition = catching(
+        "arn:aws:lambda:us-east-1:111111111111:function:f",
+        json!([{"ErrorEquals": ["States.Runtime"], "Next": "Caught"}]),
+        None,
+    );
+    definition["States"]["T"]["OutputPath"] = json!("$.no.such.path");
+    let execution = run(definition, handlers);
+    assert_eq!(execution.status, Status::Failed);
+    assert_eq!(execution.error.as_deref(), Some("States.Runtime"));
+}
