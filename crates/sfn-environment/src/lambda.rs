@@ -8,9 +8,9 @@ use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 use sfn_local::{Clock, StatesError, TaskFailure, TaskHandler, TaskRequest};
 
+use crate::context::Context;
 use crate::environment::{Behavior, Function};
 use crate::http::{http_date, python_dumps, sdk_result};
-use crate::local::Context;
 
 /// The optimised integration's resource.
 pub const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";

@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 pub mod compare;
+mod context;
 mod environment;
 mod error;
 mod http;

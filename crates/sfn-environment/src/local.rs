@@ -5,14 +5,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_emulator::{Store, StoreBuilder};
-use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use sfn_local::{
     Clock, ExecuteOptions, Execution, Handlers, StateMachine, TaskHandler, VirtualClock,
     system_millis,
 };
 
-use crate::environment::{Environment, Function};
+use crate::context::{Context, Services};
+use crate::environment::Environment;
 use crate::lambda::{self, LambdaTasks};
 use crate::states::{self, StatesTasks};
 use crate::store::{self as store_tasks, StoreTasks};
@@ -30,73 +30,26 @@ pub struct LocalAws {
     services: Arc<Services>,
 }
 
-pub(crate) struct Services {
-    pub(crate) bindings: Bindings,
-    pub(crate) store: Store,
-    pub(crate) functions: BTreeMap<String, Function>,
-    /// By ARN: the state machine's name and its loaded definition.
-    pub(crate) machines: BTreeMap<String, (String, Arc<StateMachine>)>,
-    clock: VirtualClock,
-}
-
-/// What one set of handlers works with: the services and the clock of the execution they
-/// answer (a request-response child execution runs on a clock of its own).
-#[derive(Clone)]
-pub(crate) struct Context {
-    pub(crate) services: Arc<Services>,
-    pub(crate) clock: VirtualClock,
-}
-
-impl Context {
-    /// The Task handlers over these services and this clock.
-    pub(crate) fn handlers(&self) -> Handlers {
-        let mut handlers = Handlers::new();
-        let lambda = Arc::new(LambdaTasks::new(self.clone()));
-        let store = Arc::new(
-            StoreTasks::new(self.services.store.clone()).clock(Arc::new(self.clock.clone())),
-        );
-        let states = Arc::new(StatesTasks::new(self.clone()));
-        // The patterns are constants without whitespace: registering them cannot fail.
-        let entries: [(&str, Arc<dyn TaskHandler>); 5] = [
-            (lambda::LAMBDA_INVOKE, lambda.clone()),
-            (lambda::FUNCTION_ARNS, lambda),
-            (store_tasks::DYNAMODB, store.clone()),
-            (store_tasks::SNS_PUBLISH, store),
-            (states::START_EXECUTION, states),
-        ];
-        for (pattern, handler) in entries {
-            let _ = handlers.register_arc(pattern, handler);
-        }
-        handlers
+/// The Task handlers over a context: Lambda, DynamoDB and SNS in the store, Step Functions.
+fn handlers(context: &Context) -> Handlers {
+    let mut handlers = Handlers::new();
+    let lambda = Arc::new(LambdaTasks::new(context.clone()));
+    let store = Arc::new(
+        StoreTasks::new(context.services.store.clone()).clock(Arc::new(context.clock.clone())),
+    );
+    let states = Arc::new(StatesTasks::new(context.clone()));
+    let entries: [(&str, Arc<dyn TaskHandler>); 5] = [
+        (lambda::LAMBDA_INVOKE, lambda.clone()),
+        (lambda::FUNCTION_ARNS, lambda),
+        (store_tasks::DYNAMODB, store.clone()),
+        (store_tasks::SNS_PUBLISH, store),
+        (states::START_EXECUTION, states),
+    ];
+    // The patterns are constants without whitespace: registering them cannot fail.
+    for (pattern, handler) in entries {
+        let _ = handlers.register_arc(pattern, handler);
     }
-
-    /// Options running an execution on this clock, driving it (top-level: the clock jumps
-    /// whenever the execution waits) or `passive`, for an execution nested in another whose
-    /// driver moves the shared clock.
-    pub(crate) fn options(&self, passive: bool) -> ExecuteOptions {
-        let clock: Arc<dyn Clock> = if passive {
-            Arc::new(Passive(self.clock.clone()))
-        } else {
-            Arc::new(self.clock.clone())
-        };
-        ExecuteOptions::new().handlers(self.handlers()).clock(clock)
-    }
-}
-
-/// A view of a shared virtual clock that never moves it: an execution nested in another
-/// (a `.sync` child) reads and sleeps on its parent's time, and only the outermost
-/// execution's driver, which sees that everything is waiting, may jump ahead. Were the
-/// child to advance the clock, it would run past its parent's task timeout unseen.
-struct Passive(VirtualClock);
-
-impl Clock for Passive {
-    fn now_millis(&self) -> i64 {
-        self.0.now_millis()
-    }
-
-    fn sleep_until(&self, deadline_millis: i64) -> BoxFuture<'static, ()> {
-        self.0.sleep_until(deadline_millis)
-    }
+    handlers
 }
 
 impl LocalAws {
@@ -171,10 +124,11 @@ impl LocalAws {
     }
 
     fn context(&self) -> Context {
-        Context {
-            services: Arc::clone(&self.services),
-            clock: self.services.clock.clone(),
-        }
+        Context::new(
+            Arc::clone(&self.services),
+            self.services.clock.clone(),
+            handlers,
+        )
     }
 
     /// The Task handlers, for a host that runs executions itself; they sleep on

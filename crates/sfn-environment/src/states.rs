@@ -9,8 +9,8 @@ use sfn_local::{
     Clock, Execution, StatesError, Status, TaskFailure, TaskHandler, TaskRequest, VirtualClock,
 };
 
+use crate::context::Context;
 use crate::http::{http_date, sdk_result, sorted_keys};
-use crate::local::Context;
 
 /// The integration's resource; `.sync` and `.sync:2` fall back to it.
 pub const START_EXECUTION: &str = "arn:aws:states:::states:startExecution";
@@ -94,10 +94,7 @@ impl StatesTasks {
             // On AWS the execution runs on its own once started; here it runs to its end at
             // once, on a clock of its own, so the caller's time does not move.
             let start = self.context.clock.now_millis();
-            let own = Context {
-                services: std::sync::Arc::clone(services),
-                clock: VirtualClock::new(start),
-            };
+            let own = self.context.with_clock(VirtualClock::new(start));
             machine.execute(input, &child(&own, false)).await;
             return Ok(started(&execution_arn, start, &request_id));
         }
