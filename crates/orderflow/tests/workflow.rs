@@ -1183,3 +1183,43 @@ fn an_unreachable_service_endpoint_exits_3() {
         "{stderr}"
     );
 }
+
+/// An order id DynamoDB refuses as a key (over its 2,048-byte limit) fails the look-up with
+/// the name Step Functions gives DynamoDB's validation errors (`DynamoDB.AmazonDynamoDBException`,
+/// as recorded on AWS), which the definition catches: the order is then validated, recorded
+/// under the execution name as INVALID and notified, like any other bad input.
+#[test]
+fn an_order_id_dynamodb_refuses_as_a_key_ends_invalid_with_a_record() {
+    let mut event: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("events/order.json")).expect("the sample order"),
+    )
+    .expect("JSON");
+    event["orderId"] = Value::String("x".repeat(3000));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("long-id.json");
+    std::fs::write(&file, event.to_string()).expect("writes");
+    let store = dir.path().join("store");
+    let out = orderflow(
+        &store,
+        &[
+            "run",
+            file.to_str().expect("UTF-8"),
+            "--virtual-time",
+            "--json",
+            "--name",
+            "long-id",
+        ],
+    );
+    let run = json(&out);
+    assert_eq!(run["orderState"], "INVALID", "{run}");
+    assert_eq!(run["orderId"], "long-id", "{run}");
+    assert!(
+        run["cause"].as_str().is_some_and(|c| c.contains("orderId")),
+        "{run}"
+    );
+    assert_eq!(
+        run["notifications"].as_array().map(Vec::len),
+        Some(1),
+        "{run}"
+    );
+}
