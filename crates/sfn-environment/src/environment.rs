@@ -147,7 +147,12 @@ impl Environment {
                             },
                         );
                     }
-                    _ => unreachable!("the sections were checked above"),
+                    other => {
+                        return Err(EnvironmentError::invalid(
+                            other,
+                            format!("not a section of the vocabulary: {}", SECTIONS.join(", ")),
+                        ));
+                    }
                 }
             }
         }
