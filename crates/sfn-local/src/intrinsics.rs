@@ -759,7 +759,12 @@ impl<'a> Env<'a> {
                 for (k, v) in right {
                     merged.insert(k.clone(), v.clone());
                 }
-                Ok(Value::Object(merged))
+                // In Java `HashMap` order, as AWS gives it (see `java_order`).
+                let ordered = crate::java_order::hash_map_order(
+                    merged.into_iter().collect(),
+                    |(k, _): &(String, Value)| k.as_str(),
+                );
+                Ok(Value::Object(ordered.into_iter().collect()))
             }
             Func::MathRandom => {
                 let start = self.rounded_int(func, arg(0), "the start")?;

@@ -36,6 +36,7 @@ mod clock;
 mod error;
 mod exec;
 mod history;
+mod java_order;
 mod load;
 mod model;
 mod query;

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::Error;
 use crate::intrinsics::{Intrinsic, RandomSource};
+use crate::java_order;
 use crate::path::{Documents, Path, PathExpr};
 
 #[derive(Debug)]
@@ -39,10 +40,11 @@ impl Template {
         match value {
             Value::Object(map) => {
                 let mut entries = Vec::with_capacity(map.len());
+                let mut dynamic = Vec::new();
                 for (key, v) in map {
                     if let Some(out_key) = key.strip_suffix(".$") {
                         let t = load_dynamic(key, v, location, uses_context)?;
-                        entries.push((out_key.into(), t));
+                        dynamic.push((Box::<str>::from(out_key), t));
                     } else {
                         entries.push((
                             key.as_str().into(),
@@ -50,6 +52,9 @@ impl Template {
                         ));
                     }
                 }
+                // After the object's other fields, in Java `HashMap` order: no AWS page documents
+                // it; the AWS-recorded executions show it (see `java_order`).
+                entries.extend(java_order::hash_map_order(dynamic, |(name, _)| name));
                 Ok(Template::Object(entries))
             }
             Value::Array(items) => Ok(Template::Array(

@@ -48,6 +48,20 @@ pub fn load_category(category: &str) -> Option<Vec<Case>> {
 }
 
 /// Deep JSON equality with numbers compared by value (`1 == 1.0`).
+/// Whether every object in `a` lists its keys in the order of the same object in `b`
+/// (where both are objects with the same keys; values compared by [`json_eq`] elsewhere).
+pub fn same_key_order(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Array(x), Value::Array(y)) => x.iter().zip(y).all(|(a, b)| same_key_order(a, b)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.keys().eq(y.keys())
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_none_or(|w| same_key_order(v, w)))
+        }
+        _ => true,
+    }
+}
+
 pub fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
