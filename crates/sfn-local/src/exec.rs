@@ -438,6 +438,8 @@ impl Recorder {
 struct Track<'r> {
     rec: &'r Recorder,
     prev: u64,
+    /// For a Parallel branch: where it reports its last event.
+    branch: Option<&'r InFlight>,
 }
 
 struct Run<'a> {
@@ -625,7 +627,11 @@ impl StateMachine {
             variable_bytes: AtomicUsize::new(0),
         };
         let rec = Recorder::new(options.history, options.max_history_events);
-        let mut track = Track { rec: &rec, prev: 0 };
+        let mut track = Track {
+            rec: &rec,
+            prev: 0,
+            branch: None,
+        };
         run.record(&mut track, || EventDetails::ExecutionStarted {
             input: input.clone(),
             role_arn: role_arn.clone(),
@@ -651,7 +657,7 @@ impl StateMachine {
                         ));
                     }
                 }
-                run.graph(&self.root, input, &rec, prev, None).await
+                run.graph(&self.root, input, &rec, prev, None, None).await
             };
             let timed = async {
                 match self.timeout_seconds {
@@ -778,6 +784,9 @@ impl<'a> Run<'a> {
             lock(events).push(event);
         }
         track.prev = id;
+        if let Some(branch) = track.branch {
+            branch.last_event.store(id, Ordering::Relaxed);
+        }
         id
     }
 
@@ -867,10 +876,11 @@ impl<'a> Run<'a> {
         rec: &'s Recorder,
         prev: u64,
         outer: Option<&'s Scope<'s>>,
+        branch: Option<&'s InFlight>,
     ) -> BoxFuture<'s, Result<(Value, u64), Failure>> {
         Box::pin(async move {
             let mut scope = Scope::new(outer, &self.variable_bytes);
-            let mut track = Track { rec, prev };
+            let mut track = Track { rec, prev, branch };
             let mut index = graph.start;
             let mut input = input;
             loop {
@@ -883,7 +893,17 @@ impl<'a> Run<'a> {
                         format!("no state at index {index}"),
                     ));
                 };
-                match self.state(st, input, &mut track, &scope).await {
+                if let Some(branch) = branch {
+                    branch.enter(st);
+                }
+                let outcome = self.state(st, input, &mut track, &scope).await;
+                if let Some(branch) = branch {
+                    branch.leave();
+                    if outcome.is_err() {
+                        self.record_abort(st.kind.state_type(), &mut track);
+                    }
+                }
+                match outcome {
                     Ok(exit) => {
                         scope.commit(exit.assigned);
                         match exit.flow {
@@ -1468,10 +1488,12 @@ impl<'a> Run<'a> {
         let last = branches.len().saturating_sub(1);
         let mut input = Some(input);
         let vars = fr.vars;
+        let in_flight: Vec<InFlight> = branches.iter().map(|_| InFlight::default()).collect();
         let mut running: FuturesUnordered<_> = branches
             .iter()
+            .zip(&in_flight)
             .enumerate()
-            .map(|(i, g)| {
+            .map(|(i, (g, state))| {
                 // The last branch takes the input itself.
                 let branch_input = if i == last {
                     input.take()
@@ -1480,10 +1502,10 @@ impl<'a> Run<'a> {
                 };
                 let branch_input = branch_input.unwrap_or(Value::Null);
                 async move {
-                    (
-                        i,
-                        self.graph(g, branch_input, rec, started, Some(vars)).await,
-                    )
+                    let r = self
+                        .graph(g, branch_input, rec, started, Some(vars), Some(state))
+                        .await;
+                    (i, r)
                 }
             })
             .collect();
@@ -1496,17 +1518,70 @@ impl<'a> Run<'a> {
                     }
                 }
                 Err(f) => {
+                    // The other branches stop where they are.
                     drop(running);
                     if let Some(last) = f.last_event {
                         track.prev = last;
                     }
-                    self.record(track, || EventDetails::ParallelStateFailed);
+                    // Each abort follows its own branch's last event, as the branch's
+                    // events chain; the Parallel state goes on from the last one.
+                    for branch in &in_flight {
+                        if let Some(state_type) = branch.current() {
+                            let prev = branch.last_event.load(Ordering::Relaxed);
+                            let mut sibling = Track {
+                                rec,
+                                prev,
+                                branch: None,
+                            };
+                            self.record_abort(state_type, &mut sibling);
+                            if sibling.prev != prev {
+                                track.prev = sibling.prev;
+                            }
+                        }
+                    }
+                    // No `ParallelStateFailed`: AWS records the branch states' aborts and
+                    // then the Parallel state's Retry or Catch (recorded:
+                    // error_output__parallel_catch_error__PARALLEL_CATCH_ERROR_OUTPUT and
+                    // its _WITH_RETRY variant in the integrations corpus).
                     return Err(f);
                 }
             }
         }
         self.record(track, || EventDetails::ParallelStateSucceeded);
         Ok(Value::Array(results))
+    }
+
+    /// Records `<Type>StateAborted` for a state of a Parallel branch that stopped without
+    /// exiting, for the state types AWS records it for (Task, Wait, Map, Parallel).
+    fn record_abort(&self, state_type: StateType, track: &mut Track<'_>) {
+        if matches!(
+            state_type,
+            StateType::Task | StateType::Wait | StateType::Map | StateType::Parallel
+        ) {
+            self.record(track, || EventDetails::StateAborted { state_type });
+        }
+    }
+}
+
+/// The state a Parallel branch is running, if any, and the branch's last event: what is
+/// aborted when the branch stops, and where its abort event follows on.
+#[derive(Default)]
+struct InFlight {
+    state: Mutex<Option<StateType>>,
+    last_event: AtomicU64,
+}
+
+impl InFlight {
+    fn enter(&self, st: &State) {
+        *lock(&self.state) = Some(st.kind.state_type());
+    }
+
+    fn leave(&self) {
+        *lock(&self.state) = None;
+    }
+
+    fn current(&self) -> Option<StateType> {
+        *lock(&self.state)
     }
 }
 

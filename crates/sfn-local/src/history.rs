@@ -133,6 +133,12 @@ pub enum EventDetails {
         output: Value,
         assigned_variables: Map<String, Value>,
     },
+    /// `TaskStateAborted`, `WaitStateAborted`, `MapStateAborted`, `ParallelStateAborted`: a
+    /// state in a Parallel branch stopped because its branch (or a sibling branch) failed.
+    /// AWS gives the event no details; its `previousEventId` leads to the state.
+    StateAborted {
+        state_type: StateType,
+    },
     /// A JSONata expression (or the value it gave) failed: `location` is the field
     /// (`Output/result`), when the failure is an expression's.
     EvaluationFailed {
@@ -309,6 +315,7 @@ impl EventDetails {
         let fixed = match self {
             StateEntered { state_type, .. } => return format!("{state_type}StateEntered"),
             StateExited { state_type, .. } => return format!("{state_type}StateExited"),
+            StateAborted { state_type } => return format!("{state_type}StateAborted"),
             ExecutionStarted { .. } => "ExecutionStarted",
             ExecutionSucceeded { .. } => "ExecutionSucceeded",
             ExecutionFailed { .. } => "ExecutionFailed",
@@ -431,6 +438,7 @@ impl EventDetails {
                 return details.clone().map(|(k, v)| (Cow::Owned(k), v));
             }
             LambdaFunctionStarted
+            | StateAborted { .. }
             | MapStateSucceeded
             | MapStateFailed
             | MapRunSucceeded
@@ -703,6 +711,11 @@ impl EventDetails {
                 name: required(d, "name")?.into(),
                 output: field_data(d, "output"),
                 assigned_variables,
+            });
+        }
+        if let Some(prefix) = event_type.strip_suffix("StateAborted") {
+            return Ok(StateAborted {
+                state_type: prefix.parse()?,
             });
         }
         if let Some(d) = task_from_json(event_type, obj).or_else(|| map_from_json(event_type, obj))

@@ -147,3 +147,65 @@ fn a_runtime_error_is_not_caught_even_by_name() {
     assert_eq!(execution.status, Status::Failed);
     assert_eq!(execution.error.as_deref(), Some("States.Runtime"));
 }
+
+/// error_output__parallel_catch_error__PARALLEL_CATCH_ERROR_OUTPUT: a branch whose task fails
+/// records the task's abort, not `ParallelStateFailed`; a sibling branch still waiting is
+/// aborted too, its abort following that branch's own last event.
+#[test]
+fn a_failing_branch_aborts_its_state_and_its_siblings() {
+    let mut handlers = Handlers::new();
+    handlers
+        .register("arn:aws:states:::lambda:invoke", |_: TaskRequest| {
+            async { Err(TaskFailure::new("Exception", "boom")) }.boxed()
+        })
+        .expect("a pattern");
+    let definition = json!({
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Parallel",
+                "Branches": [
+                    {"StartAt": "Sleep", "States": {"Sleep": {"Type": "Wait", "Seconds": 60, "End": true}}},
+                    {"StartAt": "Call", "States": {"Call": {
+                        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}}
+                ],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+                "End": true
+            },
+            "Caught": {"Type": "Pass", "End": true}
+        }
+    });
+    let execution = run(definition, handlers);
+    assert_eq!(execution.status, Status::Succeeded, "{:?}", execution.error);
+    let types = types(&execution);
+    assert!(
+        !types.iter().any(|t| t == "ParallelStateFailed"),
+        "{types:?}"
+    );
+    let position = |t: &str| types.iter().position(|x| x == t);
+    let (Some(failed), Some(task_aborted), Some(wait_aborted), Some(exited)) = (
+        position("TaskFailed"),
+        position("TaskStateAborted"),
+        position("WaitStateAborted"),
+        position("ParallelStateExited"),
+    ) else {
+        panic!("missing events in {types:?}");
+    };
+    assert!(failed < task_aborted && task_aborted < exited && wait_aborted < exited);
+    // Each abort follows its own branch: the task's its failure, the wait's its entry.
+    let event = |i: usize| &execution.history[i];
+    assert_eq!(event(task_aborted).previous_event_id, event(failed).id);
+    let wait_entered = types
+        .iter()
+        .position(|t| t == "WaitStateEntered")
+        .expect("the wait was entered");
+    assert_eq!(
+        event(wait_aborted).previous_event_id,
+        event(wait_entered).id
+    );
+    // The history reads back as it was written.
+    for e in &execution.history {
+        let back = sfn_local::HistoryEvent::from_json(&e.to_json()).expect("an event");
+        assert_eq!(back.details.event_type(), e.details.event_type());
+    }
+}

@@ -647,6 +647,13 @@ mod tests {
         HistoryEvent::from_json(&e).expect("an event")
     }
 
+    fn statuses(path: &ExecutionPath) -> Vec<(&str, StepStatus)> {
+        path.steps()
+            .iter()
+            .map(|s| (s.name.as_str(), s.status))
+            .collect()
+    }
+
     #[test]
     fn interleaved_branches_are_told_apart_by_previous_event_id() {
         use StepStatus::*;
@@ -667,14 +674,45 @@ mod tests {
             ev(12, 11, "ExecutionFailed", None),
         ];
         let path = path_from_history(&events);
-        let got: Vec<(&str, StepStatus)> = path
-            .steps()
-            .iter()
-            .map(|s| (s.name.as_str(), s.status))
-            .collect();
+        let got = statuses(&path);
         assert_eq!(got, [("P", Failed), ("A", Failed), ("B", Succeeded)]);
         assert!(path.took(None, Some("P")));
         assert!(!path.took(None, Some("A")) && !path.took(Some("B"), Some("A")));
+    }
+
+    #[test]
+    fn aborted_branches_fail_their_parallel_as_aws_records_it() {
+        use StepStatus::*;
+        // As AWS records it (error_output__parallel_catch_error): A's task fails and is
+        // aborted, B's wait is aborted on its own branch, no ParallelStateFailed, the Parallel
+        // state's Catch goes on to Handle.
+        let events = [
+            ev(1, 0, "ExecutionStarted", None),
+            ev(2, 1, "ParallelStateEntered", Some("P")),
+            ev(3, 2, "ParallelStateStarted", None),
+            ev(4, 3, "TaskStateEntered", Some("A")),
+            ev(5, 3, "WaitStateEntered", Some("B")),
+            ev(6, 4, "TaskScheduled", None),
+            ev(7, 6, "TaskFailed", None),
+            ev(8, 7, "TaskStateAborted", None),
+            ev(9, 5, "WaitStateAborted", None),
+            ev(10, 9, "ParallelStateExited", Some("P")),
+            ev(11, 10, "PassStateEntered", Some("Handle")),
+            ev(12, 11, "PassStateExited", Some("Handle")),
+            ev(13, 12, "ExecutionSucceeded", None),
+        ];
+        let path = path_from_history(&events);
+        let got = statuses(&path);
+        assert_eq!(
+            got,
+            [
+                ("P", Caught),
+                ("A", Failed),
+                ("B", Failed),
+                ("Handle", Succeeded)
+            ]
+        );
+        assert!(path.took(Some("P"), Some("Handle")));
     }
 
     #[test]

@@ -75,6 +75,8 @@ pub fn rows(events: &[HistoryEvent], definition: Option<&StateMachine>) -> Vec<R
     let mut contexts: HashMap<u64, Context> = HashMap::new();
     // Open Parallel and Map rows, each with the last error seen inside it.
     let mut containers: Vec<(usize, Option<String>)> = Vec::new();
+    // For each row, the context it was entered in and the container holding it.
+    let mut entered_in: Vec<(Context, Option<usize>)> = Vec::new();
     let mut execution_failed = false;
     for event in events {
         let previous = contexts
@@ -112,6 +114,7 @@ pub fn rows(events: &[HistoryEvent], definition: Option<&StateMachine>) -> Vec<R
                     output: None,
                 });
                 entered_at.push(millis);
+                entered_in.push((previous, containers.last().map(|(row, _)| *row)));
                 context.row = Some(rows.len() - 1);
             }
             E::StateExited { output, .. } => {
@@ -137,21 +140,19 @@ pub fn rows(events: &[HistoryEvent], definition: Option<&StateMachine>) -> Vec<R
             | E::ParallelStateFailed
             | E::MapStateSucceeded
             | E::MapStateFailed => {
-                if let Some((row, inner)) = containers.pop() {
+                let failed = matches!(event.details, E::ParallelStateFailed | E::MapStateFailed);
+                if let Some(row) = close(&mut rows, &mut containers, failed) {
                     context = Context {
                         row: Some(row),
                         depth: rows[row].depth,
                         iteration: None,
                     };
-                    if matches!(event.details, E::ParallelStateFailed | E::MapStateFailed) {
-                        rows[row].status = RowStatus::Failed;
-                        rows[row].error = inner.clone();
-                        // The failure goes on up to an enclosing Parallel or Map, if any.
-                        if let (Some(error), Some((_, outer))) = (inner, containers.last_mut()) {
-                            *outer = Some(error);
-                        }
-                    }
                 }
+            }
+            // A state of a Parallel branch stopped: the Parallel state failed (AWS records
+            // no `ParallelStateFailed` then), and what follows goes on from it.
+            E::StateAborted { .. } => {
+                context = aborted(&mut rows, &mut containers, &entered_in, context);
             }
             E::ExecutionFailed { .. } | E::ExecutionTimedOut { .. } => execution_failed = true,
             E::Other { event_type, .. } if event_type == "ExecutionAborted" => {
@@ -185,6 +186,56 @@ pub fn rows(events: &[HistoryEvent], definition: Option<&StateMachine>) -> Vec<R
     }
     settle(&mut rows, execution_failed);
     rows
+}
+
+/// A state of a Parallel branch (the row of `context`) stopped: it failed, so did the
+/// Parallel holding it (closed here at its first aborted state); returns the context what
+/// follows goes on in, the Parallel state's.
+fn aborted(
+    rows: &mut [Row],
+    containers: &mut Vec<(usize, Option<String>)>,
+    entered_in: &[(Context, Option<usize>)],
+    context: Context,
+) -> Context {
+    let aborted = context.row.filter(|&r| r < rows.len());
+    if let Some(r) = aborted {
+        rows[r].status = RowStatus::Failed;
+    }
+    let parent = aborted
+        .and_then(|r| entered_in.get(r))
+        .and_then(|(_, p)| *p);
+    let Some(parent) = parent else {
+        return context;
+    };
+    if containers.last().is_some_and(|(row, _)| *row == parent) {
+        close(rows, containers, true);
+    }
+    let outer = entered_in.get(parent).map(|(c, _)| *c).unwrap_or_default();
+    Context {
+        row: Some(parent),
+        depth: rows.get(parent).map_or(0, |r| r.depth),
+        iteration: outer.iteration,
+    }
+}
+
+/// Closes the innermost open Parallel or Map row and returns it; when it `failed`, it takes
+/// the error seen inside it, which goes on up to an enclosing Parallel or Map, if any.
+fn close(
+    rows: &mut [Row],
+    containers: &mut Vec<(usize, Option<String>)>,
+    failed: bool,
+) -> Option<usize> {
+    let (row, inner) = containers.pop()?;
+    if failed {
+        if let Some(r) = rows.get_mut(row) {
+            r.status = RowStatus::Failed;
+            r.error = inner.clone();
+        }
+        if let (Some(error), Some((_, outer))) = (inner, containers.last_mut()) {
+            *outer = Some(error);
+        }
+    }
+    Some(row)
 }
 
 /// States that failed but whose execution went on were caught; states still open when the
@@ -397,5 +448,39 @@ mod tests {
             rows.iter().all(|r| r.status == RowStatus::Succeeded),
             "{rows:?}"
         );
+    }
+
+    /// As AWS records a Parallel state whose branch fails (error_output__parallel_catch_error
+    /// in the integrations corpus): the failing task's abort, a sibling's abort following its
+    /// own branch, no `ParallelStateFailed`, then the Catch.
+    #[test]
+    fn an_aborted_branch_fails_its_parallel_which_is_caught() {
+        let failed = json!({"taskFailedEventDetails": {"error": "Exception", "cause": "boom"}});
+        let history = vec![
+            event(1, 0, "ExecutionStarted", json!({})),
+            entered(2, 1, "ParallelStateEntered", "Both"),
+            event(3, 2, "ParallelStateStarted", json!({})),
+            entered(4, 3, "WaitStateEntered", "Sleep"),
+            entered(5, 3, "TaskStateEntered", "Call"),
+            event(6, 5, "TaskScheduled", json!({})),
+            event(7, 6, "TaskFailed", failed),
+            event(8, 7, "TaskStateAborted", json!({})),
+            event(9, 4, "WaitStateAborted", json!({})),
+            exited(10, 9, "ParallelStateExited", "Both"),
+            entered(11, 10, "PassStateEntered", "Caught"),
+            exited(12, 11, "PassStateExited", "Caught"),
+            event(13, 12, "ExecutionSucceeded", json!({})),
+        ];
+        let rows = rows(&history, None);
+        assert_eq!(
+            summary(&rows),
+            vec![
+                ("Both".to_owned(), 0, RowStatus::Caught, 0),
+                ("Sleep".to_owned(), 1, RowStatus::Failed, 0),
+                ("Call".to_owned(), 1, RowStatus::Failed, 0),
+                ("Caught".to_owned(), 0, RowStatus::Succeeded, 0),
+            ]
+        );
+        assert_eq!(rows[0].error.as_deref(), Some("Exception"));
     }
 }

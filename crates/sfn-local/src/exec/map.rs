@@ -251,7 +251,11 @@ impl Run<'_> {
                 let r = if distributed {
                     self.child_execution(processor, item).await
                 } else {
-                    let it = Track { rec, prev: started };
+                    let it = Track {
+                        rec,
+                        prev: started,
+                        branch: None,
+                    };
                     self.inline_iteration(processor, item, index, it, name, outer)
                         .await
                 };
@@ -298,7 +302,7 @@ impl Run<'_> {
     async fn child_execution(&self, processor: &Graph, item: Value) -> Result<Value, Failure> {
         let child = Recorder::new(false, MAX_HISTORY_EVENTS);
         let _ = child.next_id.fetch_add(1, Ordering::Relaxed);
-        let r = self.graph(processor, item, &child, 1, None).await;
+        let r = self.graph(processor, item, &child, 1, None, None).await;
         r.map(|(v, _)| v)
     }
 
@@ -318,7 +322,7 @@ impl Run<'_> {
             name: Arc::clone(name),
             index,
         });
-        let r = self.graph(processor, item, rec, it.prev, outer).await;
+        let r = self.graph(processor, item, rec, it.prev, outer, None).await;
         match &r {
             Ok((_, last)) => {
                 it.prev = *last;

@@ -147,6 +147,8 @@ enum Meaning<'e> {
     Exited(&'e str),
     /// The state emitting it failed (it may still be retried or caught).
     Failed(Owner),
+    /// The state stopped because its Parallel branch did: it and the Parallel state failed.
+    Aborted(Owner),
     /// The state's work succeeded, clearing an earlier failure a retry recovered from.
     Recovered(Owner),
     ExecutionSucceeded,
@@ -167,6 +169,13 @@ fn meaning(event: &HistoryEvent) -> Meaning<'_> {
         | E::LambdaFunctionFailed { .. }
         | E::LambdaFunctionTimedOut { .. } => Meaning::Failed(Owner::Task),
         E::ParallelStateFailed => Meaning::Failed(Owner::Parallel),
+        E::StateAborted { state_type } => Meaning::Aborted(match state_type {
+            StateType::Task => Owner::Task,
+            StateType::Wait => Owner::Wait,
+            StateType::Map => Owner::Map,
+            StateType::Parallel => Owner::Parallel,
+            _ => Owner::Any,
+        }),
         E::MapStateFailed | E::MapRunFailed { .. } | E::MapIterationFailed { .. } => {
             Meaning::Failed(Owner::Map)
         }
@@ -366,6 +375,10 @@ impl<'a> Reader<'a> {
                     self.exited.insert(pos, name.to_owned());
                 }
                 Meaning::Failed(owner) => self.mark(pos, owner, true),
+                Meaning::Aborted(owner) => {
+                    self.mark(pos, owner, true);
+                    self.mark(pos, Owner::Parallel, true);
+                }
                 Meaning::Recovered(owner) => self.mark(pos, owner, false),
                 Meaning::ExecutionSucceeded => {
                     let last = self.last_state(pos);
