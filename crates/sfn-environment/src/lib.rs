@@ -39,7 +39,7 @@ pub mod store;
 
 use serde_json::Value;
 
-pub use compare::{Mode, Observed};
+pub use compare::{Cause, Mode, Observed};
 pub use environment::{Behavior, Environment, Function, StateMachineSpec, Table, Topic};
 pub use error::EnvironmentError;
 pub use lambda::{FUNCTION_ARNS, LAMBDA_INVOKE};
@@ -67,6 +67,8 @@ pub struct Case {
     pub expected: Value,
     /// How the answer is compared.
     pub compare: Mode,
+    /// How its recorded `cause` is held (its notes say when the recording re-wrote it).
+    pub cause: Cause,
     bindings: Bindings,
 }
 
@@ -110,6 +112,14 @@ impl Case {
                 EnvironmentError::Case(format!("compare {text:?} is not exact or shape"))
             })?,
         };
+        let cause = if strings("notes")
+            .iter()
+            .any(|note| note.contains("re-serialised compactly"))
+        {
+            Cause::Reserialised
+        } else {
+            Cause::Text
+        };
         Ok(Case {
             name: resolved
                 .get("name")
@@ -125,6 +135,7 @@ impl Case {
             )?,
             expected,
             compare,
+            cause,
             bindings,
         })
     }

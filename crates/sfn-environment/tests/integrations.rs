@@ -10,7 +10,27 @@ use sfn_environment::{Case, EnvironmentError};
 use sfn_local::ExecuteOptions;
 
 /// The cases that pass today: the count may only go up (raise it when it does).
-const FLOOR: usize = 96;
+const FLOOR: usize = 107;
+
+/// Cases whose recording no local run can match, each with the reason; the test fails if any
+/// other case fails, and says so if one of these starts to pass.
+const UNMATCHABLE: &[(&str, &str)] = &[
+    (
+        "context_object__result_selector",
+        "the recorded Content-Length (82) counts the recording's real function name, which the \
+         corpus replaced by a placeholder: the canonical name `fn1` is 17 bytes shorter",
+    ),
+    (
+        "sfn_task_service__start_execution_input_json",
+        "the recorded Content-Length (163) counts the recording's real state machine and \
+         execution names, which the corpus replaced by placeholders",
+    ),
+    (
+        "sns_task_service__publish_base_error_topic_arn",
+        "the environment declares topic1, but the recorded test had deleted it before the \
+         execution (AWS answered SNS.NotFoundException)",
+    ),
+];
 
 /// Cases not run, each with the reason. None: the slow ones (feature `slow`: Task timeouts
 /// against a function that sleeps a minute, retry intervals, Waits) run in virtual time.
@@ -54,7 +74,12 @@ fn run(case: &Case) -> Result<Vec<String>, EnvironmentError> {
         Err(EnvironmentError::Definition { .. }) => Observed::invalid_definition(),
         Err(other) => return Err(other),
     };
-    Ok(differences(&case.expected, case.compare, &observed))
+    Ok(differences(
+        &case.expected,
+        case.compare,
+        case.cause,
+        &observed,
+    ))
 }
 
 /// The service names the report uses (the corpus says `stepfunctions` for `states:`).
@@ -79,6 +104,8 @@ fn recorded_integrations_pass_above_the_floor() {
     let mut by_service: BTreeMap<String, Tally> = BTreeMap::new();
     let mut by_mode: BTreeMap<&str, Tally> = BTreeMap::new();
     let mut failures = Vec::new();
+    let mut known_failures = Vec::new();
+    let mut now_passing = Vec::new();
     let mut skipped = Vec::new();
     let mut passed = 0;
     let mut slow = (0, 0);
@@ -105,8 +132,14 @@ fn recorded_integrations_pass_above_the_floor() {
         let t = by_mode.entry(case.compare.as_str()).or_default();
         t.total += 1;
         t.passed += usize::from(ok);
-        if let Some(first) = problems.first() {
-            failures.push(format!("FAIL {}: {first}", case.name));
+        let known = UNMATCHABLE.iter().any(|(name, _)| *name == case.name);
+        match (problems.first(), known) {
+            (Some(first), true) => {
+                known_failures.push(format!("UNMATCHABLE {}: {first}", case.name))
+            }
+            (Some(first), false) => failures.push(format!("FAIL {}: {first}", case.name)),
+            (None, true) => now_passing.push(case.name.clone()),
+            (None, false) => {}
         }
     }
     let run_count = files.len() - skipped.len();
@@ -125,7 +158,7 @@ fn recorded_integrations_pass_above_the_floor() {
     for s in &skipped {
         report += &format!("  SKIP {s}\n");
     }
-    for f in &failures {
+    for f in known_failures.iter().chain(&failures) {
         report += &format!("  {f}\n");
     }
     // Straight to stderr, past the harness's capture: the counts show on every run.
@@ -133,5 +166,15 @@ fn recorded_integrations_pass_above_the_floor() {
     assert!(
         passed >= FLOOR,
         "{passed} integration cases pass, fewer than the floor of {FLOOR}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} cases fail that should pass:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        now_passing.is_empty(),
+        "listed as unmatchable but passing (take them off UNMATCHABLE): {now_passing:?}"
     );
 }
