@@ -80,10 +80,14 @@ impl Case {
         Case::from_value(&value)
     }
 
-    /// Reads a case, resolving its placeholders.
+    /// Reads a case, resolving its placeholders with the canonical bindings.
     pub fn from_value(case: &Value) -> Result<Case, EnvironmentError> {
-        let raw_environment = case.get("environment").cloned().unwrap_or(Value::Null);
-        let bindings = Bindings::canonical(&raw_environment);
+        let raw_environment = case.get("environment").unwrap_or(&Value::Null);
+        Case::with_bindings(case, Bindings::canonical(raw_environment))
+    }
+
+    /// Reads a case, resolving its placeholders with `bindings` (say, another account's).
+    pub fn with_bindings(case: &Value, bindings: Bindings) -> Result<Case, EnvironmentError> {
         let resolved = bindings.resolve(case)?;
         let strings = |field: &str| -> Vec<String> {
             resolved

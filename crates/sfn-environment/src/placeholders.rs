@@ -43,6 +43,13 @@ impl Bindings {
         }
     }
 
+    /// The same bindings in another account: for an endpoint that owns its resources in one,
+    /// such as `moto_server` (`123456789012`).
+    pub fn with_account(mut self, account: impl Into<String>) -> Self {
+        self.account = account.into();
+        self
+    }
+
     /// The region ARNs are built in.
     pub fn region(&self) -> &str {
         &self.region

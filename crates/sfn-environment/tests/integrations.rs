@@ -36,7 +36,7 @@ const UNMATCHABLE: &[(&str, &str)] = &[
 /// against a function that sleeps a minute, retry intervals, Waits) run in virtual time.
 const SKIPPED: &[(&str, &str)] = &[];
 
-fn load() -> Option<Vec<(String, serde_json::Value)>> {
+pub(crate) fn load() -> Option<Vec<(String, serde_json::Value)>> {
     let dir = test_prereqs::conformance_corpus(
         "the service integrations against the AWS-recorded conformance cases (integrations category)",
     )?
