@@ -81,6 +81,14 @@ const MIGRATIONS: &[&str] = &[
         record TEXT NOT NULL,
         charged_ms INTEGER NOT NULL
     );",
+    // 2: state machines (the Step Functions API's), one row per state machine, its current
+    // revision.
+    "CREATE TABLE state_machines (
+        arn TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        record TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+    );",
 ];
 
 /// The schema version this code writes.

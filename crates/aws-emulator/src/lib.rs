@@ -45,6 +45,7 @@ mod ledger;
 mod number;
 mod reserved;
 mod sns;
+mod state_machines;
 mod value;
 
 use std::collections::HashMap;
@@ -59,6 +60,7 @@ pub use error::{Result, Service, StoreError};
 pub use executions::{ExecutionRecord, ExecutionStatus};
 pub use ledger::{Charge, ChargeOutcome};
 pub use sns::{MessageAttribute, StoredMessage};
+pub use state_machines::StateMachineRecord;
 
 use db::{Db, DbOptions};
 

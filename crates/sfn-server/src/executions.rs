@@ -1,0 +1,463 @@
+//! Execution actions: Start, StartSync, Stop, Describe, List, GetExecutionHistory and
+//! DescribeStateMachineForExecution.
+//!
+//! A Standard execution is recorded RUNNING when it starts, runs in the background on the
+//! server's runtime and is recorded again, with its history, when it ends. An Express
+//! execution is kept nowhere, as on AWS (where its history goes to CloudWatch Logs only).
+
+use std::sync::{Arc, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use aws_emulator::{ExecutionRecord, ExecutionStatus, StateMachineRecord};
+use futures::future::BoxFuture;
+use serde_json::{Map, Value, json};
+use sfn_local::{
+    EventDetails, ExecuteOptions, Execution, HistoryEvent, RealClock, StateMachine, Status,
+    system_millis,
+};
+
+use crate::error::ApiError;
+use crate::wire::{self, Arn, Params, seconds, seconds_of_millis};
+use crate::{Service, Time, machines};
+
+/// The largest execution input AWS takes: 256 KiB.
+pub const MAX_INPUT_BYTES: usize = 256 * 1024;
+
+/// A Standard execution running now.
+pub(crate) struct Running {
+    /// The input text it was started with (StartExecution is idempotent on name and input).
+    input: String,
+    start: SystemTime,
+    task: tokio::task::AbortHandle,
+}
+
+/// StartExecution's input: the text and its JSON value.
+fn input(p: &Params<'_>) -> Result<(String, Value), ApiError> {
+    let text = p.optional_string("input")?.unwrap_or("{}");
+    if text.len() > MAX_INPUT_BYTES {
+        return Err(ApiError::invalid_input(format!(
+            "Invalid State Machine Execution Input: the input is {} bytes, over the limit of {MAX_INPUT_BYTES}",
+            text.len()
+        )));
+    }
+    let value = serde_json::from_str(text).map_err(|e| {
+        ApiError::invalid_input(format!("Invalid State Machine Execution Input: '{e}'"))
+    })?;
+    Ok((text.to_owned(), value))
+}
+
+fn status_of(status: Status) -> ExecutionStatus {
+    match status {
+        Status::Succeeded => ExecutionStatus::Succeeded,
+        Status::Failed => ExecutionStatus::Failed,
+        Status::TimedOut => ExecutionStatus::TimedOut,
+    }
+}
+
+fn system_time(millis: i64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(millis).unwrap_or(0))
+}
+
+/// Input or output as the API gives it: JSON text.
+fn text(value: &Value) -> Value {
+    Value::String(value.to_string())
+}
+
+impl Service {
+    fn execution_arn(&self, machine: &str, name: &str) -> String {
+        format!(
+            "arn:aws:states:{}:{}:execution:{machine}:{name}",
+            self.store.region(),
+            self.store.account_id()
+        )
+    }
+
+    fn express_arn(&self, machine: &str, name: &str) -> String {
+        format!(
+            "arn:aws:states:{}:{}:express:{machine}:{name}:{}",
+            self.store.region(),
+            self.store.account_id(),
+            uuid::Uuid::new_v4()
+        )
+    }
+
+    fn options(&self, record: &StateMachineRecord, name: &str, arn: &str) -> ExecuteOptions {
+        let mut options = ExecuteOptions::new()
+            .handlers(self.handlers.clone())
+            .name(name)
+            .execution_arn(arn)
+            .state_machine_name(&record.name);
+        if self.time == Time::Real {
+            let sleep = |d: Duration| -> BoxFuture<'static, ()> { Box::pin(tokio::time::sleep(d)) };
+            options = options.clock(Arc::new(RealClock::new(sleep)));
+        }
+        options
+    }
+
+    /// The record and history an execution that ended leaves, masked.
+    fn ended(
+        &self,
+        started: &ExecutionRecord,
+        mut execution: Execution,
+    ) -> (ExecutionRecord, Vec<Value>) {
+        let mut history: Vec<Value> = execution
+            .history
+            .iter()
+            .map(HistoryEvent::to_json)
+            .collect();
+        history.iter_mut().for_each(|e| self.mask(e));
+        if let Some(output) = execution.output.as_mut() {
+            self.mask(output);
+        }
+        self.mask_text(&mut execution.error);
+        self.mask_text(&mut execution.cause);
+        let record = ExecutionRecord {
+            status: status_of(execution.status),
+            start_date: system_time(execution.start_millis),
+            stop_date: Some(system_time(execution.stop_millis)),
+            output: execution.output,
+            error: execution.error,
+            cause: execution.cause,
+            ..started.clone()
+        };
+        (record, history)
+    }
+
+    pub(crate) fn start_execution(self: &Arc<Self>, p: &Params<'_>) -> Result<Value, ApiError> {
+        let record = self.machine(p.string("stateMachineArn")?)?;
+        let name = match p.optional_string("name")? {
+            Some(name) => name.to_owned(),
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        wire::check_name(&name)?;
+        let (input_text, input) = input(p)?;
+        let machine = self.loaded(&record)?;
+        if record.machine_type == "EXPRESS" {
+            let arn = self.express_arn(&record.name, &name);
+            let options = self.options(&record, &name, &arn);
+            let start = SystemTime::now();
+            tokio::spawn(async move { machine.execute(input, &options).await });
+            return Ok(json!({"executionArn": arn, "startDate": seconds(start)}));
+        }
+        let arn = self.execution_arn(&record.name, &name);
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        // Idempotent on name and input while the execution runs; refused once it has ended
+        // or with another input (API reference, StartExecution).
+        if let Some(run) = running.get(&arn) {
+            if run.input == input_text {
+                return Ok(json!({"executionArn": arn, "startDate": seconds(run.start)}));
+            }
+            return Err(ApiError::execution_exists(&arn));
+        }
+        if self.store.has_execution(&arn)? {
+            return Err(ApiError::execution_exists(&arn));
+        }
+        let start = SystemTime::now();
+        let mut masked = input.clone();
+        self.mask(&mut masked);
+        let started = ExecutionRecord {
+            execution_arn: arn.clone(),
+            state_machine_name: record.name.clone(),
+            name: name.clone(),
+            status: ExecutionStatus::Running,
+            start_date: start,
+            stop_date: None,
+            input: masked.clone(),
+            output: None,
+            error: None,
+            cause: None,
+        };
+        let first = HistoryEvent {
+            id: 1,
+            previous_event_id: 0,
+            timestamp_millis: system_millis(),
+            details: EventDetails::ExecutionStarted {
+                input: masked,
+                role_arn: record.role_arn.clone(),
+            },
+        };
+        self.store.record_execution(&started, &[first.to_json()])?;
+        let options = self.options(&record, &name, &arn);
+        let service = Arc::clone(self);
+        let task = tokio::spawn(async move {
+            service.run(machine, input, options, started).await;
+        });
+        running.insert(
+            arn.clone(),
+            Running {
+                input: input_text,
+                start,
+                task: task.abort_handle(),
+            },
+        );
+        Ok(json!({"executionArn": arn, "startDate": seconds(start)}))
+    }
+
+    /// Runs a Standard execution to its end and records it, unless it was stopped.
+    async fn run(
+        &self,
+        machine: Arc<StateMachine>,
+        input: Value,
+        options: ExecuteOptions,
+        started: ExecutionRecord,
+    ) {
+        let execution = machine.execute(input, &options).await;
+        let (record, history) = self.ended(&started, execution);
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        if running.remove(&record.execution_arn).is_some() {
+            // A failing store leaves the execution RUNNING in it; nothing else can be done
+            // from a background task but say so.
+            if let Err(e) = self.store.record_execution(&record, &history) {
+                eprintln!(
+                    "sfn-server: could not record the end of {}: {e}",
+                    record.execution_arn
+                );
+            }
+        }
+    }
+
+    pub(crate) async fn start_sync_execution(&self, p: &Params<'_>) -> Result<Value, ApiError> {
+        let record = self.machine(p.string("stateMachineArn")?)?;
+        if record.machine_type != "EXPRESS" {
+            return Err(ApiError::type_not_supported(
+                "This operation is only supported by EXPRESS state machines",
+            ));
+        }
+        let name = match p.optional_string("name")? {
+            Some(name) => name.to_owned(),
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        wire::check_name(&name)?;
+        let (_, input) = input(p)?;
+        let machine = self.loaded(&record)?;
+        let arn = self.express_arn(&record.name, &name);
+        let options = self.options(&record, &name, &arn);
+        let mut masked = input.clone();
+        self.mask(&mut masked);
+        let started = ExecutionRecord {
+            execution_arn: arn.clone(),
+            state_machine_name: record.name.clone(),
+            name: name.clone(),
+            status: ExecutionStatus::Running,
+            start_date: SystemTime::now(),
+            stop_date: None,
+            input: masked,
+            output: None,
+            error: None,
+            cause: None,
+        };
+        let execution = machine.execute(input, &options).await;
+        let billed = u64::try_from(execution.stop_millis - execution.start_millis)
+            .unwrap_or(0)
+            .div_ceil(100)
+            .max(1)
+            * 100;
+        let (ended, _) = self.ended(&started, execution);
+        let mut out = json!({
+            "executionArn": arn,
+            "stateMachineArn": record.arn,
+            "name": name,
+            "startDate": seconds(ended.start_date),
+            "stopDate": ended.stop_date.map(seconds),
+            "status": ended.status.as_str(),
+            "input": text(&ended.input),
+            "inputDetails": {"included": true},
+            "billingDetails": {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": billed},
+        });
+        if let Some(output) = &ended.output {
+            out["output"] = text(output);
+            out["outputDetails"] = json!({"included": true});
+        }
+        if let Some(error) = &ended.error {
+            out["error"] = json!(error);
+        }
+        if let Some(cause) = &ended.cause {
+            out["cause"] = json!(cause);
+        }
+        Ok(out)
+    }
+
+    /// The recorded execution an ARN names (exactly that ARN).
+    fn execution(&self, arn: &str) -> Result<ExecutionRecord, ApiError> {
+        match Arn::parse(arn)?.kind {
+            "execution" => {}
+            "express" => return Err(ApiError::no_execution(arn)),
+            _ => return Err(ApiError::invalid_arn(arn)),
+        }
+        self.store
+            .get_execution(arn)?
+            .filter(|r| r.execution_arn == arn)
+            .ok_or_else(|| ApiError::no_execution(arn))
+    }
+
+    pub(crate) fn stop_execution(&self, p: &Params<'_>) -> Result<Value, ApiError> {
+        let arn = p.string("executionArn")?;
+        let record = self.execution(arn)?;
+        let error = p.optional_string("error")?.map(str::to_owned);
+        let cause = p.optional_string("cause")?.map(str::to_owned);
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(run) = running.remove(arn) else {
+            // Already ended: nothing to stop.
+            return Ok(json!({"stopDate": record.stop_date.map(seconds)}));
+        };
+        run.task.abort();
+        let now = SystemTime::now();
+        let mut history = self.store.execution_history(arn)?;
+        let previous = history.len() as u64;
+        let aborted = HistoryEvent {
+            id: previous + 1,
+            previous_event_id: previous,
+            timestamp_millis: system_millis(),
+            details: EventDetails::Other {
+                event_type: "ExecutionAborted".into(),
+                details: Some((
+                    "executionAbortedEventDetails".into(),
+                    json!({"error": error, "cause": cause}),
+                )),
+            },
+        };
+        history.push(aborted.to_json());
+        let stopped = ExecutionRecord {
+            status: ExecutionStatus::Aborted,
+            stop_date: Some(now),
+            error,
+            cause,
+            ..record
+        };
+        self.store.record_execution(&stopped, &history)?;
+        Ok(json!({"stopDate": seconds(now)}))
+    }
+
+    fn summary(&self, record: &ExecutionRecord) -> Map<String, Value> {
+        let mut out = Map::new();
+        out.insert("executionArn".into(), json!(record.execution_arn));
+        out.insert(
+            "stateMachineArn".into(),
+            json!(self.state_machine_arn(&record.state_machine_name)),
+        );
+        out.insert("name".into(), json!(record.name));
+        out.insert("status".into(), json!(record.status.as_str()));
+        out.insert("startDate".into(), seconds(record.start_date));
+        if let Some(stop) = record.stop_date {
+            out.insert("stopDate".into(), seconds(stop));
+        }
+        out.insert("redriveCount".into(), json!(0));
+        out
+    }
+
+    pub(crate) fn describe_execution(&self, p: &Params<'_>) -> Result<Value, ApiError> {
+        let record = self.execution(p.string("executionArn")?)?;
+        let mut out = self.summary(&record);
+        out.insert("input".into(), text(&record.input));
+        out.insert("inputDetails".into(), json!({"included": true}));
+        if let Some(output) = &record.output {
+            out.insert("output".into(), text(output));
+            out.insert("outputDetails".into(), json!({"included": true}));
+        }
+        if let Some(error) = &record.error {
+            out.insert("error".into(), json!(error));
+        }
+        if let Some(cause) = &record.cause {
+            out.insert("cause".into(), json!(cause));
+        }
+        // Redrive is not served here yet: no execution can be redriven.
+        out.insert("redriveStatus".into(), json!("NOT_REDRIVABLE"));
+        Ok(Value::Object(out))
+    }
+
+    pub(crate) fn list_executions(&self, p: &Params<'_>) -> Result<Value, ApiError> {
+        let machine = self.machine(p.string("stateMachineArn")?)?;
+        let filter = match p.optional_string("statusFilter")? {
+            None => None,
+            Some(s) => Some(s.parse::<ExecutionStatus>().map_err(|_| {
+                ApiError::validation(format!(
+                    "1 validation error detected: Value '{s}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE]"
+                ))
+            })?),
+        };
+        let (start, size) = (p.page_start()?, p.page_size()?);
+        let all: Vec<ExecutionRecord> = self
+            .store
+            .list_executions()?
+            .into_iter()
+            .filter(|r| r.state_machine_name == machine.name)
+            .filter(|r| filter.is_none_or(|f| r.status == f))
+            .collect();
+        let (items, next) = wire::page(all, start, size);
+        let mut out = Map::new();
+        out.insert(
+            "executions".into(),
+            Value::Array(
+                items
+                    .iter()
+                    .map(|r| Value::Object(self.summary(r)))
+                    .collect(),
+            ),
+        );
+        if let Some(token) = next {
+            out.insert("nextToken".into(), json!(token));
+        }
+        Ok(Value::Object(out))
+    }
+
+    pub(crate) fn execution_history(&self, p: &Params<'_>) -> Result<Value, ApiError> {
+        let arn = p.string("executionArn")?;
+        self.execution(arn)?;
+        let include_data = p.flag("includeExecutionData")?.unwrap_or(true);
+        let reverse = p.flag("reverseOrder")?.unwrap_or(false);
+        let (start, size) = (p.page_start()?, p.page_size()?);
+        let mut events = self.store.execution_history(arn)?;
+        if reverse {
+            events.reverse();
+        }
+        let (page, next) = wire::page(events, start, size);
+        let page = page
+            .into_iter()
+            .map(|e| api_event(e, include_data))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Map::new();
+        out.insert("events".into(), Value::Array(page));
+        if let Some(token) = next {
+            out.insert("nextToken".into(), json!(token));
+        }
+        Ok(Value::Object(out))
+    }
+
+    pub(crate) fn machine_for_execution(&self, p: &Params<'_>) -> Result<Value, ApiError> {
+        let record = self.execution(p.string("executionArn")?)?;
+        let machine = self.machine(&self.state_machine_arn(&record.state_machine_name))?;
+        let mut out = machines::describe(&machine);
+        if let Value::Object(m) = &mut out {
+            m.remove("status");
+            m.remove("type");
+            m.remove("creationDate");
+            m.insert(
+                "updateDate".into(),
+                seconds(machine.update_date.unwrap_or(machine.creation_date)),
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// A stored event as GetExecutionHistory answers it: the timestamp in epoch seconds, and
+/// without the execution's data when `include_data` is false.
+fn api_event(mut event: Value, include_data: bool) -> Result<Value, ApiError> {
+    let typed = HistoryEvent::from_json(&event).map_err(ApiError::internal)?;
+    if let Value::Object(m) = &mut event {
+        m.insert(
+            "timestamp".into(),
+            seconds_of_millis(typed.timestamp_millis),
+        );
+        if !include_data {
+            for (key, details) in m.iter_mut() {
+                if let (true, Value::Object(d)) = (key.ends_with("EventDetails"), details) {
+                    for field in ["input", "output", "parameters"] {
+                        d.remove(field);
+                    }
+                }
+            }
+        }
+    }
+    Ok(event)
+}

@@ -1,0 +1,629 @@
+//! The server driven through the AWS SDK for Rust, as a user's tests would drive it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_sfn::Client;
+use aws_sdk_sfn::config::interceptors::BeforeTransmitInterceptorContextMut;
+use aws_sdk_sfn::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_sfn::error::BoxError;
+use aws_sdk_sfn::types::{ExecutionStatus, StateMachineType, Tag};
+use futures::FutureExt as _;
+use serde_json::{Value, json};
+use sfn_local::{Handlers, TaskFailure, TaskRequest};
+use sfn_server::{Server, Service, Time};
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/local";
+
+/// Step Functions' SDKs send StartSyncExecution to a `sync-` host; a loopback endpoint
+/// has none, so the prefix is taken off (see the README for each client's setting).
+#[derive(Debug)]
+struct NoHostPrefix;
+
+impl Intercept for NoHostPrefix {
+    fn name(&self) -> &'static str {
+        "NoHostPrefix"
+    }
+
+    fn modify_before_retry_loop(
+        &self,
+        _context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        cfg.interceptor_state()
+            .unset::<aws_smithy_runtime_api::client::endpoint::EndpointPrefix>();
+        Ok(())
+    }
+}
+
+struct Local {
+    client: Client,
+    addr: std::net::SocketAddr,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// A server on a free loopback port, in virtual time, with `echo` answering
+/// `arn:aws:lambda:…:function:echo` with its input, `hang` never answering and `boom`
+/// failing with `Boom`.
+async fn local() -> Local {
+    let mut handlers = Handlers::new();
+    handlers
+        .register("arn:aws:lambda:*:*:function:echo", |r: TaskRequest| {
+            async move { Ok(r.input) }.boxed()
+        })
+        .and_then(|h| {
+            h.register("arn:aws:lambda:*:*:function:hang", |_: TaskRequest| {
+                futures::future::pending().boxed()
+            })
+        })
+        .and_then(|h| {
+            h.register("arn:aws:lambda:*:*:function:boom", |_: TaskRequest| {
+                async { Err(TaskFailure::new("Boom", "it went off")) }.boxed()
+            })
+        })
+        .expect("patterns");
+    let store = aws_emulator::Store::in_memory().expect("a store");
+    let service = Arc::new(Service::new(store, handlers, Time::Virtual));
+    let server = Server::bind("127.0.0.1:0".parse().expect("an address"), service)
+        .await
+        .expect("a free port");
+    let addr = server.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server.run_until(async {
+        let _ = stopped.await;
+    }));
+    let aws = sfn_aws::AwsClients::builder()
+        .endpoint_url(format!("http://{addr}"))
+        .region("us-east-1")
+        .build()
+        .await
+        .expect("a configuration");
+    let config = aws_sdk_sfn::config::Builder::from(aws.sdk_config())
+        .interceptor(NoHostPrefix)
+        .build();
+    Local {
+        client: Client::from_conf(config),
+        addr,
+        _stop: stop,
+    }
+}
+
+fn task_machine(function: &str) -> String {
+    json!({
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task",
+                "Resource": format!("arn:aws:lambda:us-east-1:123456789012:function:{function}"),
+                "Catch": [{"ErrorEquals": ["Boom"], "ResultPath": "$.error", "Next": "Caught"}],
+                "End": true
+            },
+            "Caught": {"Type": "Fail", "Error": "Caught", "Cause": "boom was caught"}
+        }
+    })
+    .to_string()
+}
+
+fn code<E: aws_sdk_sfn::error::ProvideErrorMetadata>(e: &E) -> String {
+    e.code().unwrap_or("(no code)").to_owned()
+}
+
+async fn within<T>(test: impl Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(60), test)
+        .await
+        .expect("the test finishes within a minute")
+}
+
+async fn create(local: &Local, name: &str, definition: &str, kind: StateMachineType) -> String {
+    local
+        .client
+        .create_state_machine()
+        .name(name)
+        .definition(definition)
+        .role_arn(ROLE)
+        .r#type(kind)
+        .send()
+        .await
+        .expect("created")
+        .state_machine_arn
+}
+
+/// Polls until the execution leaves RUNNING.
+async fn finished(
+    local: &Local,
+    arn: &str,
+) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {
+    loop {
+        let described = local
+            .client
+            .describe_execution()
+            .execution_arn(arn)
+            .send()
+            .await
+            .expect("described");
+        if described.status != ExecutionStatus::Running {
+            return described;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_machines_are_created_described_listed_updated_tagged_and_deleted() {
+    within(async {
+        let local = local().await;
+        let definition = task_machine("echo");
+        let arn = create(&local, "first", &definition, StateMachineType::Standard).await;
+        assert_eq!(
+            arn,
+            "arn:aws:states:us-east-1:123456789012:stateMachine:first"
+        );
+        // The same request again is answered with the same machine; another definition
+        // under the name is refused.
+        let again = create(&local, "first", &definition, StateMachineType::Standard).await;
+        assert_eq!(again, arn);
+        let taken = local
+            .client
+            .create_state_machine()
+            .name("first")
+            .definition(task_machine("boom"))
+            .role_arn(ROLE)
+            .send()
+            .await
+            .expect_err("the name is taken");
+        assert_eq!(code(&taken), "StateMachineAlreadyExists");
+        create(&local, "second", &definition, StateMachineType::Express).await;
+
+        let described = local
+            .client
+            .describe_state_machine()
+            .state_machine_arn(&arn)
+            .send()
+            .await
+            .expect("described");
+        assert_eq!(described.name, "first");
+        assert_eq!(described.definition, definition);
+        assert_eq!(described.role_arn, ROLE);
+        assert_eq!(described.r#type, StateMachineType::Standard);
+
+        let page = local
+            .client
+            .list_state_machines()
+            .max_results(1)
+            .send()
+            .await
+            .expect("listed");
+        assert_eq!(page.state_machines.len(), 1);
+        let token = page.next_token.expect("a second page");
+        let rest = local
+            .client
+            .list_state_machines()
+            .next_token(token)
+            .send()
+            .await
+            .expect("listed");
+        let names: Vec<String> = page
+            .state_machines
+            .iter()
+            .chain(&rest.state_machines)
+            .map(|m| m.name.clone())
+            .collect();
+        assert_eq!(names, ["first", "second"]);
+        assert!(rest.next_token.is_none());
+
+        let updated = local
+            .client
+            .update_state_machine()
+            .state_machine_arn(&arn)
+            .definition(task_machine("boom"))
+            .send()
+            .await
+            .expect("updated");
+        assert!(updated.revision_id.is_some_and(|r| !r.is_empty()));
+
+        local
+            .client
+            .tag_resource()
+            .resource_arn(&arn)
+            .tags(Tag::builder().key("team").value("orders").build())
+            .send()
+            .await
+            .expect("tagged");
+        let tags = local
+            .client
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .expect("tags");
+        let tags: Vec<(Option<String>, Option<String>)> = tags
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| (t.key, t.value))
+            .collect();
+        assert_eq!(tags, [(Some("team".into()), Some("orders".into()))]);
+
+        local
+            .client
+            .delete_state_machine()
+            .state_machine_arn(&arn)
+            .send()
+            .await
+            .expect("deleted");
+        let gone = local
+            .client
+            .describe_state_machine()
+            .state_machine_arn(&arn)
+            .send()
+            .await
+            .expect_err("deleted");
+        assert_eq!(code(&gone), "StateMachineDoesNotExist");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_aws_error_codes() {
+    within(async {
+        let local = local().await;
+        let invalid = local
+            .client
+            .create_state_machine()
+            .name("bad")
+            .definition(r#"{"StartAt": "Nowhere", "States": {}}"#)
+            .role_arn(ROLE)
+            .send()
+            .await
+            .expect_err("refused");
+        assert_eq!(code(&invalid), "InvalidDefinition");
+        let name = local
+            .client
+            .create_state_machine()
+            .name("has space")
+            .definition(task_machine("echo"))
+            .role_arn(ROLE)
+            .send()
+            .await
+            .expect_err("refused");
+        assert_eq!(code(&name), "InvalidName");
+        let arn = local
+            .client
+            .describe_state_machine()
+            .state_machine_arn("not-an-arn")
+            .send()
+            .await
+            .expect_err("refused");
+        assert_eq!(code(&arn), "InvalidArn");
+        let missing = local
+            .client
+            .describe_execution()
+            .execution_arn("arn:aws:states:us-east-1:123456789012:execution:none:x")
+            .send()
+            .await
+            .expect_err("refused");
+        assert_eq!(code(&missing), "ExecutionDoesNotExist");
+        let machine = create(
+            &local,
+            "m",
+            &task_machine("echo"),
+            StateMachineType::Standard,
+        )
+        .await;
+        let input = local
+            .client
+            .start_execution()
+            .state_machine_arn(&machine)
+            .input("{not json")
+            .send()
+            .await
+            .expect_err("refused");
+        assert_eq!(code(&input), "InvalidExecutionInput");
+        let validated = local
+            .client
+            .validate_state_machine_definition()
+            .definition(r#"{"StartAt": "Nowhere", "States": {}}"#)
+            .send()
+            .await
+            .expect("validated");
+        assert_eq!(validated.result.as_str(), "FAIL");
+        assert!(!validated.diagnostics.is_empty());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executions_run_and_their_history_pages() {
+    within(async {
+        let local = local().await;
+        let machine = create(
+            &local,
+            "echo",
+            &task_machine("echo"),
+            StateMachineType::Standard,
+        )
+        .await;
+        let started = local
+            .client
+            .start_execution()
+            .state_machine_arn(&machine)
+            .name("e1")
+            .input(r#"{"order": 1}"#)
+            .send()
+            .await
+            .expect("started");
+        assert_eq!(
+            started.execution_arn,
+            "arn:aws:states:us-east-1:123456789012:execution:echo:e1"
+        );
+        let done = finished(&local, &started.execution_arn).await;
+        assert_eq!(done.status, ExecutionStatus::Succeeded);
+        let output: Value =
+            serde_json::from_str(done.output.as_deref().unwrap_or("null")).expect("JSON");
+        assert_eq!(output, json!({"order": 1}));
+        // The name is used: starting again (even with the same input) is refused.
+        let again = local
+            .client
+            .start_execution()
+            .state_machine_arn(&machine)
+            .name("e1")
+            .input(r#"{"order": 1}"#)
+            .send()
+            .await
+            .expect_err("refused");
+        assert_eq!(code(&again), "ExecutionAlreadyExists");
+
+        let all = local
+            .client
+            .get_execution_history()
+            .execution_arn(&started.execution_arn)
+            .send()
+            .await
+            .expect("history");
+        let types: Vec<String> = all
+            .events
+            .iter()
+            .map(|e| e.r#type.as_str().to_owned())
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "ExecutionStarted",
+                "TaskStateEntered",
+                "LambdaFunctionScheduled",
+                "LambdaFunctionStarted",
+                "LambdaFunctionSucceeded",
+                "TaskStateExited",
+                "ExecutionSucceeded"
+            ]
+        );
+        let first_two = local
+            .client
+            .get_execution_history()
+            .execution_arn(&started.execution_arn)
+            .max_results(2)
+            .reverse_order(true)
+            .include_execution_data(false)
+            .send()
+            .await
+            .expect("history");
+        let ids: Vec<i64> = first_two.events.iter().map(|e| e.id).collect();
+        assert_eq!(ids, [7, 6]);
+        let token = first_two.next_token.expect("more events");
+        let exited = first_two.events[1]
+            .state_exited_event_details
+            .as_ref()
+            .expect("exit details");
+        assert!(exited.output.is_none(), "execution data left out");
+        let next = local
+            .client
+            .get_execution_history()
+            .execution_arn(&started.execution_arn)
+            .max_results(2)
+            .reverse_order(true)
+            .next_token(token)
+            .send()
+            .await
+            .expect("history");
+        assert_eq!(next.events.iter().map(|e| e.id).collect::<Vec<_>>(), [5, 4]);
+
+        let failing = create(
+            &local,
+            "boom",
+            &task_machine("boom"),
+            StateMachineType::Standard,
+        )
+        .await;
+        let failed = local
+            .client
+            .start_execution()
+            .state_machine_arn(&failing)
+            .send()
+            .await
+            .expect("started");
+        let failed = finished(&local, &failed.execution_arn).await;
+        assert_eq!(failed.status, ExecutionStatus::Failed);
+        assert_eq!(failed.error.as_deref(), Some("Caught"));
+        let listed = local
+            .client
+            .list_executions()
+            .state_machine_arn(&machine)
+            .status_filter(ExecutionStatus::Succeeded)
+            .send()
+            .await
+            .expect("listed");
+        assert_eq!(listed.executions.len(), 1);
+        let none = local
+            .client
+            .list_executions()
+            .state_machine_arn(&machine)
+            .status_filter(ExecutionStatus::Failed)
+            .send()
+            .await
+            .expect("listed");
+        assert!(none.executions.is_empty());
+        let for_execution = local
+            .client
+            .describe_state_machine_for_execution()
+            .execution_arn(&started.execution_arn)
+            .send()
+            .await
+            .expect("described");
+        assert_eq!(for_execution.name, "echo");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_execution_is_idempotent_and_stops() {
+    within(async {
+        let local = local().await;
+        let machine = create(
+            &local,
+            "hang",
+            &task_machine("hang"),
+            StateMachineType::Standard,
+        )
+        .await;
+        let start = || {
+            local
+                .client
+                .start_execution()
+                .state_machine_arn(&machine)
+                .name("waiting")
+                .input("{}")
+                .send()
+        };
+        let first = start().await.expect("started");
+        let second = start()
+            .await
+            .expect("the same start again is answered the same");
+        assert_eq!(first.execution_arn, second.execution_arn);
+        assert_eq!(first.start_date, second.start_date);
+        let other = local
+            .client
+            .start_execution()
+            .state_machine_arn(&machine)
+            .name("waiting")
+            .input(r#"{"other": true}"#)
+            .send()
+            .await
+            .expect_err("another input under the name");
+        assert_eq!(code(&other), "ExecutionAlreadyExists");
+        let running = local
+            .client
+            .describe_execution()
+            .execution_arn(&first.execution_arn)
+            .send()
+            .await
+            .expect("described");
+        assert_eq!(running.status, ExecutionStatus::Running);
+        local
+            .client
+            .stop_execution()
+            .execution_arn(&first.execution_arn)
+            .error("Stopped")
+            .cause("by the test")
+            .send()
+            .await
+            .expect("stopped");
+        let stopped = finished(&local, &first.execution_arn).await;
+        assert_eq!(stopped.status, ExecutionStatus::Aborted);
+        assert_eq!(stopped.error.as_deref(), Some("Stopped"));
+        let history = local
+            .client
+            .get_execution_history()
+            .execution_arn(&first.execution_arn)
+            .send()
+            .await
+            .expect("history");
+        assert_eq!(
+            history
+                .events
+                .last()
+                .map(|e| e.r#type.as_str().to_owned())
+                .as_deref(),
+            Some("ExecutionAborted")
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn express_machines_answer_start_sync_execution() {
+    within(async {
+        let local = local().await;
+        let express = create(
+            &local,
+            "quick",
+            &task_machine("echo"),
+            StateMachineType::Express,
+        )
+        .await;
+        let answered = local
+            .client
+            .start_sync_execution()
+            .state_machine_arn(&express)
+            .input(r#"{"n": 2}"#)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(answered.status.as_str(), "SUCCEEDED");
+        assert_eq!(answered.output.as_deref(), Some(r#"{"n":2}"#));
+        assert!(answered.execution_arn.contains(":express:quick:"));
+        let standard = create(
+            &local,
+            "slow",
+            &task_machine("echo"),
+            StateMachineType::Standard,
+        )
+        .await;
+        let refused = local
+            .client
+            .start_sync_execution()
+            .state_machine_arn(&standard)
+            .send()
+            .await
+            .expect_err("not for Standard machines");
+        assert_eq!(code(&refused), "StateMachineTypeNotSupported");
+    })
+    .await;
+}
+
+/// A raw request, to check what no SDK sends.
+async fn raw(addr: std::net::SocketAddr, host: &str, extra: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connected");
+    let body = "{}";
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {host}\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\nContent-Type: application/x-amz-json-1.0\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("sent");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("answered");
+    answer
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_host_or_origin_is_refused() {
+    within(async {
+        let local = local().await;
+        let own = format!("127.0.0.1:{}", local.addr.port());
+        assert!(raw(local.addr, &own, "").await.starts_with("HTTP/1.1 200"));
+        let rebound = raw(
+            local.addr,
+            &format!("evil.example:{}", local.addr.port()),
+            "",
+        )
+        .await;
+        assert!(rebound.starts_with("HTTP/1.1 403"), "{rebound}");
+        assert!(rebound.contains("AccessDeniedException"), "{rebound}");
+        let cross = raw(local.addr, &own, "Origin: http://evil.example\r\n").await;
+        assert!(cross.starts_with("HTTP/1.1 403"), "{cross}");
+    })
+    .await;
+}
