@@ -31,6 +31,16 @@ pub(crate) struct Running {
     task: tokio::task::AbortHandle,
 }
 
+/// The execution's name: the one given, checked, or a new UUID as AWS gives one.
+fn execution_name(p: &Params<'_>) -> Result<String, ApiError> {
+    let name = match p.optional_string("name")? {
+        Some(name) => name.to_owned(),
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    wire::check_name(&name)?;
+    Ok(name)
+}
+
 /// StartExecution's input: the text and its JSON value.
 fn input(p: &Params<'_>) -> Result<(String, Value), ApiError> {
     let text = p.optional_string("input")?.unwrap_or("{}");
@@ -94,6 +104,30 @@ impl Service {
         options
     }
 
+    /// The record of an execution starting now, its input masked.
+    fn started(
+        &self,
+        machine: &StateMachineRecord,
+        name: &str,
+        arn: &str,
+        input: &Value,
+    ) -> ExecutionRecord {
+        let mut masked = input.clone();
+        self.mask(&mut masked);
+        ExecutionRecord {
+            execution_arn: arn.to_owned(),
+            state_machine_name: machine.name.clone(),
+            name: name.to_owned(),
+            status: ExecutionStatus::Running,
+            start_date: SystemTime::now(),
+            stop_date: None,
+            input: masked,
+            output: None,
+            error: None,
+            cause: None,
+        }
+    }
+
     /// The record and history an execution that ended leaves, masked.
     fn ended(
         &self,
@@ -125,11 +159,7 @@ impl Service {
 
     pub(crate) fn start_execution(self: &Arc<Self>, p: &Params<'_>) -> Result<Value, ApiError> {
         let record = self.machine(p.string("stateMachineArn")?)?;
-        let name = match p.optional_string("name")? {
-            Some(name) => name.to_owned(),
-            None => uuid::Uuid::new_v4().to_string(),
-        };
-        wire::check_name(&name)?;
+        let name = execution_name(p)?;
         let (input_text, input) = input(p)?;
         let machine = self.loaded(&record)?;
         if record.machine_type == "EXPRESS" {
@@ -152,21 +182,9 @@ impl Service {
         if self.store.has_execution(&arn)? {
             return Err(ApiError::execution_exists(&arn));
         }
-        let start = SystemTime::now();
-        let mut masked = input.clone();
-        self.mask(&mut masked);
-        let started = ExecutionRecord {
-            execution_arn: arn.clone(),
-            state_machine_name: record.name.clone(),
-            name: name.clone(),
-            status: ExecutionStatus::Running,
-            start_date: start,
-            stop_date: None,
-            input: masked.clone(),
-            output: None,
-            error: None,
-            cause: None,
-        };
+        let started = self.started(&record, &name, &arn, &input);
+        let start = started.start_date;
+        let masked = started.input.clone();
         let first = HistoryEvent {
             id: 1,
             previous_event_id: 0,
@@ -223,29 +241,12 @@ impl Service {
                 "This operation is only supported by EXPRESS state machines",
             ));
         }
-        let name = match p.optional_string("name")? {
-            Some(name) => name.to_owned(),
-            None => uuid::Uuid::new_v4().to_string(),
-        };
-        wire::check_name(&name)?;
+        let name = execution_name(p)?;
         let (_, input) = input(p)?;
         let machine = self.loaded(&record)?;
         let arn = self.express_arn(&record.name, &name);
         let options = self.options(&record, &name, &arn);
-        let mut masked = input.clone();
-        self.mask(&mut masked);
-        let started = ExecutionRecord {
-            execution_arn: arn.clone(),
-            state_machine_name: record.name.clone(),
-            name: name.clone(),
-            status: ExecutionStatus::Running,
-            start_date: SystemTime::now(),
-            stop_date: None,
-            input: masked,
-            output: None,
-            error: None,
-            cause: None,
-        };
+        let started = self.started(&record, &name, &arn, &input);
         let execution = machine.execute(input, &options).await;
         let billed = u64::try_from(execution.stop_millis - execution.start_millis)
             .unwrap_or(0)

@@ -7,6 +7,11 @@ use aws_sdk_sfn::Client;
 use aws_sdk_sfn::config::interceptors::BeforeTransmitInterceptorContextMut;
 use aws_sdk_sfn::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_sfn::error::BoxError;
+use aws_sdk_sfn::operation::create_state_machine::builders::CreateStateMachineFluentBuilder;
+use aws_sdk_sfn::operation::describe_execution::builders::DescribeExecutionFluentBuilder;
+use aws_sdk_sfn::operation::get_execution_history::builders::GetExecutionHistoryFluentBuilder;
+use aws_sdk_sfn::operation::list_executions::builders::ListExecutionsFluentBuilder;
+use aws_sdk_sfn::operation::start_execution::builders::StartExecutionFluentBuilder;
 use aws_sdk_sfn::types::{ExecutionStatus, StateMachineType, Tag};
 use futures::FutureExt as _;
 use serde_json::{Value, json};
@@ -89,6 +94,36 @@ async fn local() -> Local {
     }
 }
 
+impl Local {
+    fn start(&self, machine: &str, name: &str, input: &str) -> StartExecutionFluentBuilder {
+        self.client
+            .start_execution()
+            .state_machine_arn(machine)
+            .name(name)
+            .input(input)
+    }
+
+    fn history(&self, execution: &str) -> GetExecutionHistoryFluentBuilder {
+        self.client.get_execution_history().execution_arn(execution)
+    }
+
+    fn executions(&self, machine: &str) -> ListExecutionsFluentBuilder {
+        self.client.list_executions().state_machine_arn(machine)
+    }
+
+    fn create(&self, name: &str, definition: impl Into<String>) -> CreateStateMachineFluentBuilder {
+        self.client
+            .create_state_machine()
+            .name(name)
+            .definition(definition)
+            .role_arn(ROLE)
+    }
+
+    fn describe(&self, execution: &str) -> DescribeExecutionFluentBuilder {
+        self.client.describe_execution().execution_arn(execution)
+    }
+}
+
 fn task_machine(function: &str) -> String {
     json!({
         "StartAt": "Call",
@@ -117,11 +152,7 @@ async fn within<T>(test: impl Future<Output = T>) -> T {
 
 async fn create(local: &Local, name: &str, definition: &str, kind: StateMachineType) -> String {
     local
-        .client
-        .create_state_machine()
-        .name(name)
-        .definition(definition)
-        .role_arn(ROLE)
+        .create(name, definition)
         .r#type(kind)
         .send()
         .await
@@ -135,13 +166,7 @@ async fn finished(
     arn: &str,
 ) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {
     loop {
-        let described = local
-            .client
-            .describe_execution()
-            .execution_arn(arn)
-            .send()
-            .await
-            .expect("described");
+        let described = local.describe(arn).send().await.expect("described");
         if described.status != ExecutionStatus::Running {
             return described;
         }
@@ -164,11 +189,7 @@ async fn state_machines_are_created_described_listed_updated_tagged_and_deleted(
         let again = create(&local, "first", &definition, StateMachineType::Standard).await;
         assert_eq!(again, arn);
         let taken = local
-            .client
-            .create_state_machine()
-            .name("first")
-            .definition(task_machine("boom"))
-            .role_arn(ROLE)
+            .create("first", task_machine("boom"))
             .send()
             .await
             .expect_err("the name is taken");
@@ -269,21 +290,13 @@ async fn bad_requests_get_aws_error_codes() {
     within(async {
         let local = local().await;
         let invalid = local
-            .client
-            .create_state_machine()
-            .name("bad")
-            .definition(r#"{"StartAt": "Nowhere", "States": {}}"#)
-            .role_arn(ROLE)
+            .create("bad", r#"{"StartAt": "Nowhere", "States": {}}"#)
             .send()
             .await
             .expect_err("refused");
         assert_eq!(code(&invalid), "InvalidDefinition");
         let name = local
-            .client
-            .create_state_machine()
-            .name("has space")
-            .definition(task_machine("echo"))
-            .role_arn(ROLE)
+            .create("has space", task_machine("echo"))
             .send()
             .await
             .expect_err("refused");
@@ -297,9 +310,7 @@ async fn bad_requests_get_aws_error_codes() {
             .expect_err("refused");
         assert_eq!(code(&arn), "InvalidArn");
         let missing = local
-            .client
-            .describe_execution()
-            .execution_arn("arn:aws:states:us-east-1:123456789012:execution:none:x")
+            .describe("arn:aws:states:us-east-1:123456789012:execution:none:x")
             .send()
             .await
             .expect_err("refused");
@@ -345,11 +356,7 @@ async fn executions_run_and_their_history_pages() {
         )
         .await;
         let started = local
-            .client
-            .start_execution()
-            .state_machine_arn(&machine)
-            .name("e1")
-            .input(r#"{"order": 1}"#)
+            .start(&machine, "e1", r#"{"order": 1}"#)
             .send()
             .await
             .expect("started");
@@ -364,20 +371,14 @@ async fn executions_run_and_their_history_pages() {
         assert_eq!(output, json!({"order": 1}));
         // The name is used: starting again (even with the same input) is refused.
         let again = local
-            .client
-            .start_execution()
-            .state_machine_arn(&machine)
-            .name("e1")
-            .input(r#"{"order": 1}"#)
+            .start(&machine, "e1", r#"{"order": 1}"#)
             .send()
             .await
             .expect_err("refused");
         assert_eq!(code(&again), "ExecutionAlreadyExists");
 
         let all = local
-            .client
-            .get_execution_history()
-            .execution_arn(&started.execution_arn)
+            .history(&started.execution_arn)
             .send()
             .await
             .expect("history");
@@ -399,9 +400,7 @@ async fn executions_run_and_their_history_pages() {
             ]
         );
         let first_two = local
-            .client
-            .get_execution_history()
-            .execution_arn(&started.execution_arn)
+            .history(&started.execution_arn)
             .max_results(2)
             .reverse_order(true)
             .include_execution_data(false)
@@ -417,9 +416,7 @@ async fn executions_run_and_their_history_pages() {
             .expect("exit details");
         assert!(exited.output.is_none(), "execution data left out");
         let next = local
-            .client
-            .get_execution_history()
-            .execution_arn(&started.execution_arn)
+            .history(&started.execution_arn)
             .max_results(2)
             .reverse_order(true)
             .next_token(token)
@@ -446,18 +443,14 @@ async fn executions_run_and_their_history_pages() {
         assert_eq!(failed.status, ExecutionStatus::Failed);
         assert_eq!(failed.error.as_deref(), Some("Caught"));
         let listed = local
-            .client
-            .list_executions()
-            .state_machine_arn(&machine)
+            .executions(&machine)
             .status_filter(ExecutionStatus::Succeeded)
             .send()
             .await
             .expect("listed");
         assert_eq!(listed.executions.len(), 1);
         let none = local
-            .client
-            .list_executions()
-            .state_machine_arn(&machine)
+            .executions(&machine)
             .status_filter(ExecutionStatus::Failed)
             .send()
             .await
@@ -486,15 +479,7 @@ async fn a_running_execution_is_idempotent_and_stops() {
             StateMachineType::Standard,
         )
         .await;
-        let start = || {
-            local
-                .client
-                .start_execution()
-                .state_machine_arn(&machine)
-                .name("waiting")
-                .input("{}")
-                .send()
-        };
+        let start = || local.start(&machine, "waiting", "{}").send();
         let first = start().await.expect("started");
         let second = start()
             .await
@@ -502,19 +487,13 @@ async fn a_running_execution_is_idempotent_and_stops() {
         assert_eq!(first.execution_arn, second.execution_arn);
         assert_eq!(first.start_date, second.start_date);
         let other = local
-            .client
-            .start_execution()
-            .state_machine_arn(&machine)
-            .name("waiting")
-            .input(r#"{"other": true}"#)
+            .start(&machine, "waiting", r#"{"other": true}"#)
             .send()
             .await
             .expect_err("another input under the name");
         assert_eq!(code(&other), "ExecutionAlreadyExists");
         let running = local
-            .client
-            .describe_execution()
-            .execution_arn(&first.execution_arn)
+            .describe(&first.execution_arn)
             .send()
             .await
             .expect("described");
@@ -532,9 +511,7 @@ async fn a_running_execution_is_idempotent_and_stops() {
         assert_eq!(stopped.status, ExecutionStatus::Aborted);
         assert_eq!(stopped.error.as_deref(), Some("Stopped"));
         let history = local
-            .client
-            .get_execution_history()
-            .execution_arn(&first.execution_arn)
+            .history(&first.execution_arn)
             .send()
             .await
             .expect("history");
