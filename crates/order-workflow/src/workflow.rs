@@ -141,6 +141,8 @@ pub enum WorkflowType {
 /// The order workflow wired for a local run.
 pub struct Workflow {
     machine: StateMachine,
+    /// The definition as loaded, placeholders substituted.
+    text: String,
     handlers: Handlers,
     /// The DynamoDB and SNS handlers alone, which the entry's own tasks use too.
     services: Handlers,
@@ -441,6 +443,7 @@ impl Workflow {
             .map_err(WorkflowError::Handlers)?;
         Ok(Workflow {
             machine,
+            text,
             handlers,
             services,
             topic_arn,
@@ -472,7 +475,9 @@ impl Workflow {
                 source,
             })?;
         let nested = Arc::new(NestedExecutions::new(processing.clone()));
-        let mut handlers = processing.services.clone();
+        // The processing workflow's handlers and the nested start: what answers the tasks
+        // of both machines (an API server runs either).
+        let mut handlers = processing.handlers.clone();
         handlers
             .register_arc(
                 nested::START_EXECUTION_SYNC,
@@ -483,6 +488,7 @@ impl Workflow {
             .map_err(WorkflowError::Handlers)?;
         Ok(Workflow {
             machine,
+            text,
             handlers,
             services: processing.services.clone(),
             topic_arn: processing.topic_arn.clone(),
@@ -512,6 +518,29 @@ impl Workflow {
             lambda: None,
             services: None,
         }
+    }
+
+    /// The handlers that answer the workflow's Task states; the entry's also answer those of
+    /// the processing workflow it nests.
+    pub fn handlers(&self) -> &Handlers {
+        &self.handlers
+    }
+
+    /// The state machines the workflow runs, as deployed: name, type (`STANDARD` or
+    /// `EXPRESS`) and definition with local resource names; the entry's nested processing
+    /// machine first.
+    pub fn state_machines(&self) -> Vec<(&'static str, &'static str, &str)> {
+        let kind = |w: &Workflow| match w.workflow_type {
+            WorkflowType::Standard => "STANDARD",
+            WorkflowType::Express => "EXPRESS",
+        };
+        let mut machines = Vec::new();
+        if let Some(nested) = &self.nested {
+            let child = nested.child();
+            machines.push((child.name, kind(child), child.text.as_str()));
+        }
+        machines.push((self.name, kind(self), self.text.as_str()));
+        machines
     }
 
     /// The store the workflow writes to.

@@ -1,7 +1,7 @@
 //! `states:startExecution.sync:2`: a nested execution of a workflow this process knows, with
 //! the result and the failure Step Functions' optimised integration gives on AWS.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::future::BoxFuture;
@@ -20,8 +20,19 @@ pub const START_EXECUTION_SYNC: &str = "arn:aws:states:::states:startExecution.s
 /// collects it (see [`NestedExecutions::take`]).
 pub struct NestedExecutions {
     child: Arc<Workflow>,
-    finished: Mutex<HashMap<String, Run>>,
+    finished: Mutex<Finished>,
 }
+
+/// Finished runs not yet collected, oldest first in `order`.
+#[derive(Default)]
+struct Finished {
+    runs: HashMap<String, Run>,
+    order: VecDeque<String>,
+}
+
+/// The most finished runs kept for parents to collect: a parent that never collects (one an
+/// API server runs directly) must not make them pile up.
+const MAX_UNCOLLECTED: usize = 1024;
 
 impl NestedExecutions {
     /// Starts executions of `child`, which must be the workflow the `StateMachineArn`
@@ -35,10 +46,15 @@ impl NestedExecutions {
 
     /// The finished nested run with this execution ARN, handed over once.
     pub fn take(&self, execution_arn: &str) -> Option<Run> {
-        self.finished
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(execution_arn)
+        let mut finished = self.finished.lock().unwrap_or_else(PoisonError::into_inner);
+        let run = finished.runs.remove(execution_arn)?;
+        finished.order.retain(|arn| arn != execution_arn);
+        Some(run)
+    }
+
+    /// The workflow the nested executions run.
+    pub fn child(&self) -> &Workflow {
+        &self.child
     }
 
     async fn start(&self, request: TaskRequest) -> Result<Value, TaskFailure> {
@@ -122,10 +138,14 @@ impl NestedExecutions {
                 ))
             }
         };
-        self.finished
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(run.execution_arn.clone(), run);
+        let mut finished = self.finished.lock().unwrap_or_else(PoisonError::into_inner);
+        while finished.order.len() >= MAX_UNCOLLECTED {
+            if let Some(oldest) = finished.order.pop_front() {
+                finished.runs.remove(&oldest);
+            }
+        }
+        finished.order.push_back(run.execution_arn.clone());
+        finished.runs.insert(run.execution_arn.clone(), run);
         outcome
     }
 }
