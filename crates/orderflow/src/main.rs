@@ -14,7 +14,7 @@ mod commands;
 
 use commands::{
     ListArgs, bench_protocol, cost, exec, executions, graph, history, load, notifications, orders,
-    run,
+    run, serve,
 };
 
 #[derive(Parser)]
@@ -58,6 +58,9 @@ enum Command {
     /// Run many orders through the workflow, with injected faults, and check that none was
     /// lost or charged twice.
     Load(load::LoadArgs),
+    /// Serve the Step Functions API on loopback, for the AWS CLI and SDKs, with the order
+    /// workflow's state machines created.
+    Serve(serve::ServeArgs),
     /// Run the bench-peers protocol in-process and print one protocol record.
     #[command(hide = true)]
     BenchProtocol(bench_protocol::BenchArgs),
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
         Command::Executions(args) => executions::run(args, &cli.store),
         Command::History(args) => history::run(args, &cli.store),
         Command::Graph(args) => graph::run(args, &cli.store),
+        Command::Serve(args) => serve::run(args, &cli.store),
     };
     match outcome {
         Ok(code) => code,
@@ -127,6 +131,10 @@ fn is_environment(cause: &(dyn std::error::Error + 'static)) -> bool {
                 | StoreError::Database { .. }
                 | StoreError::Corrupt { .. }
         );
+    }
+    // A port taken or a listener failing; a non-loopback address is a usage error.
+    if let Some(server) = cause.downcast_ref::<sfn_server::ServerError>() {
+        return !matches!(server, sfn_server::ServerError::NotLoopback { .. });
     }
     if let Some(endpoint) = cause.downcast_ref::<sfn_aws::Error>() {
         return matches!(

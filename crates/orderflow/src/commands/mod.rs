@@ -19,6 +19,7 @@ pub mod load;
 pub mod notifications;
 pub mod orders;
 pub mod run;
+pub mod serve;
 
 /// The arguments of the commands that list what the store holds.
 #[derive(clap::Args)]

@@ -170,7 +170,7 @@ pub fn run(args: RunArgs, store: &Path) -> anyhow::Result<ExitCode> {
     })
 }
 
-async fn clients(endpoint: Option<&str>) -> anyhow::Result<AwsClients> {
+pub(crate) async fn clients(endpoint: Option<&str>) -> anyhow::Result<AwsClients> {
     let builder = AwsClients::builder().set_endpoint_url(endpoint.map(str::to_owned));
     builder
         .build()
