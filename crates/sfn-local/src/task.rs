@@ -143,6 +143,23 @@ impl Handlers {
         self.register_arc(pattern, Arc::new(handler))
     }
 
+    /// The same handlers, each wrapped by `wrap` (say, to make every `.waitForTaskToken`
+    /// task wait for its callback), under the same patterns.
+    pub fn wrapped(&self, wrap: impl Fn(Arc<dyn TaskHandler>) -> Arc<dyn TaskHandler>) -> Handlers {
+        Handlers {
+            exact: self
+                .exact
+                .iter()
+                .map(|(pattern, h)| (pattern.clone(), wrap(Arc::clone(h))))
+                .collect(),
+            globs: self
+                .globs
+                .iter()
+                .map(|(pieces, h)| (pieces.clone(), wrap(Arc::clone(h))))
+                .collect(),
+        }
+    }
+
     /// As [`register`](Handlers::register), for a shared handler.
     pub fn register_arc(
         &mut self,
@@ -227,5 +244,47 @@ mod tests {
         assert!(!m("a*b*c", "ac"));
         assert!(m("a*b*c", "abc"));
         assert!(!m("ab*ba", "aba"));
+    }
+
+    #[test]
+    fn wrapped_handlers_keep_their_patterns() {
+        struct Answer(&'static str);
+        impl TaskHandler for Answer {
+            fn invoke(&self, _: TaskRequest) -> BoxFuture<'_, Result<Value, TaskFailure>> {
+                let answer = self.0;
+                Box::pin(async move { Ok(Value::String(answer.into())) })
+            }
+        }
+        struct Loud(Arc<dyn TaskHandler>);
+        impl TaskHandler for Loud {
+            fn invoke(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, TaskFailure>> {
+                Box::pin(async move {
+                    let inner = self.0.invoke(request).await?;
+                    Ok(Value::String(format!(
+                        "{}!",
+                        inner.as_str().unwrap_or_default()
+                    )))
+                })
+            }
+        }
+        let mut handlers = Handlers::new();
+        handlers
+            .register("arn:aws:states:::lambda:invoke", Answer("exact"))
+            .and_then(|h| h.register("arn:aws:lambda:*:*:function:*", Answer("glob")))
+            .expect("patterns");
+        let loud = handlers.wrapped(|h| Arc::new(Loud(h)));
+        let answer = |resource: &str| {
+            let handler = loud.find(resource).expect("a handler");
+            futures::executor::block_on(handler.invoke(TaskRequest::new(resource, Value::Null)))
+        };
+        assert_eq!(
+            answer("arn:aws:states:::lambda:invoke.waitForTaskToken"),
+            Ok(Value::String("exact!".into()))
+        );
+        assert_eq!(
+            answer("arn:aws:lambda:us-east-1:1:function:f"),
+            Ok(Value::String("glob!".into()))
+        );
+        assert!(loud.find("arn:aws:states:::sns:publish").is_none());
     }
 }

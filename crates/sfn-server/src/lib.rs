@@ -21,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+mod callbacks;
 mod error;
 mod executions;
 mod http;
@@ -63,12 +64,18 @@ pub struct Service {
     loaded: Mutex<HashMap<String, Loaded>>,
     /// Running Standard executions, by ARN.
     running: Mutex<HashMap<String, executions::Running>>,
+    /// Tasks waiting for SendTaskSuccess/Failure.
+    callbacks: Arc<callbacks::Callbacks>,
 }
 
 impl Service {
-    /// A service over `store`, answering Task states with `handlers`.
+    /// A service over `store`, answering Task states with `handlers`; a `.waitForTaskToken`
+    /// task runs its handler, then waits for SendTaskSuccess or SendTaskFailure.
     pub fn new(store: Store, handlers: Handlers, time: Time) -> Self {
+        let callbacks = Arc::new(callbacks::Callbacks::default());
+        let handlers = handlers.wrapped(|h| callbacks.wrap(h));
         Service {
+            callbacks,
             store,
             handlers,
             time,
@@ -128,6 +135,9 @@ impl Service {
             "ListExecutions" => self.list_executions(&p),
             "GetExecutionHistory" => self.execution_history(&p),
             "DescribeStateMachineForExecution" => self.machine_for_execution(&p),
+            "SendTaskSuccess" => self.callbacks.send_success(&p),
+            "SendTaskFailure" => self.callbacks.send_failure(&p),
+            "SendTaskHeartbeat" => self.callbacks.send_heartbeat(&p),
             other => Err(ApiError::unknown_operation(other)),
         }
     }

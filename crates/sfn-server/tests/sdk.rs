@@ -45,14 +45,26 @@ impl Intercept for NoHostPrefix {
 struct Local {
     client: Client,
     addr: std::net::SocketAddr,
+    /// The task tokens `lambda:invoke` was sent, in order.
+    tokens: Arc<std::sync::Mutex<Vec<String>>>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 /// A server on a free loopback port, in virtual time, with `echo` answering
 /// `arn:aws:lambda:…:function:echo` with its input, `hang` never answering and `boom`
-/// failing with `Boom`.
+/// failing with `Boom`, and `lambda:invoke` keeping the `token` of its payload.
 async fn local() -> Local {
+    let tokens = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = Arc::clone(&tokens);
     let mut handlers = Handlers::new();
+    handlers
+        .register("arn:aws:states:::lambda:invoke", move |r: TaskRequest| {
+            if let Some(token) = r.input["Payload"]["token"].as_str() {
+                kept.lock().expect("tokens").push(token.to_owned());
+            }
+            async { Ok(json!({"StatusCode": 200})) }.boxed()
+        })
+        .expect("a pattern");
     handlers
         .register("arn:aws:lambda:*:*:function:echo", |r: TaskRequest| {
             async move { Ok(r.input) }.boxed()
@@ -90,6 +102,7 @@ async fn local() -> Local {
     Local {
         client: Client::from_conf(config),
         addr,
+        tokens,
         _stop: stop,
     }
 }
@@ -601,6 +614,116 @@ async fn another_host_or_origin_is_refused() {
         assert!(rebound.contains("AccessDeniedException"), "{rebound}");
         let cross = raw(local.addr, &own, "Origin: http://evil.example\r\n").await;
         assert!(cross.starts_with("HTTP/1.1 403"), "{cross}");
+    })
+    .await;
+}
+
+impl Local {
+    /// The `n`th task token sent (from 0), once it has been.
+    async fn token(&self, n: usize) -> String {
+        loop {
+            if let Some(token) = self.tokens.lock().expect("tokens").get(n) {
+                return token.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_tasks_answer_to_their_token() {
+    within(async {
+        let local = local().await;
+        let waiting = |next: Value| {
+            let mut state = json!({
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": "notify", "Payload": {"token.$": "$$.Task.Token"}},
+            });
+            if let (Value::Object(state), Value::Object(more)) = (&mut state, next) {
+                state.extend(more);
+            }
+            state
+        };
+        let definition = json!({
+            "StartAt": "Approve",
+            "States": {
+                "Approve": waiting(json!({"ResultPath": "$.approval", "Next": "Beat"})),
+                "Beat": waiting(json!({
+                    "HeartbeatSeconds": 1,
+                    "Catch": [{"ErrorEquals": ["States.HeartbeatTimeout"], "ResultPath": "$.beat", "Next": "Reject"}],
+                    "Next": "Reject"
+                })),
+                "Reject": waiting(json!({"End": true}))
+            }
+        });
+        let machine = create(&local, "callbacks", &definition.to_string(), StateMachineType::Standard).await;
+        let started = local.start(&machine, "c1", "{}").send().await.expect("started");
+
+        let first = local.token(0).await;
+        let bad = local
+            .client
+            .send_task_success()
+            .task_token(&first)
+            .output("{not json")
+            .send()
+            .await
+            .expect_err("refused");
+        assert_eq!(code(&bad), "InvalidOutput");
+        local
+            .client
+            .send_task_success()
+            .task_token(&first)
+            .output(r#"{"approved": true}"#)
+            .send()
+            .await
+            .expect("answered");
+        let again = local
+            .client
+            .send_task_success()
+            .task_token(&first)
+            .output("{}")
+            .send()
+            .await
+            .expect_err("answered once");
+        assert_eq!(code(&again), "TaskDoesNotExist");
+
+        // The second task gets one heartbeat, then none: it times out and is caught.
+        let second = local.token(1).await;
+        local
+            .client
+            .send_task_heartbeat()
+            .task_token(&second)
+            .send()
+            .await
+            .expect("a heartbeat");
+        let third = local.token(2).await;
+        local
+            .client
+            .send_task_failure()
+            .task_token(&third)
+            .error("Rejected")
+            .cause("by the test")
+            .send()
+            .await
+            .expect("answered");
+        let done = finished(&local, &started.execution_arn).await;
+        assert_eq!(done.status, ExecutionStatus::Failed);
+        assert_eq!(done.error.as_deref(), Some("Rejected"));
+        assert_eq!(done.cause.as_deref(), Some("by the test"));
+        let history = local.history(&started.execution_arn).send().await.expect("history");
+        let exited: Vec<Value> = history
+            .events
+            .iter()
+            .filter_map(|e| e.state_exited_event_details.as_ref())
+            .filter_map(|d| d.output.as_deref())
+            .filter_map(|o| serde_json::from_str(o).ok())
+            .collect();
+        assert_eq!(exited.first().map(|o| o["approval"].clone()), Some(json!({"approved": true})));
+        assert_eq!(
+            exited.get(1).map(|o| o["beat"]["Error"].clone()),
+            Some(json!("States.HeartbeatTimeout"))
+        );
     })
     .await;
 }
