@@ -126,6 +126,33 @@ def orders(sfn, order):
     check(code_of(sfn.start_execution, stateMachineArn=entry, input="{oops") == "InvalidExecutionInput", "bad input")
 
 
+def callbacks(sfn):
+    machine = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:approval"
+    arn = sfn.start_execution(stateMachineArn=machine, name="py-approval-1")["executionArn"]
+    # The running execution's history shows the token the task published.
+    token = None
+    deadline = time.monotonic() + 30
+    while token is None and time.monotonic() < deadline:
+        for event in sfn.get_execution_history(executionArn=arn)["events"]:
+            details = event.get("taskScheduledEventDetails")
+            if details:
+                token = json.loads(details["parameters"])["Message"]["approve"]
+        time.sleep(0.02)
+    check(token, "the task token in the running history")
+    status = sfn.describe_execution(executionArn=arn)
+    check(status["status"] == "RUNNING", status)
+    sfn.send_task_heartbeat(taskToken=token)
+    check(code_of(sfn.send_task_success, taskToken=token, output="{oops") == "InvalidOutput", "InvalidOutput")
+    sfn.send_task_success(taskToken=token, output=json.dumps({"approved": True}))
+    done = finished(sfn, arn)
+    check(done["status"] == "SUCCEEDED" and json.loads(done["output"]) == {"approved": True}, done)
+    check(code_of(sfn.send_task_failure, taskToken=token, error="Late") == "TaskDoesNotExist", "answered once")
+
+    stopped = sfn.start_execution(stateMachineArn=machine, name="py-approval-2")["executionArn"]
+    sfn.stop_execution(executionArn=stopped, error="Stopped", cause="by the test")
+    check(finished(sfn, stopped)["status"] == "ABORTED", "stopped")
+
+
 def main():
     url = sys.argv[1]
     with open(sys.argv[2]) as f:
@@ -133,7 +160,8 @@ def main():
     sfn = client(url)
     state_machines(sfn)
     orders(sfn, order)
-    print("serve_boto3: state machines, executions, history pages, sync execution and error codes as expected")
+    callbacks(sfn)
+    print("serve_boto3: state machines, executions, history pages, sync execution, callbacks, stop and error codes as expected")
 
 
 if __name__ == "__main__":

@@ -87,6 +87,32 @@ pub struct ExecuteOptions {
     state_machine_name: String,
     max_history_events: u64,
     wall_clock_limit: Option<std::time::Duration>,
+    live: Option<LiveHistory>,
+}
+
+/// An execution's history as it is recorded, readable while the execution runs (an API
+/// server answers GetExecutionHistory and a console draws a running execution from it).
+#[derive(Clone, Default)]
+pub struct LiveHistory(Arc<Mutex<Vec<HistoryEvent>>>);
+
+impl LiveHistory {
+    /// An empty history to give [`ExecuteOptions::live_history`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The events recorded so far.
+    pub fn snapshot(&self) -> Vec<HistoryEvent> {
+        lock(&self.0).clone()
+    }
+}
+
+impl std::fmt::Debug for LiveHistory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("LiveHistory")
+            .field(&lock(&self.0).len())
+            .finish()
+    }
 }
 
 impl Default for ExecuteOptions {
@@ -102,6 +128,7 @@ impl Default for ExecuteOptions {
             state_machine_name: "StateMachine".into(),
             max_history_events: MAX_HISTORY_EVENTS,
             wall_clock_limit: None,
+            live: None,
         }
     }
 }
@@ -179,6 +206,14 @@ impl ExecuteOptions {
     /// the execution's clock.
     pub fn wall_clock_limit(mut self, limit: std::time::Duration) -> Self {
         self.wall_clock_limit = Some(limit);
+        self
+    }
+
+    /// Records the history into `live` as well, where it can be read while the execution
+    /// runs; the execution's own history is then a copy (implies `history(true)`).
+    pub fn live_history(mut self, live: LiveHistory) -> Self {
+        self.history = true;
+        self.live = Some(live);
         self
     }
 }
@@ -361,7 +396,9 @@ struct Exit {
 /// Event ids and (optionally) the events of one history.
 struct Recorder {
     next_id: AtomicU64,
-    events: Option<Mutex<Vec<HistoryEvent>>>,
+    events: Option<Arc<Mutex<Vec<HistoryEvent>>>>,
+    /// Whether `events` is shared with a [`LiveHistory`] (then taken as a copy).
+    shared: bool,
     /// The id no event but the execution's closing one may have.
     limit: u64,
     /// Set once an event was refused at the limit.
@@ -376,7 +413,8 @@ impl Recorder {
     fn new(keep: bool, limit: u64) -> Self {
         Recorder {
             next_id: AtomicU64::new(1),
-            events: keep.then(|| Mutex::new(Vec::with_capacity(64))),
+            events: keep.then(|| Arc::new(Mutex::new(Vec::with_capacity(64)))),
+            shared: false,
             limit,
             full: std::sync::atomic::AtomicBool::new(false),
             data_bytes: AtomicU64::new(0),
@@ -427,10 +465,24 @@ impl Recorder {
         self.full.load(Ordering::Relaxed)
     }
 
+    /// Records into `live` instead of a history of its own.
+    fn live(mut self, live: &LiveHistory) -> Self {
+        self.events = Some(Arc::clone(&live.0));
+        self.shared = true;
+        self
+    }
+
     fn take(self) -> Vec<HistoryEvent> {
-        self.events
-            .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
-            .unwrap_or_default()
+        let Some(events) = self.events else {
+            return Vec::new();
+        };
+        if self.shared {
+            return lock(&events).clone();
+        }
+        match Arc::try_unwrap(events) {
+            Ok(m) => m.into_inner().unwrap_or_else(PoisonError::into_inner),
+            Err(shared) => lock(&shared).clone(),
+        }
     }
 }
 
@@ -626,7 +678,10 @@ impl StateMachine {
             deadline,
             variable_bytes: AtomicUsize::new(0),
         };
-        let rec = Recorder::new(options.history, options.max_history_events);
+        let mut rec = Recorder::new(options.history, options.max_history_events);
+        if let Some(live) = &options.live {
+            rec = rec.live(live);
+        }
         let mut track = Track {
             rec: &rec,
             prev: 0,

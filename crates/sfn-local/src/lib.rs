@@ -56,7 +56,7 @@ use serde_json::Value;
 pub use clock::{Clock, RealClock, VirtualClock, system_millis};
 pub use error::Error;
 pub use exec::{
-    ExecuteOptions, Execution, MAX_DEPTH, MAX_HISTORY_DATA_BYTES, MAX_HISTORY_EVENTS,
+    ExecuteOptions, Execution, LiveHistory, MAX_DEPTH, MAX_HISTORY_DATA_BYTES, MAX_HISTORY_EVENTS,
     MAX_PAYLOAD_BYTES, SeededRandom, Status,
 };
 pub use history::{EventDetails, HistoryError, HistoryEvent, StateType};

@@ -119,10 +119,15 @@ struct WaitForToken {
 }
 
 impl WaitForToken {
-    async fn wait(&self, request: TaskRequest) -> Result<Value, TaskFailure> {
+    async fn wait(&self, mut request: TaskRequest) -> Result<Value, TaskFailure> {
         let Some(token) = request.task_token.clone() else {
             return self.inner.invoke(request).await;
         };
+        // The plain integration delivers the token (a handler registered for the plain
+        // resource answers its `.waitForTaskToken` variant too).
+        if let Some(base) = request.resource.strip_suffix(".waitForTaskToken") {
+            request.resource = base.into();
+        }
         let heartbeat_seconds = request.heartbeat_seconds;
         let (answer, mut answered) = oneshot::channel();
         let heartbeat = Arc::new(Notify::new());

@@ -12,8 +12,8 @@ use aws_emulator::{ExecutionRecord, ExecutionStatus, StateMachineRecord};
 use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 use sfn_local::{
-    EventDetails, ExecuteOptions, Execution, HistoryEvent, RealClock, StateMachine, Status,
-    system_millis,
+    EventDetails, ExecuteOptions, Execution, HistoryEvent, LiveHistory, RealClock, StateMachine,
+    Status, system_millis,
 };
 
 use crate::error::ApiError;
@@ -29,6 +29,8 @@ pub(crate) struct Running {
     input: String,
     start: SystemTime,
     task: tokio::task::AbortHandle,
+    /// Its history so far.
+    live: LiveHistory,
 }
 
 /// The execution's name: the one given, checked, or a new UUID as AWS gives one.
@@ -128,6 +130,18 @@ impl Service {
         }
     }
 
+    /// History events as the API shows them, masked.
+    fn masked_history(&self, events: &[HistoryEvent]) -> Vec<Value> {
+        events
+            .iter()
+            .map(|e| {
+                let mut json = e.to_json();
+                self.mask(&mut json);
+                json
+            })
+            .collect()
+    }
+
     /// The record and history an execution that ended leaves, masked.
     fn ended(
         &self,
@@ -195,7 +209,10 @@ impl Service {
             },
         };
         self.store.record_execution(&started, &[first.to_json()])?;
-        let options = self.options(&record, &name, &arn);
+        let live = LiveHistory::new();
+        let options = self
+            .options(&record, &name, &arn)
+            .live_history(live.clone());
         let service = Arc::clone(self);
         let task = tokio::spawn(async move {
             service.run(machine, input, options, started).await;
@@ -206,6 +223,7 @@ impl Service {
                 input: input_text,
                 start,
                 task: task.abort_handle(),
+                live,
             },
         );
         Ok(json!({"executionArn": arn, "startDate": seconds(start)}))
@@ -303,7 +321,12 @@ impl Service {
         };
         run.task.abort();
         let now = SystemTime::now();
-        let mut history = self.store.execution_history(arn)?;
+        let recorded = run.live.snapshot();
+        let mut history = if recorded.is_empty() {
+            self.store.execution_history(arn)?
+        } else {
+            self.masked_history(&recorded)
+        };
         let previous = history.len() as u64;
         let aborted = HistoryEvent {
             id: previous + 1,
@@ -407,7 +430,18 @@ impl Service {
         let include_data = p.flag("includeExecutionData")?.unwrap_or(true);
         let reverse = p.flag("reverseOrder")?.unwrap_or(false);
         let (start, size) = (p.page_start()?, p.page_size()?);
-        let mut events = self.store.execution_history(arn)?;
+        let live = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(arn)
+            .map(|run| run.live.snapshot())
+            .filter(|events| !events.is_empty());
+        // A running execution's history is read as it is being recorded.
+        let mut events = match live {
+            Some(events) => self.masked_history(&events),
+            None => self.store.execution_history(arn)?,
+        };
         if reverse {
             events.reverse();
         }

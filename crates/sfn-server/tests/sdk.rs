@@ -511,6 +511,29 @@ async fn a_running_execution_is_idempotent_and_stops() {
             .await
             .expect("described");
         assert_eq!(running.status, ExecutionStatus::Running);
+        // Its history is read as it is recorded: the task has started and waits.
+        let so_far = loop {
+            let events = local
+                .history(&first.execution_arn)
+                .send()
+                .await
+                .expect("history")
+                .events;
+            if events.len() >= 4 {
+                break events;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        let types: Vec<&str> = so_far.iter().map(|e| e.r#type.as_str()).collect();
+        assert_eq!(
+            types,
+            [
+                "ExecutionStarted",
+                "TaskStateEntered",
+                "LambdaFunctionScheduled",
+                "LambdaFunctionStarted"
+            ]
+        );
         local
             .client
             .stop_execution()
@@ -528,13 +551,16 @@ async fn a_running_execution_is_idempotent_and_stops() {
             .send()
             .await
             .expect("history");
+        let types: Vec<&str> = history.events.iter().map(|e| e.r#type.as_str()).collect();
         assert_eq!(
-            history
-                .events
-                .last()
-                .map(|e| e.r#type.as_str().to_owned())
-                .as_deref(),
-            Some("ExecutionAborted")
+            types,
+            [
+                "ExecutionStarted",
+                "TaskStateEntered",
+                "LambdaFunctionScheduled",
+                "LambdaFunctionStarted",
+                "ExecutionAborted"
+            ]
         );
     })
     .await;
