@@ -153,6 +153,22 @@ def callbacks(sfn):
     check(finished(sfn, stopped)["status"] == "ABORTED", "stopped")
 
 
+def activities(sfn):
+    activity = sfn.create_activity(name="py-review")["activityArn"]
+    check(activity == f"arn:aws:states:us-east-1:{ACCOUNT}:activity:py-review", activity)
+    check(sfn.describe_activity(activityArn=activity)["name"] == "py-review", "described")
+    check(any(a["name"] == "py-review" for a in sfn.list_activities()["activities"]), "listed")
+    machine = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:review"
+    arn = sfn.start_execution(stateMachineArn=machine, name="py-review-1", input='{"doc": 1}')["executionArn"]
+    task = sfn.get_activity_task(activityArn=activity, workerName="py-worker")
+    check(json.loads(task["input"]) == {"doc": 1}, task)
+    sfn.send_task_failure(taskToken=task["taskToken"], error="Rejected", cause="by the worker")
+    done = finished(sfn, arn)
+    check(done["status"] == "FAILED" and done["error"] == "Rejected", done)
+    sfn.delete_activity(activityArn=activity)
+    check(code_of(sfn.describe_activity, activityArn=activity) == "ActivityDoesNotExist", "deleted")
+
+
 def main():
     url = sys.argv[1]
     with open(sys.argv[2]) as f:
@@ -161,7 +177,8 @@ def main():
     state_machines(sfn)
     orders(sfn, order)
     callbacks(sfn)
-    print("serve_boto3: state machines, executions, history pages, sync execution, callbacks, stop and error codes as expected")
+    activities(sfn)
+    print("serve_boto3: state machines, executions, history pages, sync execution, callbacks, activities, stop and error codes as expected")
 
 
 if __name__ == "__main__":

@@ -32,22 +32,85 @@ pub(crate) struct Callbacks {
     waiting: Mutex<HashMap<String, Waiting>>,
 }
 
-/// Takes a token's entry off when its task stops waiting for any reason (answered, timed
-/// out, its execution stopped).
-struct Registered<'a> {
-    callbacks: &'a Callbacks,
+/// A task waiting for its token's callback; dropping it (the task answered, timed out or
+/// its execution stopped) takes the token off.
+pub(crate) struct Waiter {
+    callbacks: Arc<Callbacks>,
     token: String,
+    answered: oneshot::Receiver<Result<Value, TaskFailure>>,
+    heartbeat: Arc<Notify>,
+    heartbeat_seconds: Option<u64>,
 }
 
-impl Drop for Registered<'_> {
+impl Drop for Waiter {
     fn drop(&mut self) {
         self.callbacks.lock().remove(&self.token);
+    }
+}
+
+impl Waiter {
+    /// The callback's answer, or `States.HeartbeatTimeout` when `HeartbeatSeconds` pass
+    /// without a heartbeat.
+    pub(crate) async fn answer(mut self) -> Result<Value, TaskFailure> {
+        loop {
+            let heartbeat = Arc::clone(&self.heartbeat);
+            let seconds = self.heartbeat_seconds;
+            let beat = async move {
+                match seconds {
+                    Some(s) => {
+                        tokio::select! {
+                            () = heartbeat.notified() => true,
+                            () = tokio::time::sleep(Duration::from_secs(s)) => false,
+                        }
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                answer = &mut self.answered => {
+                    return answer.unwrap_or_else(|_| Err(TaskFailure::new(
+                        StatesError::Runtime.name(),
+                        "the task's callback was dropped",
+                    )));
+                }
+                alive = beat => if !alive {
+                    return Err(TaskFailure {
+                        error: StatesError::HeartbeatTimeout.name().to_owned(),
+                        cause: None,
+                    });
+                }
+            }
+        }
     }
 }
 
 impl Callbacks {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Waiting>> {
         self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a task waiting for `token`'s callback.
+    pub(crate) fn register(
+        self: &Arc<Self>,
+        token: &str,
+        heartbeat_seconds: Option<u64>,
+    ) -> Waiter {
+        let (answer, answered) = oneshot::channel();
+        let heartbeat = Arc::new(Notify::new());
+        self.lock().insert(
+            token.to_owned(),
+            Waiting {
+                answer,
+                heartbeat: Arc::clone(&heartbeat),
+            },
+        );
+        Waiter {
+            callbacks: Arc::clone(self),
+            token: token.to_owned(),
+            answered,
+            heartbeat,
+            heartbeat_seconds,
+        }
     }
 
     /// `inner` made to wait for the callback of `.waitForTaskToken` tasks.
@@ -128,49 +191,10 @@ impl WaitForToken {
         if let Some(base) = request.resource.strip_suffix(".waitForTaskToken") {
             request.resource = base.into();
         }
-        let heartbeat_seconds = request.heartbeat_seconds;
-        let (answer, mut answered) = oneshot::channel();
-        let heartbeat = Arc::new(Notify::new());
-        self.callbacks.lock().insert(
-            token.clone(),
-            Waiting {
-                answer,
-                heartbeat: Arc::clone(&heartbeat),
-            },
-        );
-        let _registered = Registered {
-            callbacks: &self.callbacks,
-            token,
-        };
-        // The integration delivers the token; its own answer is not the task's result.
+        let waiter = self.callbacks.register(&token, request.heartbeat_seconds);
+        // The integration's own answer is not the task's result.
         self.inner.invoke(request).await?;
-        loop {
-            let beat = async {
-                match heartbeat_seconds {
-                    Some(s) => {
-                        tokio::select! {
-                            () = heartbeat.notified() => true,
-                            () = tokio::time::sleep(Duration::from_secs(s)) => false,
-                        }
-                    }
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                answer = &mut answered => {
-                    return answer.unwrap_or_else(|_| Err(TaskFailure::new(
-                        StatesError::Runtime.name(),
-                        "the task's callback was dropped",
-                    )));
-                }
-                alive = beat => if !alive {
-                    return Err(TaskFailure {
-                        error: StatesError::HeartbeatTimeout.name().to_owned(),
-                        cause: None,
-                    });
-                }
-            }
-        }
+        waiter.answer().await
     }
 }
 

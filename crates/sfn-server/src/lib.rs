@@ -21,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+mod activities;
 mod callbacks;
 mod error;
 mod executions;
@@ -66,6 +67,8 @@ pub struct Service {
     running: Mutex<HashMap<String, executions::Running>>,
     /// Tasks waiting for SendTaskSuccess/Failure.
     callbacks: Arc<callbacks::Callbacks>,
+    /// Activities and the tasks queued for their workers.
+    activities: Arc<activities::Activities>,
 }
 
 impl Service {
@@ -73,9 +76,20 @@ impl Service {
     /// task runs its handler, then waits for SendTaskSuccess or SendTaskFailure.
     pub fn new(store: Store, handlers: Handlers, time: Time) -> Self {
         let callbacks = Arc::new(callbacks::Callbacks::default());
-        let handlers = handlers.wrapped(|h| callbacks.wrap(h));
+        let activities = Arc::new(activities::Activities::new(
+            store.region(),
+            store.account_id(),
+            Arc::clone(&callbacks),
+        ));
+        let mut handlers = handlers.wrapped(|h| callbacks.wrap(h));
+        // An activity pattern cannot be refused: it has no whitespace and is not empty.
+        let _ = handlers.register_arc(
+            "arn:aws:states:*:*:activity:*",
+            Arc::new(activities::ActivityTasks(Arc::clone(&activities))),
+        );
         Service {
             callbacks,
+            activities,
             store,
             handlers,
             time,
@@ -138,6 +152,11 @@ impl Service {
             "SendTaskSuccess" => self.callbacks.send_success(&p),
             "SendTaskFailure" => self.callbacks.send_failure(&p),
             "SendTaskHeartbeat" => self.callbacks.send_heartbeat(&p),
+            "CreateActivity" => self.activities.create(&p),
+            "DescribeActivity" => self.activities.describe(&p),
+            "DeleteActivity" => self.activities.delete(&p),
+            "ListActivities" => self.activities.list(&p),
+            "GetActivityTask" => self.activities.get_task(&p).await,
             other => Err(ApiError::unknown_operation(other)),
         }
     }

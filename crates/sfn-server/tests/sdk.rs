@@ -753,3 +753,92 @@ async fn waiting_tasks_answer_to_their_token() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_take_activity_tasks_and_answer_them() {
+    within(async {
+        let local = local().await;
+        let activity = local
+            .client
+            .create_activity()
+            .name("approve")
+            .send()
+            .await
+            .expect("created")
+            .activity_arn;
+        assert_eq!(
+            activity,
+            "arn:aws:states:us-east-1:123456789012:activity:approve"
+        );
+        let described = local
+            .client
+            .describe_activity()
+            .activity_arn(&activity)
+            .send()
+            .await
+            .expect("described");
+        assert_eq!(described.name, "approve");
+        let listed = local.client.list_activities().send().await.expect("listed");
+        assert_eq!(listed.activities.len(), 1);
+
+        let definition = json!({
+            "StartAt": "Approve",
+            "States": {"Approve": {"Type": "Task", "Resource": activity, "End": true}}
+        });
+        let machine = create(
+            &local,
+            "worked",
+            &definition.to_string(),
+            StateMachineType::Standard,
+        )
+        .await;
+        // The worker polls first; the task reaches it once the execution queues it.
+        let worker = {
+            let client = local.client.clone();
+            let activity = activity.clone();
+            tokio::spawn(async move {
+                client
+                    .get_activity_task()
+                    .activity_arn(activity)
+                    .worker_name("test-worker")
+                    .send()
+                    .await
+            })
+        };
+        let started = local
+            .start(&machine, "w1", r#"{"amount": 7}"#)
+            .send()
+            .await
+            .expect("started");
+        let task = worker.await.expect("the worker ran").expect("a task");
+        assert_eq!(task.input.as_deref(), Some(r#"{"amount":7}"#));
+        local
+            .client
+            .send_task_success()
+            .task_token(task.task_token.expect("a token"))
+            .output(r#"{"approved": 7}"#)
+            .send()
+            .await
+            .expect("answered");
+        let done = finished(&local, &started.execution_arn).await;
+        assert_eq!(done.status, ExecutionStatus::Succeeded);
+        assert_eq!(done.output.as_deref(), Some(r#"{"approved":7}"#));
+
+        local
+            .client
+            .delete_activity()
+            .activity_arn(&activity)
+            .send()
+            .await
+            .expect("deleted");
+        let gone = local
+            .client
+            .describe_activity()
+            .activity_arn(&activity)
+            .send()
+            .await
+            .expect_err("deleted");
+        assert_eq!(code(&gone), "ActivityDoesNotExist");
+    })
+    .await;
+}
