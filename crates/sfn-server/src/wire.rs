@@ -1,6 +1,6 @@
 //! Reading requests and writing answers: parameters, names, ARNs, timestamps, page tokens.
 //!
-//! The rules are the API reference's (https://docs.aws.amazon.com/step-functions/latest/apireference/):
+//! The rules are the API reference's (<https://docs.aws.amazon.com/step-functions/latest/apireference/>):
 //! names are 1–80 characters without whitespace, brackets, wildcards, the characters
 //! `"#%\^|~`$&,;:/` or control characters; `maxResults` is 0–1000 (0 or absent: the
 //! default page of 100); timestamps are epoch seconds.
