@@ -22,6 +22,7 @@ use crate::{StateMachine, timestamp};
 
 mod fields;
 mod map;
+pub(crate) mod test_state;
 
 use fields::{Frame, States};
 
@@ -391,6 +392,17 @@ enum Flow {
 struct Exit {
     flow: Flow,
     assigned: Assigned,
+    /// The index of the Catch rule that handled the state's error, if one did.
+    caught_by: Option<usize>,
+}
+
+/// The first of the state's retriers that matches the failure, with its index.
+fn matching_retrier<'s>(st: &'s State, f: &Failure) -> Option<(usize, &'s Retrier)> {
+    let name = f.error_name();
+    st.retry
+        .iter()
+        .enumerate()
+        .find(|(_, r)| r.errors.matches_reported(name, f.reported))
 }
 
 /// Event ids and (optionally) the events of one history.
@@ -919,7 +931,11 @@ impl<'a> Run<'a> {
             Some(n) => Flow::Next(n, output),
             None => Flow::End(output),
         };
-        Exit { flow, assigned }
+        Exit {
+            flow,
+            assigned,
+            caught_by: None,
+        }
     }
 
     /// Runs a graph (the machine, a branch, an iteration) from its start to its end, in a
@@ -1223,23 +1239,16 @@ impl<'a> Run<'a> {
                 Err(mut f) => {
                     // The event of an expression's failure comes before any retry.
                     self.evaluation_failed(fr, &mut f, track);
-                    let name = f.error_name();
-                    let reported = f.reported;
-                    let retrier = st
-                        .retry
-                        .iter()
-                        .position(|r| r.errors.matches_reported(name, reported));
-                    let Some(i) = retrier else { break Err(f) };
-                    let (Some(r), Some(count)) = (st.retry.get(i), counts.get_mut(i)) else {
+                    let Some((i, r)) = matching_retrier(st, &f) else {
+                        break Err(f);
+                    };
+                    let Some(count) = counts.get_mut(i) else {
                         break Err(f);
                     };
                     if *count >= r.max_attempts {
                         break Err(f);
                     }
-                    let mut delay = r.interval_seconds * r.backoff_rate.powf(*count as f64);
-                    if let Some(max) = r.max_delay_seconds {
-                        delay = delay.min(max);
-                    }
+                    let mut delay = r.backoff_seconds(*count);
                     if r.full_jitter {
                         let unit = (RandomSource::next_u64(&mut *lock(&self.rng)) >> 11) as f64
                             / (1u64 << 53) as f64;
@@ -1298,7 +1307,7 @@ impl<'a> Run<'a> {
         track: &mut Track<'_>,
     ) -> Result<Exit, Failure> {
         let st = fr.st;
-        let Some(c) = st.catch.iter().find(|c| {
+        let Some((index, c)) = st.catch.iter().enumerate().find(|(_, c)| {
             failure.catchable()
                 && c.errors
                     .matches_reported(failure.error_name(), failure.reported)
@@ -1326,7 +1335,9 @@ impl<'a> Run<'a> {
                 (out, assigned)
             }
         };
-        Ok(self.exit(fr, out, assigned, track, Some(c.next)))
+        let mut exit = self.exit(fr, out, assigned, track, Some(c.next));
+        exit.caught_by = Some(index);
+        Ok(exit)
     }
 
     /// `TaskScheduled` and `TaskStarted`, or their `LambdaFunction…` forms for a function

@@ -38,6 +38,7 @@ mod exec;
 mod history;
 mod java_order;
 mod load;
+mod mock_shape;
 mod model;
 mod query;
 mod show;
@@ -55,11 +56,16 @@ use serde_json::Value;
 
 pub use clock::{Clock, RealClock, VirtualClock, system_millis};
 pub use error::Error;
+pub use exec::test_state::{
+    ErrorDetails, InspectionData, InspectionLevel, Mock, MockAnswer, StateConfiguration,
+    TestStateError, TestStateOutput, TestStateRequest, TestStatus, test_state,
+};
 pub use exec::{
     ExecuteOptions, Execution, LiveHistory, MAX_DEPTH, MAX_HISTORY_DATA_BYTES, MAX_HISTORY_EVENTS,
     MAX_PAYLOAD_BYTES, SeededRandom, Status,
 };
 pub use history::{EventDetails, HistoryError, HistoryEvent, StateType};
+pub use mock_shape::FieldValidationMode;
 pub use show::json_kind;
 // The one seeded generator of the workspace, so crates that use the engine need not keep a
 // copy of their own.

@@ -268,6 +268,18 @@ pub(crate) struct Retrier {
     pub full_jitter: bool,
 }
 
+impl Retrier {
+    /// The wait before the retry that follows `count` earlier ones: `IntervalSeconds` times
+    /// `BackoffRate` to the power `count`, at most `MaxDelaySeconds` (before any jitter).
+    pub fn backoff_seconds(&self, count: u64) -> f64 {
+        let delay = self.interval_seconds * self.backoff_rate.powf(count as f64);
+        match self.max_delay_seconds {
+            Some(max) => delay.min(max),
+            None => delay,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Catcher {
     pub errors: ErrorEquals,

@@ -7,3 +7,4 @@ mod jsonata;
 mod limits;
 mod properties;
 mod tasks;
+mod test_state;

@@ -21,7 +21,7 @@ use crate::vars::Scope;
 impl Run<'_> {
     /// `MaxConcurrency`, `ToleratedFailureCount` and the batcher's and reader's numbers: a
     /// literal, the value a `…Path` selects, or a JSONata expression on the state input.
-    fn map_number(
+    pub(super) fn map_number(
         &self,
         src: &Option<Source<u64>>,
         field: &str,
@@ -57,7 +57,7 @@ impl Run<'_> {
 
     /// The items a Map iterates over: from its `ItemReader`, else what `ItemsPath` selects
     /// (or JSONata's `Items` gives), else the input itself.
-    async fn map_items(
+    pub(super) async fn map_items(
         &self,
         spec: &MapSpec,
         input: &Value,
@@ -109,7 +109,7 @@ impl Run<'_> {
     }
 
     /// `ToleratedFailurePercentage`, the value its `…Path` selects, or its expression.
-    fn tolerated_percentage(
+    pub(super) fn tolerated_percentage(
         &self,
         spec: &MapSpec,
         input: &Value,
@@ -153,7 +153,7 @@ impl Run<'_> {
 
     /// Each iteration's input: the item selector per item (with `$$.Map.Item`), then
     /// batches.
-    fn iteration_inputs(
+    pub(super) fn iteration_inputs(
         &self,
         spec: &MapSpec,
         items: Vec<Value>,
@@ -470,7 +470,12 @@ fn concurrency_limit(max_concurrency: Option<u64>, distributed: bool, total: usi
 
 /// Whether `failed` of `total` iterations are within `ToleratedFailureCount` or
 /// `ToleratedFailurePercentage`; with neither set, no failure is.
-fn tolerated(failed: usize, total: usize, count: Option<u64>, percentage: Option<f64>) -> bool {
+pub(super) fn tolerated(
+    failed: usize,
+    total: usize,
+    count: Option<u64>,
+    percentage: Option<f64>,
+) -> bool {
     let over_count = count.is_none_or(|c| failed as u64 > c);
     let over_pct = percentage.is_none_or(|p| (failed as f64) * 100.0 / (total as f64) > p);
     match (count, percentage) {
