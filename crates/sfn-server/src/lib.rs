@@ -27,6 +27,7 @@ mod error;
 mod executions;
 mod http;
 mod machines;
+mod test_state;
 mod wire;
 
 use std::collections::HashMap;
@@ -157,6 +158,7 @@ impl Service {
             "DeleteActivity" => self.activities.delete(&p),
             "ListActivities" => self.activities.list(&p),
             "GetActivityTask" => self.activities.get_task(&p).await,
+            "TestState" => self.test_state(params).await,
             other => Err(ApiError::unknown_operation(other)),
         }
     }

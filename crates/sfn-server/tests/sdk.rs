@@ -842,3 +842,148 @@ async fn workers_take_activity_tasks_and_answer_them() {
     })
     .await;
 }
+
+/// What TestState answered, or the error code it refused with.
+async fn test_state(
+    request: aws_sdk_sfn::operation::test_state::builders::TestStateFluentBuilder,
+) -> Result<aws_sdk_sfn::operation::test_state::TestStateOutput, String> {
+    request.send().await.map_err(|e| {
+        use aws_sdk_sfn::error::ProvideErrorMetadata as _;
+        e.code().unwrap_or("no code").to_owned()
+    })
+}
+
+fn parse(text: Option<&str>) -> Value {
+    text.and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_state_runs_a_task_with_the_handlers_at_debug() {
+    use aws_sdk_sfn::types::{InspectionLevel, TestExecutionStatus};
+    within(async {
+        let local = local().await;
+        let definition = json!({
+            "Type": "Task",
+            "Resource": "arn:aws:lambda:us-east-1:123456789012:function:echo",
+            "InputPath": "$.order",
+            "ResultSelector": {"echoed.$": "$.id"},
+            "ResultPath": "$.result",
+            "Next": "Charge"
+        });
+        let request = local
+            .client
+            .test_state()
+            .definition(definition.to_string())
+            .input(json!({"order": {"id": 7}}).to_string())
+            .inspection_level(InspectionLevel::Debug);
+        let out = test_state(request).await.expect("an answer");
+        assert_eq!(out.status(), Some(&TestExecutionStatus::Succeeded));
+        assert_eq!(out.next_state(), Some("Charge"));
+        assert_eq!(
+            parse(out.output()),
+            json!({"order": {"id": 7}, "result": {"echoed": 7}})
+        );
+        let data = out.inspection_data().expect("inspection data at DEBUG");
+        assert_eq!(parse(data.after_input_path()), json!({"id": 7}));
+        assert_eq!(parse(data.result()), json!({"id": 7}));
+        assert_eq!(parse(data.after_result_selector()), json!({"echoed": 7}));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_state_retries_and_catches_a_mocked_error() {
+    use aws_sdk_sfn::types::{
+        InspectionLevel, MockErrorOutput, MockInput, TestExecutionStatus, TestStateConfiguration,
+    };
+    within(async {
+        let local = local().await;
+        let definition = json!({
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "charge", "Payload.$": "$"},
+            "Retry": [{"ErrorEquals": ["Lambda.ServiceException"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2.0}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "HandleError"}],
+            "End": true
+        })
+        .to_string();
+        let mock = MockInput::builder()
+            .error_output(
+                MockErrorOutput::builder()
+                    .error("Lambda.ServiceException")
+                    .cause("Service error")
+                    .build(),
+            )
+            .build();
+        let at = |retries: i32| {
+            local
+                .client
+                .test_state()
+                .definition(definition.clone())
+                .input("{\"data\": \"value\"}")
+                .mock(mock.clone())
+                .state_configuration(
+                    TestStateConfiguration::builder()
+                        .retrier_retry_count(retries)
+                        .build(),
+                )
+                .inspection_level(InspectionLevel::Debug)
+        };
+        let out = test_state(at(1)).await.expect("an answer");
+        assert_eq!(out.status(), Some(&TestExecutionStatus::Retriable));
+        let details = out
+            .inspection_data()
+            .and_then(|d| d.error_details())
+            .expect("error details");
+        assert_eq!(
+            (details.retry_index(), details.retry_backoff_interval_seconds()),
+            (Some(0), Some(4))
+        );
+        let out = test_state(at(3)).await.expect("an answer");
+        assert_eq!(out.status(), Some(&TestExecutionStatus::CaughtError));
+        assert_eq!(out.next_state(), Some("HandleError"));
+        assert_eq!(out.error(), Some("Lambda.ServiceException"));
+        assert_eq!(
+            out.inspection_data()
+                .and_then(|d| d.error_details())
+                .and_then(|d| d.catch_index()),
+            Some(0)
+        );
+        assert_eq!(
+            parse(out.output()),
+            json!({"data": "value", "error": {"Error": "Lambda.ServiceException", "Cause": "Service error"}})
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_state_refuses_with_the_api_error_codes() {
+    use aws_sdk_sfn::types::MockInput;
+    within(async {
+        let local = local().await;
+        let pass = json!({"Type": "Pass", "End": true}).to_string();
+        let refused = test_state(local.client.test_state().definition("{\"Type\": 1}")).await;
+        assert_eq!(refused.err().as_deref(), Some("InvalidDefinition"));
+        let refused = test_state(
+            local
+                .client
+                .test_state()
+                .definition(pass.clone())
+                .input("{"),
+        )
+        .await;
+        assert_eq!(refused.err().as_deref(), Some("InvalidExecutionInput"));
+        let refused = test_state(
+            local
+                .client
+                .test_state()
+                .definition(pass)
+                .mock(MockInput::builder().result("{}").build()),
+        )
+        .await;
+        assert_eq!(refused.err().as_deref(), Some("ValidationException"));
+    })
+    .await;
+}
