@@ -14,7 +14,7 @@ mod commands;
 
 use commands::{
     ListArgs, bench_protocol, cost, exec, executions, graph, history, load, notifications, orders,
-    run, serve,
+    run, serve, test_state,
 };
 
 #[derive(Parser)]
@@ -41,6 +41,9 @@ struct Cli {
 enum Command {
     /// Run one execution of a definition with virtual time and print its result and history.
     Exec(exec::ExecArgs),
+    /// Run one state of a definition once, as Step Functions' TestState API does, and print
+    /// its answer (status, output or error, next state, inspection stages).
+    TestState(test_state::TestStateArgs),
     /// Process an order through the order workflow and show every state it passed through.
     Run(run::RunArgs),
     /// List the order records.
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Exec(args) => exec::run(args, store_given.then_some(cli.store.as_path())),
+        Command::TestState(args) => test_state::run(args),
         Command::BenchProtocol(args) => bench_protocol::run(args),
         Command::Cost(args) => cost::run(args),
         Command::Run(args) => run::run(args, &cli.store),

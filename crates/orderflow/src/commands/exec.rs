@@ -60,7 +60,7 @@ pub struct ExecArgs {
     wall_clock_limit: f64,
 }
 
-fn read_input(arg: Option<&str>) -> anyhow::Result<Value> {
+pub(crate) fn read_input(arg: Option<&str>) -> anyhow::Result<Value> {
     let text = match arg {
         None => return Ok(json!({})),
         Some("-") => {
