@@ -279,11 +279,59 @@ fn caught_once_the_retrier_is_spent() {
         answer["output"],
         json!({"data": "value", "error": {"Error": "Lambda.ServiceException", "Cause": "Service error"}})
     );
+    // The spent retrier is named as on a FAILED answer (recorded there, see
+    // retrier_retry_count_recorded); the Catch rule by its index.
     assert_eq!(
         answer["inspectionData"]["errorDetails"],
-        json!({"catchIndex": 1})
+        json!({"catchIndex": 1, "retryIndex": 1})
     );
     assert_eq!(answer["cause"], "Service error");
+}
+
+#[test]
+fn retrier_retry_count_recorded() {
+    // Recorded: test_state_configuration_retrier_retry_count[DEBUG], a JSONata task whose
+    // retrier is spent at the fifth retry.
+    let def = json!({
+        "Type": "Task",
+        "QueryLanguage": "JSONata",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {"FunctionName": "foo", "Payload": "bar"},
+        "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "BackoffRate": 2, "MaxAttempts": 5}],
+        "End": true
+    });
+    let input = json!({"Values": ["first", "second", "third"]});
+    let at = |count: u64| {
+        give(body(
+            def.clone(),
+            input.clone(),
+            json!({
+                "stateConfiguration": {"retrierRetryCount": count},
+                "inspectionLevel": "DEBUG",
+                "mock": {"errorOutput": {"error": "MockException", "cause": "Mock the cause of the error."}}
+            }),
+        ))
+    };
+    let expected = |status: &str, details: Value| {
+        json!({
+            "cause": "Mock the cause of the error.",
+            "error": "MockException",
+            "inspectionData": {
+                "afterArguments": {"FunctionName": "foo", "Payload": "bar"},
+                "errorDetails": details,
+                "input": input
+            },
+            "status": status
+        })
+    };
+    assert_eq!(
+        at(4),
+        expected(
+            "RETRIABLE",
+            json!({"retryBackoffIntervalSeconds": 16, "retryIndex": 0})
+        )
+    );
+    assert_eq!(at(5), expected("FAILED", json!({"retryIndex": 0})));
 }
 
 #[test]
@@ -464,7 +512,7 @@ fn context_fields_are_given_to_the_state() {
     ));
     assert_eq!(
         answer["output"],
-        json!({"id": "exec-1", "name": "TestState", "retry": 0})
+        json!({"id": "exec-1", "name": "StateName", "retry": 0})
     );
 }
 
@@ -509,6 +557,18 @@ fn map_state_reports_its_stages_and_threshold() {
     assert_eq!(answer["status"], "CAUGHT_ERROR");
     assert_eq!(answer["error"], "States.ExceedToleratedFailureThreshold");
     assert_eq!(answer["nextState"], "HandleThreshold");
+    // With no tolerance set, failed iterations fail nothing (recorded:
+    // test_map_state_failure_count[INFO-BASE_MAP_STATE]).
+    let mut untolerant = def.clone();
+    if let Some(m) = untolerant.as_object_mut() {
+        m.remove("ToleratedFailureCount");
+    }
+    let answer = give(body(
+        untolerant,
+        input.clone(),
+        json!({"mock": {"result": "[0, 0, 1]"}, "stateConfiguration": {"mapIterationFailureCount": 2}}),
+    ));
+    assert_eq!(answer, json!({"output": [0, 0, 1], "status": "SUCCEEDED"}));
     // Without a mock a Map cannot be tested; a mocked error needs the state that raised it.
     assert_eq!(
         give(body(def.clone(), input.clone(), json!({})))["refused"],
