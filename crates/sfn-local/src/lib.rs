@@ -58,7 +58,8 @@ pub use clock::{Clock, RealClock, VirtualClock, system_millis};
 pub use error::Error;
 pub use exec::test_state::{
     ErrorDetails, InspectionData, InspectionLevel, Mock, MockAnswer, StateConfiguration,
-    TestStateError, TestStateOutput, TestStateRequest, TestStatus, test_state,
+    TEST_STATE_LIMIT_SECONDS, TestStateError, TestStateOutput, TestStateRequest, TestStatus,
+    test_state, test_state_on,
 };
 pub use exec::{
     ExecuteOptions, Execution, LiveHistory, MAX_DEPTH, MAX_HISTORY_DATA_BYTES, MAX_HISTORY_EVENTS,

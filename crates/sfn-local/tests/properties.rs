@@ -7,7 +7,7 @@ use sfn_local::{ExecuteOptions, StateMachine};
 
 use crate::common::load_category;
 
-fn arb_json() -> impl Strategy<Value = Value> {
+pub(crate) fn arb_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),

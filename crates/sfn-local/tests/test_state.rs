@@ -716,3 +716,68 @@ fn typed_answer() {
         ))
     );
 }
+
+#[test]
+fn a_handler_that_never_answers_times_out() {
+    // "The TestState API can run for up to five minutes. If the execution of a state
+    // exceeds this duration, it fails with the States.Timeout error" (API_TestState.html);
+    // in virtual time that is at once.
+    let mut handlers = Handlers::new();
+    let registered = handlers.register("arn:aws:states:::lambda:invoke", |_: TaskRequest| {
+        futures::future::pending().boxed()
+    });
+    assert!(registered.is_ok());
+    let def = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true});
+    let answer = run_with(&body(def, json!({}), json!({})), &handlers).map(parsed);
+    let answer = answer.map(|a| (a["status"].clone(), a["error"].clone()));
+    assert_eq!(
+        answer.map_err(|e| e.to_string()),
+        Ok((json!("FAILED"), json!("States.Timeout")))
+    );
+}
+
+/// The order workflow, whose every state is tested below on arbitrary inputs.
+const ORDER_DEFINITION: &str = include_str!("../../../statemachine/order-processing.asl.json");
+
+fn order_state_names() -> Vec<String> {
+    serde_json::from_str::<Value>(ORDER_DEFINITION)
+        .ok()
+        .and_then(|d| d["States"].as_object().map(|s| s.keys().cloned().collect()))
+        .unwrap_or_default()
+}
+
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Any state of the order workflow, on any input, mocked or not, at any retry count,
+    /// is answered or refused, never panics.
+    #[test]
+    fn no_request_panics(
+        state in prop::sample::select(order_state_names()),
+        input in crate::properties::arb_json(),
+        result in crate::properties::arb_json(),
+        mock in 0..3_u8,
+        retries in 0..6_u64,
+        level in prop::sample::select(vec!["INFO", "DEBUG", "TRACE"]),
+    ) {
+        let mock = match mock {
+            0 => Value::Null,
+            1 => json!({"result": result.to_string(), "fieldValidationMode": "NONE"}),
+            _ => json!({"errorOutput": {"error": "States.TaskFailed", "cause": "x"}}),
+        };
+        let request = json!({
+            "definition": ORDER_DEFINITION,
+            "stateName": state,
+            "input": input.to_string(),
+            "inspectionLevel": level,
+            "mock": mock,
+            "stateConfiguration": {"retrierRetryCount": retries, "errorCausedByState": "Verify Payment"},
+        });
+        let answer = run_with(&request, &Handlers::new());
+        if let Ok(a) = answer {
+            prop_assert!(a["status"].is_string());
+        }
+    }
+}

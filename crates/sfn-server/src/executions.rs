@@ -100,10 +100,21 @@ impl Service {
             .execution_arn(arn)
             .state_machine_name(&record.name);
         if self.time == Time::Real {
-            let sleep = |d: Duration| -> BoxFuture<'static, ()> { Box::pin(tokio::time::sleep(d)) };
-            options = options.clock(Arc::new(RealClock::new(sleep)));
+            options = options.clock(self.clock());
         }
         options
+    }
+
+    /// The clock tasks are timed on: real time, or (for tests) a virtual clock.
+    pub(crate) fn clock(&self) -> Arc<dyn sfn_local::Clock> {
+        match self.time {
+            Time::Real => {
+                let sleep =
+                    |d: Duration| -> BoxFuture<'static, ()> { Box::pin(tokio::time::sleep(d)) };
+                Arc::new(RealClock::new(sleep))
+            }
+            Time::Virtual => Arc::new(sfn_local::VirtualClock::new(sfn_local::system_millis())),
+        }
     }
 
     /// The record of an execution starting now, its input masked.

@@ -21,7 +21,7 @@ impl Service {
     /// `TestState`: the request's state run with the mock, or with the service's handlers.
     pub(crate) async fn test_state(&self, params: &Map<String, Value>) -> Result<Value, ApiError> {
         let request = TestStateRequest::from_json(&Value::Object(params.clone()))?;
-        let mut answer = sfn_local::test_state(&request, &self.handlers).await?;
+        let mut answer = sfn_local::test_state_on(&request, &self.handlers, self.clock()).await?;
         self.mask_answer(&mut answer);
         Ok(answer.to_json())
     }

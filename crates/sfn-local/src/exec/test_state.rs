@@ -13,6 +13,7 @@
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 
+use futures::future::{Either, select};
 use serde_json::{Map, Value, json};
 
 use super::fields::{Frame, States};
@@ -563,12 +564,31 @@ enum Verdict {
     Failed(Failure, Option<usize>),
 }
 
+/// How long a test may take: "The TestState API can run for up to five minutes. If the
+/// execution of a state exceeds this duration, it fails with the States.Timeout error"
+/// (API_TestState.html).
+pub const TEST_STATE_LIMIT_SECONDS: i64 = 300;
+
 /// Runs one state of a definition once, as the TestState API does: a Task's result comes
 /// from the mock, else from the registered `handlers`; a Map or Parallel state needs a mock
-/// (its iterations and branches are not run); a Wait state takes no time (virtual clock).
+/// (its iterations and branches are not run); a Wait state takes no time. Time is virtual:
+/// a handler that never answers fails the test with `States.Timeout` at once (see
+/// [`test_state_on`] for handlers doing real I/O).
 pub async fn test_state(
     request: &TestStateRequest,
     handlers: &Handlers,
+) -> Result<TestStateOutput, TestStateError> {
+    let clock: Arc<dyn Clock> = Arc::new(VirtualClock::new(system_millis()));
+    test_state_on(request, handlers, clock).await
+}
+
+/// [`test_state`], a Task's handler (and its `TimeoutSeconds`, and the five-minute limit)
+/// timed on `clock`: a real clock for handlers that do real I/O, which a virtual clock
+/// would time out while they wait. Other states never wait, whatever the clock.
+pub async fn test_state_on(
+    request: &TestStateRequest,
+    handlers: &Handlers,
+    clock: Arc<dyn Clock>,
 ) -> Result<TestStateOutput, TestStateError> {
     // "Note that you cannot use revealSecrets when mocking is enabled"
     // (test-state-isolation.html, "TRACE inspectionLevel").
@@ -607,12 +627,39 @@ pub async fn test_state(
         return Err(TestStateError::invalid("stateName", "no such state"));
     };
     check_request(st, request)?;
-    let clock: Arc<dyn Clock> = Arc::new(VirtualClock::new(system_millis()));
+    let calls_handler = matches!(st.kind, Kind::Task(_)) && request.mock.is_none();
+    let clock: Arc<dyn Clock> = if calls_handler {
+        clock
+    } else {
+        Arc::new(VirtualClock::new(clock.now_millis()))
+    };
     let run = tested_run(handlers, &clock, request, in_map);
-    let fut = run.tested(st, graph, request);
+    let limit = clock
+        .now_millis()
+        .saturating_add(TEST_STATE_LIMIT_SECONDS * 1000);
+    // Only a handler can take time: a Wait state is tested without waiting.
+    let timed = async {
+        let tested = Box::pin(run.tested(st, graph, request));
+        if !calls_handler {
+            return tested.await;
+        }
+        match select(tested, clock.sleep_until(limit)).await {
+            Either::Left((answer, _)) => answer,
+            Either::Right(_) => Ok(TestStateOutput {
+                status: TestStatus::Failed,
+                output: None,
+                error: Some(StatesError::Timeout.name().to_owned()),
+                cause: Some(format!(
+                    "The state ran for more than {TEST_STATE_LIMIT_SECONDS} seconds, the TestState limit."
+                )),
+                next_state: None,
+                inspection_data: None,
+            }),
+        }
+    };
     Drive {
-        fut: Box::pin(fut),
-        clock,
+        fut: Box::pin(timed),
+        clock: Arc::clone(&clock),
     }
     .await
 }
