@@ -191,3 +191,57 @@ fn a_refused_request_exits_2_with_the_api_error_code() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("'inspectionLevel'"));
 }
+
+/// Words of a shell command line: spaces split, double quotes group.
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ' ' if !quoted => {
+                if !word.is_empty() {
+                    out.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
+#[test]
+fn the_readme_sample_is_what_the_command_prints() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("the README");
+    let start = "$ cargo run -p orderflow -- test-state";
+    let block = readme
+        .split_once(start)
+        .and_then(|(_, rest)| rest.split_once("\n```"))
+        .map(|(block, _)| block)
+        .expect("the README shows a test-state run");
+    let (command, shown) = block
+        .split_once("\n{")
+        .expect("the command, then its answer");
+    let args = words(&command.replace("\\\n", " "));
+    let shown: Value = serde_json::from_str(&format!("{{{shown}")).expect("the answer is JSON");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orderflow"));
+    let out = cmd
+        .arg("test-state")
+        .args(&args)
+        .current_dir(root())
+        .output()
+        .expect("the orderflow binary runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(printed, shown);
+}
