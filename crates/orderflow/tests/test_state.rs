@@ -16,7 +16,9 @@ fn path(rel: &str) -> String {
 }
 
 fn test_state(args: &[&str], stdin: Option<&str>) -> Output {
+    // From the checkout's root, where the README's relative paths lead.
     let mut child = Command::new(env!("CARGO_BIN_EXE_orderflow"))
+        .current_dir(root())
         .arg("test-state")
         .args(args)
         .stdin(Stdio::piped())
@@ -31,7 +33,7 @@ fn test_state(args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("the orderflow binary ends")
 }
 
-/// The answer, with the JSON texts of `output` and `inspectionData` parsed.
+/// A successful run's answer, parsed (see [`parsed`]).
 fn answer(out: &Output) -> Value {
     assert_eq!(
         out.status.code(),
@@ -39,12 +41,17 @@ fn answer(out: &Output) -> Value {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not JSON ({e}): {}",
             String::from_utf8_lossy(&out.stdout)
         )
     });
+    parsed(v)
+}
+
+/// An answer with the JSON texts of `output` and `inspectionData` parsed.
+fn parsed(mut v: Value) -> Value {
     let parse = |v: &mut Value| {
         if let Some(p) = v.as_str().and_then(|s| serde_json::from_str(s).ok()) {
             *v = p;
@@ -229,19 +236,5 @@ fn the_readme_sample_is_what_the_command_prints() {
     let args = words(&command.replace("\\\n", " "));
     let shown: Value = serde_json::from_str(&format!("{{{shown}")).expect("the answer is JSON");
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orderflow"));
-    let out = cmd
-        .arg("test-state")
-        .args(&args)
-        .current_dir(root())
-        .output()
-        .expect("the orderflow binary runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let printed: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
-    assert_eq!(printed, shown);
+    assert_eq!(answer(&test_state(&args, None)), parsed(shown));
 }
