@@ -699,6 +699,28 @@ fn bad_requests_name_their_field() {
 }
 
 #[test]
+fn documents_over_the_limits_are_refused() {
+    let pass = json!({"Type": "Pass", "End": true}).to_string();
+    let big = json!({"s": "x".repeat(300 * 1024)}).to_string();
+    let mut deep = json!(1);
+    for _ in 0..110 {
+        deep = json!([deep]);
+    }
+    for (field, text) in [
+        ("input", big.clone()),
+        ("variables", big),
+        ("input", deep.to_string()),
+    ] {
+        let answer = run_with(&json!({"definition": pass, field: text}), &Handlers::new());
+        let refused = answer.map_err(|e| (e.code(), e.to_string()));
+        assert!(
+            matches!(&refused, Err(("ValidationException", m)) if m.starts_with(&format!("'{field}'"))),
+            "{refused:?}"
+        );
+    }
+}
+
+#[test]
 fn typed_answer() {
     let request = TestStateRequest {
         definition: json!({"Type": "Pass", "Result": 1, "Next": "N"}),

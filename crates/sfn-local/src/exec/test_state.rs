@@ -19,6 +19,7 @@ use serde_json::{Map, Value, json};
 use super::fields::{Frame, States};
 use super::map::tolerated;
 use super::{Drive, Exit, Failure, Flow, MAX_HISTORY_EVENTS, Recorder, Run, Track};
+use super::{MAX_DEPTH, MAX_PAYLOAD_BYTES, check_limits};
 use super::{SeededRandom, matching_retrier, uuid};
 use crate::clock::{Clock, VirtualClock, system_millis};
 use crate::history::EventDetails;
@@ -327,15 +328,37 @@ fn document(
 ) -> Result<Option<Value>, TestStateError> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => serde_json::from_str(s).map(Some).map_err(|e| {
-            if field == "input" {
-                TestStateError::InvalidInput(e.to_string())
-            } else {
-                TestStateError::invalid(field, format!("not valid JSON: {e}"))
-            }
-        }),
+        Some(Value::String(s)) => parse_document(s, field).map(Some),
         Some(_) => Err(TestStateError::invalid(field, "must be a string")),
     }
+}
+
+/// A document of the request, within the API's length constraint ("Maximum length of
+/// 262144", API_TestState.html) and the engine's nesting bound.
+fn parse_document(text: &str, field: &'static str) -> Result<Value, TestStateError> {
+    if text.len() > MAX_PAYLOAD_BYTES {
+        return Err(TestStateError::invalid(
+            field,
+            format!(
+                "is {} bytes, over the {MAX_PAYLOAD_BYTES}-byte limit",
+                text.len()
+            ),
+        ));
+    }
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        if field == "input" {
+            TestStateError::InvalidInput(e.to_string())
+        } else {
+            TestStateError::invalid(field, format!("not valid JSON: {e}"))
+        }
+    })?;
+    if check_limits(&value, usize::MAX).is_err() {
+        return Err(TestStateError::invalid(
+            field,
+            format!("is nested more than {MAX_DEPTH} levels deep, more than this engine reads"),
+        ));
+    }
+    Ok(value)
 }
 
 fn string(
@@ -448,9 +471,7 @@ impl TestStateRequest {
         };
         let result = match m.get("result") {
             None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(serde_json::from_str(s).map_err(|e| {
-                TestStateError::invalid("mock.result", format!("not valid JSON: {e}"))
-            })?),
+            Some(Value::String(s)) => Some(parse_document(s, "mock.result")?),
             Some(_) => return Err(TestStateError::invalid("mock.result", "must be a string")),
         };
         let error = match m.get("errorOutput") {
