@@ -458,6 +458,49 @@ fn jsonata_state_reports_arguments_and_variables() {
 }
 
 #[test]
+fn jsonata_choice_assigns_and_goes_on() {
+    let def = json!({
+        "Type": "Choice",
+        "QueryLanguage": "JSONata",
+        "Choices": [{
+            "Condition": "{% $states.input.total > $limit %}",
+            "Assign": {"flagged": true},
+            "Output": {"review": "{% $states.input.total %}"},
+            "Next": "Review"
+        }],
+        "Default": "Accept"
+    });
+    let vars = json!({"limit": 100}).to_string();
+    let answer = give(body(
+        def.clone(),
+        json!({"total": 250}),
+        json!({"variables": vars, "inspectionLevel": "DEBUG"}),
+    ));
+    assert_eq!(
+        answer,
+        json!({
+            "inspectionData": {"input": {"total": 250}, "variables": {"limit": 100, "flagged": true}},
+            "output": {"review": 250},
+            "nextState": "Review",
+            "status": "SUCCEEDED"
+        })
+    );
+    let answer = give(body(def, json!({"total": 5}), json!({"variables": vars})));
+    assert_eq!(
+        answer,
+        json!({"output": {"total": 5}, "nextState": "Accept", "status": "SUCCEEDED"})
+    );
+}
+
+#[test]
+fn jsonata_expression_failure_fails_the_state() {
+    let def = json!({"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $number('x') %}", "End": true});
+    let answer = give(body(def, json!({}), json!({})));
+    assert_eq!(answer["status"], "FAILED");
+    assert_eq!(answer["error"], "States.QueryEvaluationError");
+}
+
+#[test]
 fn jsonpath_assign_and_variables_in_paths() {
     let def = json!({
         "Type": "Pass",
