@@ -89,6 +89,30 @@ pub struct ExecuteOptions {
     max_history_events: u64,
     wall_clock_limit: Option<std::time::Duration>,
     live: Option<LiveHistory>,
+    observer: Option<Arc<dyn Observer>>,
+}
+
+/// A rule of a state that an execution applied: which Choice rule chose the next state,
+/// which Retry rule retried a failure, which Catch rule caught one. The history does not
+/// say (two rules may lead to the same state); a test runner measuring coverage does need
+/// to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RuleTaken {
+    /// The Choice rule at this index of `Choices` matched.
+    Choice(usize),
+    /// No Choice rule matched and the state's `Default` was taken.
+    ChoiceDefault,
+    /// The Retry rule at this index retried the state.
+    Retry(usize),
+    /// The Catch rule at this index caught the state's error.
+    Catch(usize),
+}
+
+/// Told of every rule an execution applies, as it applies it (see
+/// [`ExecuteOptions::observer`]).
+pub trait Observer: Send + Sync {
+    /// The state named `state` applied `rule`.
+    fn rule_taken(&self, state: &str, rule: RuleTaken);
 }
 
 /// An execution's history as it is recorded, readable while the execution runs (an API
@@ -130,6 +154,7 @@ impl Default for ExecuteOptions {
             max_history_events: MAX_HISTORY_EVENTS,
             wall_clock_limit: None,
             live: None,
+            observer: None,
         }
     }
 }
@@ -215,6 +240,12 @@ impl ExecuteOptions {
     pub fn live_history(mut self, live: LiveHistory) -> Self {
         self.history = true;
         self.live = Some(live);
+        self
+    }
+
+    /// Tells `observer` of every Choice, Retry and Catch rule the execution applies.
+    pub fn observer(mut self, observer: Arc<dyn Observer>) -> Self {
+        self.observer = Some(observer);
         self
     }
 }
@@ -310,6 +341,8 @@ enum Halt {
     WallClock(std::time::Duration),
     /// The state machine's `TimeoutSeconds` has passed in real time.
     Timeout,
+    /// A task's handler reported a [terminal](TaskFailure::terminal) failure.
+    Handler,
 }
 
 impl Failure {
@@ -351,6 +384,8 @@ impl Failure {
                 ),
             ),
             Halt::Timeout => (StatesError::Timeout.name(), String::new()),
+            // Built with the handler's own error and cause where it happens.
+            Halt::Handler => (StatesError::Runtime.name(), String::new()),
         };
         Failure {
             halt: Some(halt),
@@ -517,6 +552,7 @@ struct Run<'a> {
     deadline: Option<(std::time::Instant, Halt)>,
     /// What all the execution's variables hold (serialised), against AWS's quota.
     variable_bytes: AtomicUsize,
+    observer: Option<Arc<dyn Observer>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -689,6 +725,7 @@ impl StateMachine {
             execution_arn,
             deadline,
             variable_bytes: AtomicUsize::new(0),
+            observer: options.observer.clone(),
         };
         let mut rec = Recorder::new(options.history, options.max_history_events);
         if let Some(live) = &options.live {
@@ -1081,6 +1118,12 @@ impl<'a> Run<'a> {
         Ok(self.exit(fr, out, assigned, track, st.next))
     }
 
+    fn observe(&self, st: &State, rule: RuleTaken) {
+        if let Some(observer) = &self.observer {
+            observer.rule_taken(&st.name, rule);
+        }
+    }
+
     fn choice(
         &self,
         choices: &[Choice],
@@ -1092,11 +1135,15 @@ impl<'a> Run<'a> {
         let st = fr.st;
         let eff = self.select_owned(&st.input_path, input, fr)?;
         let mut chosen = None;
-        for choice in choices {
+        for (index, choice) in choices.iter().enumerate() {
             if self.test(&choice.test, &eff, fr)? {
                 chosen = Some(choice);
+                self.observe(st, RuleTaken::Choice(index));
                 break;
             }
+        }
+        if chosen.is_none() && default.is_some() {
+            self.observe(st, RuleTaken::ChoiceDefault);
         }
         // A matching rule's Assign and Output replace the state's.
         let (next, assign, output) = match (chosen, default) {
@@ -1255,6 +1302,7 @@ impl<'a> Run<'a> {
                         delay *= unit;
                     }
                     *count += 1;
+                    self.observe(st, RuleTaken::Retry(i));
                     let delay_ms = (delay * 1000.0).min(1e15) as i64;
                     let now = self.clock.now_millis();
                     self.clock.sleep_until(now.saturating_add(delay_ms)).await;
@@ -1315,6 +1363,7 @@ impl<'a> Run<'a> {
             return Err(failure);
         };
         self.evaluation_failed(fr, &mut failure, track);
+        self.observe(st, RuleTaken::Catch(index));
         let error_output = failure.to_value();
         let (out, assigned) = match st.lang {
             Lang::Jsonata => {
@@ -1426,7 +1475,7 @@ impl<'a> Run<'a> {
             return Err(halted);
         }
         let submission = crate::task::Submission::default();
-        let outcome = match self.handlers.find(&task.resource) {
+        let outcome = match self.handlers.find_for(&st.name, &task.resource) {
             None => Err((false, self.unknown_resource(task, &input, fr))),
             Some(handler) => {
                 let request = TaskRequest {
@@ -1456,6 +1505,13 @@ impl<'a> Run<'a> {
                 };
                 match answer {
                     Some(Ok(v)) => Ok(v),
+                    Some(Err(f)) if f.terminal => Err((
+                        false,
+                        Failure {
+                            halt: Some(Halt::Handler),
+                            ..Failure::of(Some(f.error), f.cause)
+                        },
+                    )),
                     Some(Err(f)) => Err((
                         false,
                         Failure {

@@ -63,7 +63,7 @@ pub use exec::test_state::{
 };
 pub use exec::{
     ExecuteOptions, Execution, LiveHistory, MAX_DEPTH, MAX_HISTORY_DATA_BYTES, MAX_HISTORY_EVENTS,
-    MAX_PAYLOAD_BYTES, SeededRandom, Status,
+    MAX_PAYLOAD_BYTES, Observer, RuleTaken, SeededRandom, Status,
 };
 pub use history::{EventDetails, HistoryError, HistoryEvent, StateType};
 pub use mock_shape::FieldValidationMode;

@@ -73,6 +73,10 @@ pub struct TaskFailure {
     pub error: String,
     /// Free text; `None` when the task gave none.
     pub cause: Option<String>,
+    /// The execution fails at once with this error: no Retry or Catch sees it. What a
+    /// host reports when the task could not be answered at all, as a mock configuration
+    /// with no response for an invocation.
+    pub terminal: bool,
 }
 
 impl TaskFailure {
@@ -81,6 +85,15 @@ impl TaskFailure {
         TaskFailure {
             error: error.into(),
             cause: Some(cause.into()),
+            terminal: false,
+        }
+    }
+
+    /// A failure that ends the execution at once (see [`terminal`](TaskFailure::terminal)).
+    pub fn terminal(error: impl Into<String>, cause: impl Into<String>) -> Self {
+        TaskFailure {
+            terminal: true,
+            ..TaskFailure::new(error, cause)
         }
     }
 }
@@ -105,11 +118,14 @@ type Glob = (Vec<Box<str>>, Arc<dyn TaskHandler>);
 
 /// Handlers by resource pattern: an exact ARN, or a glob where `*` matches any run of
 /// characters (`arn:aws:lambda:*:*:function:*`). Exact matches win; globs are tried in
-/// registration order.
+/// registration order. A handler registered for a state by its name
+/// ([`register_state`](Handlers::register_state)) answers that state whatever its resource,
+/// as a test case's mocked response does.
 #[derive(Clone, Default)]
 pub struct Handlers {
     exact: HashMap<Box<str>, Arc<dyn TaskHandler>>,
     globs: Vec<Glob>,
+    states: HashMap<Box<str>, Arc<dyn TaskHandler>>,
 }
 
 impl std::fmt::Debug for Handlers {
@@ -124,6 +140,7 @@ impl std::fmt::Debug for Handlers {
                     .map(|(g, _)| g.join("*"))
                     .collect::<Vec<_>>(),
             )
+            .field("states", &self.states.keys().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -144,9 +161,11 @@ impl Handlers {
     }
 
     /// The same handlers, each wrapped by `wrap` (say, to make every `.waitForTaskToken`
-    /// task wait for its callback), under the same patterns.
+    /// task wait for its callback), under the same patterns. Handlers registered for a state
+    /// by name are kept as they are: they answer in place of the resource.
     pub fn wrapped(&self, wrap: impl Fn(Arc<dyn TaskHandler>) -> Arc<dyn TaskHandler>) -> Handlers {
         Handlers {
+            states: self.states.clone(),
             exact: self
                 .exact
                 .iter()
@@ -176,6 +195,19 @@ impl Handlers {
             self.exact.insert(pattern.into(), handler);
         }
         Ok(self)
+    }
+
+    /// Registers `handler` for every Task state named `state` (in any branch or iteration),
+    /// in place of the handler of its resource.
+    pub fn register_state(&mut self, state: &str, handler: Arc<dyn TaskHandler>) -> &mut Self {
+        self.states.insert(state.into(), handler);
+        self
+    }
+
+    /// The handler for the state named `state` calling `resource`: the state's own, else
+    /// the resource's.
+    pub fn find_for(&self, state: &str, resource: &str) -> Option<&Arc<dyn TaskHandler>> {
+        self.states.get(state).or_else(|| self.find(resource))
     }
 
     /// The handler for `resource`, if any.

@@ -77,6 +77,7 @@ impl Waiter {
                     return Err(TaskFailure {
                         error: StatesError::HeartbeatTimeout.name().to_owned(),
                         cause: None,
+                        terminal: false,
                     });
                 }
             }
@@ -150,7 +151,11 @@ impl Callbacks {
         let error = p.optional_string("error")?.unwrap_or_default().to_owned();
         let cause = p.optional_string("cause")?.map(str::to_owned);
         let waiting = self.take(token)?;
-        let failure = TaskFailure { error, cause };
+        let failure = TaskFailure {
+            error,
+            cause,
+            terminal: false,
+        };
         waiting
             .answer
             .send(Err(failure))

@@ -806,6 +806,7 @@ fn tested_run<'a>(
         execution_arn,
         deadline: None,
         variable_bytes: AtomicUsize::new(0),
+        observer: None,
     }
 }
 
