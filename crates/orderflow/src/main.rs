@@ -14,7 +14,7 @@ mod commands;
 
 use commands::{
     ListArgs, bench_protocol, cost, exec, executions, graph, history, load, notifications, orders,
-    run, serve, test_state,
+    run, serve, test, test_state,
 };
 
 #[derive(Parser)]
@@ -44,6 +44,9 @@ enum Command {
     /// Run one state of a definition once, as Step Functions' TestState API does, and print
     /// its answer (status, output or error, next state, inspection stages).
     TestState(test_state::TestStateArgs),
+    /// Run the test cases of test files (a definition, mocked responses in Step Functions
+    /// Local's format, what each case expects) in parallel; exits 1 when one fails.
+    Test(test::TestArgs),
     /// Process an order through the order workflow and show every state it passed through.
     Run(run::RunArgs),
     /// List the order records.
@@ -89,6 +92,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Exec(args) => exec::run(args, store_given.then_some(cli.store.as_path())),
         Command::TestState(args) => test_state::run(args),
+        Command::Test(args) => test::run(args),
         Command::BenchProtocol(args) => bench_protocol::run(args),
         Command::Cost(args) => cost::run(args),
         Command::Run(args) => run::run(args, &cli.store),

@@ -161,7 +161,7 @@ impl TestFile {
         };
         let (definition, definition_path) = match top.get("definition") {
             Some(Value::String(file)) => {
-                let file = base.join(file);
+                let file = joined(base, file);
                 (read_json(&file)?, Some(file))
             }
             Some(Value::Object(_)) => (top["definition"].clone(), None),
@@ -187,7 +187,7 @@ impl TestFile {
             })?;
         let (mocks, mocks_path) = match top.get("mockConfig") {
             Some(Value::String(file)) => {
-                let file = base.join(file);
+                let file = joined(base, file);
                 (read_json(&file)?, file)
             }
             Some(Value::Object(_)) => (top["mockConfig"].clone(), path.to_owned()),
@@ -248,6 +248,25 @@ impl TestFile {
     }
 }
 
+/// `file` read from `base`, `..` resolved in the text (`statemachine/tests/../x.json` is
+/// `statemachine/x.json`), so reports name files as a reader would.
+fn joined(base: &Path, file: &str) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in base.join(file).components() {
+        match part {
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 fn read_json(path: &Path) -> Result<Value, TestFileError> {
     let text = std::fs::read_to_string(path).map_err(|source| TestFileError::Read {
         path: path.to_owned(),
@@ -294,7 +313,7 @@ fn case_from(
             ));
         }
         (Some(input), None) => input.clone(),
-        (None, Some(Value::String(file))) => read_json(&base.join(file))?,
+        (None, Some(Value::String(file))) => read_json(&joined(base, file))?,
         (None, Some(_)) => {
             return Err(invalid(
                 &format!("{field}.inputFile"),

@@ -17,6 +17,9 @@ use sfn_local::{
 
 use order_workflow::standins::stand_ins;
 use sfn_environment::{Bindings, Case, Environment, LocalAws};
+use sfn_testing::MockConfig;
+
+use super::BadInput;
 
 #[derive(clap::Args)]
 pub struct ExecArgs {
@@ -53,6 +56,22 @@ pub struct ExecArgs {
     /// Seed for States.UUID, States.MathRandom and retry jitter.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Answer Task states from a test case of this mock configuration (Step Functions
+    /// Local's format: `StateMachines` → `TestCases` → state → a response of
+    /// `MockedResponses`); states the test case does not mock are answered as without it.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "test_case",
+        conflicts_with = "repeat"
+    )]
+    mock_config: Option<PathBuf>,
+    /// The state machine of the mock configuration (default: its only one).
+    #[arg(long, value_name = "NAME", requires = "mock_config")]
+    state_machine: Option<String>,
+    /// The test case of the mock configuration to run.
+    #[arg(long, value_name = "NAME", requires = "mock_config")]
+    test_case: Option<String>,
     /// The longest one execution may take in real time, in seconds. Virtual time makes waits
     /// free, so this (with AWS's 25,000-event history limit) is what bounds a run; past it
     /// the execution ends TIMED_OUT with a cause naming this limit.
@@ -198,6 +217,20 @@ pub fn run(args: ExecArgs, store: Option<&Path>) -> anyhow::Result<ExitCode> {
         .wall_clock_limit(wall_clock_limit);
     if let Some(local) = &local {
         options = local.options(options);
+    }
+    if let (Some(path), Some(case)) = (&args.mock_config, &args.test_case) {
+        let config = MockConfig::from_json(&read_file(path, "mock configuration")?)
+            .map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
+        let mocked = config
+            .test_case(args.state_machine.as_deref(), case)
+            .map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
+        let mut handlers = match &local {
+            Some(local) => local.handlers(),
+            None if args.stand_ins => stand_ins()?.0,
+            None => Handlers::new(),
+        };
+        mocked.apply(&mut handlers);
+        options = options.handlers(handlers);
     }
     let execution_arn = store.as_ref().map(|store| {
         format!(

@@ -20,6 +20,7 @@ pub mod notifications;
 pub mod orders;
 pub mod run;
 pub mod serve;
+pub mod test;
 pub mod test_state;
 
 /// The arguments of the commands that list what the store holds.
