@@ -16,6 +16,8 @@ use sfn_local::{
     Status, system_millis,
 };
 
+use sfn_testing::MockedCase;
+
 use crate::error::ApiError;
 use crate::wire::{self, Arn, Params, seconds, seconds_of_millis};
 use crate::{Service, Time, machines};
@@ -93,9 +95,20 @@ impl Service {
         )
     }
 
-    fn options(&self, record: &StateMachineRecord, name: &str, arn: &str) -> ExecuteOptions {
+    fn options(
+        &self,
+        record: &StateMachineRecord,
+        name: &str,
+        arn: &str,
+        test_case: Option<&MockedCase>,
+    ) -> ExecuteOptions {
+        let mut handlers = self.handlers.clone();
+        // Mocked states answer at once, callbacks included: they are not wrapped to wait.
+        if let Some(mocked) = test_case {
+            mocked.apply(&mut handlers);
+        }
         let mut options = ExecuteOptions::new()
-            .handlers(self.handlers.clone())
+            .handlers(handlers)
             .name(name)
             .execution_arn(arn)
             .state_machine_name(&record.name);
@@ -182,14 +195,35 @@ impl Service {
         (record, history)
     }
 
+    /// The state machine a `stateMachineArn` names, and the test case its `#TestCase`
+    /// suffix names, with fresh invocation counters for one execution.
+    fn machine_and_test_case(
+        &self,
+        p: &Params<'_>,
+    ) -> Result<(StateMachineRecord, Option<MockedCase>), ApiError> {
+        let given = p.string("stateMachineArn")?;
+        let Some((arn, case)) = given.split_once('#') else {
+            return Ok((self.machine(given)?, None));
+        };
+        let Some(mocks) = &self.mocks else {
+            return Err(ApiError::invalid_arn(given));
+        };
+        let record = self.machine(arn)?;
+        // Step Functions Local's answer to an unknown test case is not documented.
+        let mocked = mocks
+            .test_case(Some(&record.name), case)
+            .map_err(|e| ApiError::validation(e.to_string()))?;
+        Ok((record, Some(mocked)))
+    }
+
     pub(crate) fn start_execution(self: &Arc<Self>, p: &Params<'_>) -> Result<Value, ApiError> {
-        let record = self.machine(p.string("stateMachineArn")?)?;
+        let (record, test_case) = self.machine_and_test_case(p)?;
         let name = execution_name(p)?;
         let (input_text, input) = input(p)?;
         let machine = self.loaded(&record)?;
         if record.machine_type == "EXPRESS" {
             let arn = self.express_arn(&record.name, &name);
-            let options = self.options(&record, &name, &arn);
+            let options = self.options(&record, &name, &arn, test_case.as_ref());
             let start = SystemTime::now();
             tokio::spawn(async move { machine.execute(input, &options).await });
             return Ok(json!({"executionArn": arn, "startDate": seconds(start)}));
@@ -222,7 +256,7 @@ impl Service {
         self.store.record_execution(&started, &[first.to_json()])?;
         let live = LiveHistory::new();
         let options = self
-            .options(&record, &name, &arn)
+            .options(&record, &name, &arn, test_case.as_ref())
             .live_history(live.clone());
         let service = Arc::clone(self);
         let task = tokio::spawn(async move {
@@ -264,7 +298,7 @@ impl Service {
     }
 
     pub(crate) async fn start_sync_execution(&self, p: &Params<'_>) -> Result<Value, ApiError> {
-        let record = self.machine(p.string("stateMachineArn")?)?;
+        let (record, test_case) = self.machine_and_test_case(p)?;
         if record.machine_type != "EXPRESS" {
             return Err(ApiError::type_not_supported(
                 "This operation is only supported by EXPRESS state machines",
@@ -274,7 +308,7 @@ impl Service {
         let (_, input) = input(p)?;
         let machine = self.loaded(&record)?;
         let arn = self.express_arn(&record.name, &name);
-        let options = self.options(&record, &name, &arn);
+        let options = self.options(&record, &name, &arn, test_case.as_ref());
         let started = self.started(&record, &name, &arn, &input);
         let execution = machine.execute(input, &options).await;
         let billed = u64::try_from(execution.stop_millis - execution.start_millis)

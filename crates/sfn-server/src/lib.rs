@@ -36,6 +36,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use aws_emulator::Store;
 use serde_json::{Map, Value};
 use sfn_local::{Handlers, StateMachine};
+use sfn_testing::MockConfig;
 
 pub use error::ApiError;
 pub use http::{MAX_REQUEST_BYTES, Server, ServerError};
@@ -70,6 +71,8 @@ pub struct Service {
     callbacks: Arc<callbacks::Callbacks>,
     /// Activities and the tasks queued for their workers.
     activities: Arc<activities::Activities>,
+    /// Test cases a `stateMachineArn` with a `#TestCase` suffix runs.
+    mocks: Option<Arc<MockConfig>>,
 }
 
 impl Service {
@@ -95,6 +98,7 @@ impl Service {
             handlers,
             time,
             redact: None,
+            mocks: None,
             loaded: Mutex::new(HashMap::new()),
             running: Mutex::new(HashMap::new()),
         }
@@ -103,6 +107,15 @@ impl Service {
     /// Masks what the service keeps with `redact` (see [`Redact`]).
     pub fn with_redaction(mut self, redact: Redact) -> Self {
         self.redact = Some(redact);
+        self
+    }
+
+    /// Lets StartExecution and StartSyncExecution run a test case of `mocks`: a
+    /// `stateMachineArn` ending `#TestCase` runs the state machine with that test case's
+    /// mocked responses (the test case of the state machine of that name in `mocks`), as
+    /// Step Functions Local does.
+    pub fn with_mock_config(mut self, mocks: MockConfig) -> Self {
+        self.mocks = Some(Arc::new(mocks));
         self
     }
 

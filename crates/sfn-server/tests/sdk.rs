@@ -17,6 +17,7 @@ use futures::FutureExt as _;
 use serde_json::{Value, json};
 use sfn_local::{Handlers, TaskFailure, TaskRequest};
 use sfn_server::{Server, Service, Time};
+use sfn_testing::MockConfig;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/local";
 
@@ -54,6 +55,11 @@ struct Local {
 /// `arn:aws:lambda:…:function:echo` with its input, `hang` never answering and `boom`
 /// failing with `Boom`, and `lambda:invoke` keeping the `token` of its payload.
 async fn local() -> Local {
+    local_with(None).await
+}
+
+/// As [`local`], running the test cases of `mocks` for `#TestCase` ARNs.
+async fn local_with(mocks: Option<MockConfig>) -> Local {
     let tokens = Arc::new(std::sync::Mutex::new(Vec::new()));
     let kept = Arc::clone(&tokens);
     let mut handlers = Handlers::new();
@@ -81,7 +87,11 @@ async fn local() -> Local {
         })
         .expect("patterns");
     let store = aws_emulator::Store::in_memory().expect("a store");
-    let service = Arc::new(Service::new(store, handlers, Time::Virtual));
+    let mut service = Service::new(store, handlers, Time::Virtual);
+    if let Some(mocks) = mocks {
+        service = service.with_mock_config(mocks);
+    }
+    let service = Arc::new(service);
     let server = Server::bind("127.0.0.1:0".parse().expect("an address"), service)
         .await
         .expect("a free port");
@@ -984,6 +994,105 @@ async fn test_state_refuses_with_the_api_error_codes() {
         )
         .await;
         assert_eq!(refused.err().as_deref(), Some("ValidationException"));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_case_arn_runs_with_its_mocked_responses() {
+    within(async {
+        let mocks = MockConfig::from_value(&json!({
+            "StateMachines": {
+                "pay": {"TestCases": {"BusyThenPaid": {"Call": "BusyThenPaid"}}},
+                "quick": {"TestCases": {"Boom": {"Call": "Boom"}}}
+            },
+            "MockedResponses": {
+                "BusyThenPaid": {
+                    "0": {"Throw": {"Error": "Busy", "Cause": "try again"}},
+                    "1": {"Return": {"paid": true}}
+                },
+                "Boom": {"0": {"Throw": {"Error": "Boom", "Cause": "mocked"}}}
+            }
+        }))
+        .expect("a mock configuration");
+        let local = local_with(Some(mocks)).await;
+        let definition = json!({"StartAt": "Call", "States": {"Call": {
+            "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:hang",
+            "Retry": [{"ErrorEquals": ["Busy"], "IntervalSeconds": 30}],
+            "Catch": [{"ErrorEquals": ["Boom"], "ResultPath": "$.error", "Next": "Caught"}],
+            "End": true},
+            "Caught": {"Type": "Fail", "Error": "Caught", "Cause": "boom was caught"}}})
+        .to_string();
+        let pay = create(&local, "pay", &definition, StateMachineType::Standard).await;
+        // The function itself never answers: only the mock can end this execution.
+        let started = local
+            .start(&format!("{pay}#BusyThenPaid"), "first", "{}")
+            .send()
+            .await
+            .expect("started");
+        assert!(started.execution_arn.ends_with(":execution:pay:first"));
+        let done = finished(&local, &started.execution_arn).await;
+        assert_eq!(done.status, ExecutionStatus::Succeeded);
+        assert_eq!(done.output.as_deref(), Some(r#"{"paid":true}"#));
+        let history = local
+            .history(&started.execution_arn)
+            .send()
+            .await
+            .expect("a history");
+        let failed = history
+            .events
+            .iter()
+            .filter(|e| e.r#type.as_str() == "LambdaFunctionFailed")
+            .count();
+        assert_eq!(
+            failed, 1,
+            "the first invocation's Busy, then the retry's answer"
+        );
+        // Each execution counts from the first response again.
+        let again = local
+            .start(&format!("{pay}#BusyThenPaid"), "second", "{}")
+            .send()
+            .await
+            .expect("started");
+        assert_eq!(
+            finished(&local, &again.execution_arn).await.status,
+            ExecutionStatus::Succeeded
+        );
+
+        let quick = create(&local, "quick", &definition, StateMachineType::Express).await;
+        let answered = local
+            .client
+            .start_sync_execution()
+            .state_machine_arn(format!("{quick}#Boom"))
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(answered.status.as_str(), "FAILED");
+        assert_eq!(answered.error.as_deref(), Some("Caught"));
+
+        let refused = local
+            .start(&format!("{pay}#NoSuchCase"), "third", "{}")
+            .send()
+            .await
+            .expect_err("no such test case");
+        assert_eq!(code(&refused), "ValidationException");
+    })
+    .await;
+    within(async {
+        let local = local().await;
+        let pay = create(
+            &local,
+            "pay",
+            &task_machine("echo"),
+            StateMachineType::Standard,
+        )
+        .await;
+        let refused = local
+            .start(&format!("{pay}#BusyThenPaid"), "first", "{}")
+            .send()
+            .await
+            .expect_err("no mock configuration");
+        assert_eq!(code(&refused), "InvalidArn");
     })
     .await;
 }

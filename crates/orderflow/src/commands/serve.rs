@@ -14,8 +14,10 @@ use order_workflow::{ENTRY_DEFINITION, Time, Workflow};
 use serde_json::{Value, json};
 use sfn_server::{Server, Service};
 
-use super::open_store;
+use sfn_testing::MockConfig;
+
 use super::run::clients;
+use super::{BadInput, open_store};
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -37,6 +39,11 @@ pub struct ServeArgs {
     /// `cargo lambda watch`) instead of the functions in process.
     #[arg(long, value_name = "URL")]
     lambda_endpoint: Option<String>,
+    /// A mock configuration (Step Functions Local's format): a `stateMachineArn` ending
+    /// `#TestCase` in StartExecution or StartSyncExecution runs that test case of the state
+    /// machine of that name, its mocked states answered from the file.
+    #[arg(long, value_name = "FILE")]
+    mock_config: Option<PathBuf>,
 }
 
 /// The role the local state machines are created with.
@@ -99,6 +106,21 @@ fn definitions_in(dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
 }
 
 pub fn run(args: ServeArgs, store: &Path) -> anyhow::Result<ExitCode> {
+    let mocks = match &args.mock_config {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                BadInput(format!(
+                    "reading the mock configuration {}: {e}",
+                    path.display()
+                ))
+            })?;
+            Some(
+                MockConfig::from_json(&text)
+                    .map_err(|e| BadInput(format!("{}: {e}", path.display())))?,
+            )
+        }
+    };
     let store = open_store(store)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -131,10 +153,12 @@ pub fn run(args: ServeArgs, store: &Path) -> anyhow::Result<ExitCode> {
             Time::Virtual => sfn_server::Time::Virtual,
             Time::Real => sfn_server::Time::Real,
         };
-        let service = Arc::new(
-            Service::new(store, flow.handlers().clone(), server_time)
-                .with_redaction(Arc::new(|value: &mut Value| redact(value))),
-        );
+        let mut service = Service::new(store, flow.handlers().clone(), server_time)
+            .with_redaction(Arc::new(|value: &mut Value| redact(value)));
+        if let Some(mocks) = mocks {
+            service = service.with_mock_config(mocks);
+        }
+        let service = Arc::new(service);
         let mut names = Vec::new();
         for (name, kind, definition) in flow.state_machines() {
             register(&service, name, kind, definition).await?;
