@@ -178,6 +178,26 @@ fn prepare(args: &ExecArgs) -> anyhow::Result<Prepared> {
     })
 }
 
+/// With `--mock-config`: the handlers the execution would have, with the test case's mocked
+/// states answered from the configuration.
+fn mocked_handlers(args: &ExecArgs, local: Option<&LocalAws>) -> anyhow::Result<Option<Handlers>> {
+    let (Some(path), Some(case)) = (&args.mock_config, &args.test_case) else {
+        return Ok(None);
+    };
+    let config = MockConfig::from_json(&read_file(path, "mock configuration")?)
+        .map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
+    let mocked = config
+        .test_case(args.state_machine.as_deref(), case)
+        .map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
+    let mut handlers = match local {
+        Some(local) => local.handlers(),
+        None if args.stand_ins => stand_ins()?.0,
+        None => Handlers::new(),
+    };
+    mocked.apply(&mut handlers);
+    Ok(Some(handlers))
+}
+
 /// Runs the definition; with `store` (`--store` or `ORDERFLOW_STORE` given), records the
 /// execution and its history there, for `orderflow history` and `graph --execution`.
 pub fn run(args: ExecArgs, store: Option<&Path>) -> anyhow::Result<ExitCode> {
@@ -218,18 +238,7 @@ pub fn run(args: ExecArgs, store: Option<&Path>) -> anyhow::Result<ExitCode> {
     if let Some(local) = &local {
         options = local.options(options);
     }
-    if let (Some(path), Some(case)) = (&args.mock_config, &args.test_case) {
-        let config = MockConfig::from_json(&read_file(path, "mock configuration")?)
-            .map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
-        let mocked = config
-            .test_case(args.state_machine.as_deref(), case)
-            .map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
-        let mut handlers = match &local {
-            Some(local) => local.handlers(),
-            None if args.stand_ins => stand_ins()?.0,
-            None => Handlers::new(),
-        };
-        mocked.apply(&mut handlers);
+    if let Some(handlers) = mocked_handlers(&args, local.as_ref())? {
         options = options.handlers(handlers);
     }
     let execution_arn = store.as_ref().map(|store| {
