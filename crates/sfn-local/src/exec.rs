@@ -19,9 +19,11 @@ use crate::states_error::StatesError;
 use crate::task::{Handlers, TaskRequest};
 use crate::vars::{Assigned, Scope};
 use crate::{StateMachine, timestamp};
+use resume::{Checkpoint, Checkpoints, Resume};
 
 mod fields;
 mod map;
+pub(crate) mod resume;
 pub(crate) mod test_state;
 
 use fields::{Frame, States};
@@ -90,6 +92,8 @@ pub struct ExecuteOptions {
     wall_clock_limit: Option<std::time::Duration>,
     live: Option<LiveHistory>,
     observer: Option<Arc<dyn Observer>>,
+    checkpoints: Option<Arc<dyn Checkpoints>>,
+    resume: Option<Arc<Resume>>,
 }
 
 /// A rule of a state that an execution applied: which Choice rule chose the next state,
@@ -155,6 +159,8 @@ impl Default for ExecuteOptions {
             wall_clock_limit: None,
             live: None,
             observer: None,
+            checkpoints: None,
+            resume: None,
         }
     }
 }
@@ -246,6 +252,24 @@ impl ExecuteOptions {
     /// Tells `observer` of every Choice, Retry and Catch rule the execution applies.
     pub fn observer(mut self, observer: Arc<dyn Observer>) -> Self {
         self.observer = Some(observer);
+        self
+    }
+
+    /// Gives `checkpoints` a [`Checkpoint`] before each top-level state, with the events
+    /// recorded since the last one.
+    pub fn checkpoints(mut self, checkpoints: Arc<dyn Checkpoints>) -> Self {
+        self.checkpoints = Some(checkpoints);
+        self
+    }
+
+    /// Continues an execution from a checkpoint instead of starting it: its history is
+    /// `resume.events` and goes on from there (no second `ExecutionStarted`), the
+    /// checkpoint's state is entered with its input and variables, and `$$.Execution` is
+    /// the execution's as it started (the input given to `execute` is the execution's
+    /// input). A checkpoint naming no top-level state fails the execution with
+    /// `States.Runtime`.
+    pub fn resume(mut self, resume: Resume) -> Self {
+        self.resume = Some(Arc::new(resume));
         self
     }
 }
@@ -519,6 +543,20 @@ impl Recorder {
         self
     }
 
+    /// Starts from an earlier run's history: `events`, then ids after `last_id`.
+    fn prefill(&self, events: &[HistoryEvent], last_id: u64) {
+        if let Some(kept) = &self.events {
+            let mut kept = lock(kept);
+            for event in events {
+                self.keep_data(&event.details);
+                kept.push(event.clone());
+            }
+        }
+        let last = events.last().map_or(last_id, |e| e.id.max(last_id));
+        self.next_id
+            .store(last.saturating_add(1), Ordering::Relaxed);
+    }
+
     fn take(self) -> Vec<HistoryEvent> {
         let Some(events) = self.events else {
             return Vec::new();
@@ -553,6 +591,13 @@ struct Run<'a> {
     /// What all the execution's variables hold (serialised), against AWS's quota.
     variable_bytes: AtomicUsize,
     observer: Option<Arc<dyn Observer>>,
+    /// The top-level graph, whose states are checkpointed.
+    root: Option<&'a Graph>,
+    checkpoints: Option<Arc<dyn Checkpoints>>,
+    /// How many events the checkpoints were given so far.
+    checkpointed: AtomicUsize,
+    /// Where the top-level graph starts when the execution is resumed, and its variables.
+    resume_at: Mutex<Option<(usize, Map<String, Value>)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -696,7 +741,17 @@ impl StateMachine {
             )
         });
         let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/StepFunctionsLocal");
-        let start_millis = clock.now_millis();
+        let resume = options.resume.as_deref();
+        let start_millis = resume.map_or_else(|| clock.now_millis(), |r| r.start_millis);
+        // A resumed execution starts at its checkpoint's state, with its variables.
+        let resume_at = resume.map(|r| {
+            self.root
+                .states
+                .iter()
+                .position(|st| *st.name == *r.checkpoint.state)
+                .map(|index| (index, r.checkpoint.variables.clone()))
+                .ok_or_else(|| r.checkpoint.state.clone())
+        });
         let context_base = self.uses_context.then(|| {
             let mut m = Map::new();
             m.insert(
@@ -726,6 +781,10 @@ impl StateMachine {
             deadline,
             variable_bytes: AtomicUsize::new(0),
             observer: options.observer.clone(),
+            root: Some(&self.root),
+            checkpoints: options.checkpoints.clone(),
+            checkpointed: AtomicUsize::new(resume.map_or(0, |r| r.events.len())),
+            resume_at: Mutex::new(resume_at.clone().and_then(Result::ok)),
         };
         let mut rec = Recorder::new(options.history, options.max_history_events);
         if let Some(live) = &options.live {
@@ -736,11 +795,24 @@ impl StateMachine {
             prev: 0,
             branch: None,
         };
-        run.record(&mut track, || EventDetails::ExecutionStarted {
-            input: input.clone(),
-            role_arn: role_arn.clone(),
-        });
-        let oversized = check_limits(&input, MAX_PAYLOAD_BYTES);
+        let oversized = match resume {
+            Some(r) => {
+                rec.prefill(&r.events, r.checkpoint.last_event_id);
+                track.prev = r.checkpoint.last_event_id;
+                Ok(())
+            }
+            None => {
+                run.record(&mut track, || EventDetails::ExecutionStarted {
+                    input: input.clone(),
+                    role_arn: role_arn.clone(),
+                });
+                check_limits(&input, MAX_PAYLOAD_BYTES)
+            }
+        };
+        let first_input = match resume {
+            Some(r) => r.checkpoint.input.clone(),
+            None => input,
+        };
         let outcome = {
             let prev = track.prev;
             let body = async {
@@ -761,7 +833,16 @@ impl StateMachine {
                         ));
                     }
                 }
-                run.graph(&self.root, input, &rec, prev, None, None).await
+                if let Some(Err(state)) = &resume_at {
+                    return Err(Failure::new(
+                        StatesError::Runtime.name(),
+                        format!(
+                            "The execution cannot be resumed at state '{state}': the definition has no top-level state of that name."
+                        ),
+                    ));
+                }
+                run.graph(&self.root, first_input, &rec, prev, None, None)
+                    .await
             };
             let timed = async {
                 match self.timeout_seconds {
@@ -991,6 +1072,13 @@ impl<'a> Run<'a> {
             let mut track = Track { rec, prev, branch };
             let mut index = graph.start;
             let mut input = input;
+            let top = outer.is_none()
+                && branch.is_none()
+                && self.root.is_some_and(|root| std::ptr::eq(root, graph));
+            if top && let Some((at, variables)) = lock(&self.resume_at).take() {
+                index = at;
+                scope.commit(Assigned::from_object(variables));
+            }
             loop {
                 if let Some(halted) = self.halt(rec) {
                     return Err(halted);
@@ -1001,6 +1089,9 @@ impl<'a> Run<'a> {
                         format!("no state at index {index}"),
                     ));
                 };
+                if top {
+                    self.checkpoint(st, &input, &scope, rec);
+                }
                 if let Some(branch) = branch {
                     branch.enter(st);
                 }
@@ -1116,6 +1207,32 @@ impl<'a> Run<'a> {
         };
         let out = self.select_owned(&st.output_path, doc, fr)?;
         Ok(self.exit(fr, out, assigned, track, st.next))
+    }
+
+    /// Gives the host's checkpoints where the execution stands before `st`, a top-level
+    /// state, with the events recorded since the last checkpoint.
+    fn checkpoint(&self, st: &State, input: &Value, scope: &Scope<'_>, rec: &Recorder) {
+        let Some(sink) = &self.checkpoints else {
+            return;
+        };
+        let events = match &rec.events {
+            Some(events) => {
+                let events = lock(events);
+                let from = self.checkpointed.swap(events.len(), Ordering::Relaxed);
+                events
+                    .get(from..)
+                    .map(<[HistoryEvent]>::to_vec)
+                    .unwrap_or_default()
+            }
+            None => Vec::new(),
+        };
+        let checkpoint = Checkpoint {
+            state: st.name.to_string(),
+            input: input.clone(),
+            variables: scope.values(),
+            last_event_id: rec.next_id.load(Ordering::Relaxed).saturating_sub(1),
+        };
+        sink.checkpoint(&checkpoint, &events);
     }
 
     fn observe(&self, st: &State, rule: RuleTaken) {

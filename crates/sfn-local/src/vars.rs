@@ -224,6 +224,16 @@ impl<'p> Scope<'p> {
         Ok(())
     }
 
+    /// This scope's variables (not those of the scopes around it).
+    pub fn values(&self) -> serde_json::Map<String, Value> {
+        let mut names: Vec<&String> = self.values.keys().collect();
+        names.sort();
+        names
+            .into_iter()
+            .filter_map(|n| self.values.get(n).map(|(v, _)| (n.clone(), v.clone())))
+            .collect()
+    }
+
     /// Stores checked assignments.
     pub fn commit(&mut self, assigned: Assigned) {
         for (name, value, size) in assigned.pairs {

@@ -6,5 +6,6 @@ mod fuzz;
 mod jsonata;
 mod limits;
 mod properties;
+mod resume;
 mod tasks;
 mod test_state;

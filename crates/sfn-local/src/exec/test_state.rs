@@ -807,6 +807,10 @@ fn tested_run<'a>(
         deadline: None,
         variable_bytes: AtomicUsize::new(0),
         observer: None,
+        root: None,
+        checkpoints: None,
+        checkpointed: AtomicUsize::new(0),
+        resume_at: Mutex::new(None),
     }
 }
 
