@@ -89,6 +89,21 @@ const MIGRATIONS: &[&str] = &[
         record TEXT NOT NULL,
         created_ms INTEGER NOT NULL
     );",
+    // 3: running executions' progress, so that a host can resume them after a crash: the
+    // events recorded since each checkpoint (LZ4-compressed JSON arrays, appended), and the
+    // latest checkpoint as the host sealed it. Both go when the execution is recorded
+    // finished.
+    "CREATE TABLE execution_progress (
+        arn TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        events BLOB NOT NULL,
+        PRIMARY KEY (arn, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE execution_resume (
+        arn TEXT PRIMARY KEY,
+        last_event_id INTEGER NOT NULL,
+        sealed BLOB NOT NULL
+    );",
 ];
 
 /// The schema version this code writes.

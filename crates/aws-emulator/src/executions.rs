@@ -148,7 +148,107 @@ impl Store {
                 ])
             })
             .db(SERVICE)?;
+            if record.status != ExecutionStatus::Running {
+                for table in ["execution_progress", "execution_resume"] {
+                    tx.prepare_cached(&format!("DELETE FROM {table} WHERE arn = ?1"))
+                        .and_then(|mut st| st.execute([&record.execution_arn]))
+                        .db(SERVICE)?;
+                }
+            }
             Ok(())
+        })
+    }
+
+    /// Records a running execution's progress at a checkpoint, in one transaction: `events`
+    /// (the history events recorded since the last call, as JSON) are appended to what
+    /// [`progress`](Store::progress) gives back, and `sealed` (what the host needs to resume
+    /// the execution, sealed as it sees fit) replaces the last checkpoint.
+    pub fn save_progress(
+        &self,
+        execution_arn: &str,
+        events: &[Value],
+        last_event_id: u64,
+        sealed: &[u8],
+    ) -> Result<()> {
+        let events = (!events.is_empty())
+            .then(|| serde_json::to_vec(events))
+            .transpose()
+            .map_err(|e| StoreError::InvalidRecord {
+                field: "events",
+                reason: e.to_string(),
+            })?
+            .map(|json| lz4_flex::block::compress_prepend_size(&json));
+        let arn = execution_arn.to_owned();
+        let sealed = sealed.to_vec();
+        let last = i64::try_from(last_event_id).unwrap_or(i64::MAX);
+        self.inner.db.write(SERVICE, move |tx| {
+            if let Some(events) = events {
+                tx.prepare_cached(
+                    "INSERT INTO execution_progress (arn, seq, events)
+                     VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM execution_progress WHERE arn = ?1), ?2)",
+                )
+                .and_then(|mut st| st.execute(params![arn, events]))
+                .db(SERVICE)?;
+            }
+            tx.prepare_cached(
+                "INSERT INTO execution_resume (arn, last_event_id, sealed) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (arn) DO UPDATE SET last_event_id = ?2, sealed = ?3",
+            )
+            .and_then(|mut st| st.execute(params![arn, last, sealed]))
+            .db(SERVICE)?;
+            Ok(())
+        })
+    }
+
+    /// A running execution's progress: its history so far (what
+    /// [`record_execution`](Store::record_execution) stored, then every batch
+    /// [`save_progress`](Store::save_progress) appended) and its last sealed checkpoint;
+    /// `None` when no checkpoint was saved.
+    pub fn progress(&self, execution_arn: &str) -> Result<Option<Progress>> {
+        let mut events = self.execution_history(execution_arn)?;
+        self.inner.db.read(|conn| {
+            let resume: Option<(i64, Vec<u8>)> = conn
+                .prepare_cached("SELECT last_event_id, sealed FROM execution_resume WHERE arn = ?1")
+                .and_then(|mut st| {
+                    st.query_row([execution_arn], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()
+                })
+                .db(SERVICE)?;
+            let Some((last_event_id, sealed)) = resume else {
+                return Ok(None);
+            };
+            let mut st = conn
+                .prepare_cached("SELECT events FROM execution_progress WHERE arn = ?1 ORDER BY seq")
+                .db(SERVICE)?;
+            let batches = st
+                .query_map([execution_arn], |r| r.get::<_, Vec<u8>>(0))
+                .db(SERVICE)?;
+            for batch in batches {
+                let batch = batch.db(SERVICE)?;
+                let corrupt = |detail: String| StoreError::Corrupt {
+                    what: format!("progress of execution {execution_arn}"),
+                    detail,
+                };
+                let claimed = batch
+                    .get(..4)
+                    .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                    .map_or(0, u32::from_le_bytes);
+                if claimed > MAX_HISTORY_BYTES {
+                    return Err(corrupt(format!(
+                        "claims {claimed} bytes uncompressed, over {MAX_HISTORY_BYTES}"
+                    )));
+                }
+                let json = lz4_flex::block::decompress_size_prepended(&batch)
+                    .map_err(|e| corrupt(e.to_string()))?;
+                let more: Vec<Value> =
+                    serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()))?;
+                events.extend(more);
+            }
+            Ok(Some(Progress {
+                events,
+                last_event_id: u64::try_from(last_event_id).unwrap_or(0),
+                sealed,
+            }))
         })
     }
 
@@ -230,6 +330,17 @@ impl Store {
             }
         })
     }
+}
+
+/// A running execution's progress, as [`Store::progress`] reads it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Progress {
+    /// The history events so far, as JSON, in order.
+    pub events: Vec<Value>,
+    /// The id of the last event the checkpoint covers.
+    pub last_event_id: u64,
+    /// The checkpoint, as the host sealed it.
+    pub sealed: Vec<u8>,
 }
 
 /// A history as a row holds it.

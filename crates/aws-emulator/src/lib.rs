@@ -57,7 +57,7 @@ use serde_json::Value;
 
 pub use dynamodb::{KeyAttribute, KeySchema, KeyType};
 pub use error::{Result, Service, StoreError};
-pub use executions::{ExecutionRecord, ExecutionStatus};
+pub use executions::{ExecutionRecord, ExecutionStatus, Progress};
 pub use ledger::{Charge, ChargeOutcome};
 pub use sns::{MessageAttribute, StoredMessage};
 pub use state_machines::StateMachineRecord;

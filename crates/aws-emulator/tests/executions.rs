@@ -144,3 +144,41 @@ fn histories_are_stored_compressed_and_older_text_histories_still_read() {
         "{damaged}"
     );
 }
+
+#[test]
+fn progress_accumulates_across_reopening_and_goes_when_the_execution_ends() {
+    let dir = TempDir::new("progress");
+    let running = record("e-p", 1_700_000_000);
+    let arn = running.execution_arn.clone();
+    {
+        let s = Store::open(dir.path()).unwrap();
+        s.record_execution(&running, &[json!({"id": 1})]).unwrap();
+        assert_eq!(s.progress(&arn).unwrap(), None, "no checkpoint yet");
+        s.save_progress(&arn, &[], 1, b"first").unwrap();
+        s.save_progress(&arn, &[json!({"id": 2}), json!({"id": 3})], 3, b"second")
+            .unwrap();
+        s.save_progress(&arn, &[json!({"id": 4})], 4, b"third")
+            .unwrap();
+    }
+    // A crash: the store is opened again, and the progress is all there.
+    let s = Store::open(dir.path()).unwrap();
+    let progress = s.progress(&arn).unwrap().expect("a checkpoint");
+    let ids: Vec<u64> = progress
+        .events
+        .iter()
+        .filter_map(|e| e["id"].as_u64())
+        .collect();
+    assert_eq!(ids, [1, 2, 3, 4]);
+    assert_eq!(progress.last_event_id, 4);
+    assert_eq!(progress.sealed, b"third");
+    let mut done = running.clone();
+    done.status = ExecutionStatus::Succeeded;
+    done.stop_date = Some(running.start_date + Duration::from_secs(1));
+    s.record_execution(&done, &[json!({"id": 1}), json!({"id": 5})])
+        .unwrap();
+    assert_eq!(
+        s.progress(&arn).unwrap(),
+        None,
+        "a finished execution keeps no progress"
+    );
+}
