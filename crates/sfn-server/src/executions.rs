@@ -5,6 +5,7 @@
 //! server's runtime and is recorded again, with its history, when it ends. An Express
 //! execution is kept nowhere, as on AWS (where its history goes to CloudWatch Logs only).
 
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -12,11 +13,13 @@ use aws_emulator::{ExecutionRecord, ExecutionStatus, StateMachineRecord};
 use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 use sfn_local::{
-    EventDetails, ExecuteOptions, Execution, HistoryEvent, LiveHistory, RealClock, StateMachine,
-    Status, system_millis,
+    Checkpoint, EventDetails, ExecuteOptions, Execution, HistoryEvent, LiveHistory, RealClock,
+    StateMachine, StatesError, Status, system_millis,
 };
 
 use sfn_testing::MockedCase;
+
+use crate::durable::{self, Persist, Sealer};
 
 use crate::error::ApiError;
 use crate::wire::{self, Arn, Params, seconds, seconds_of_millis};
@@ -255,9 +258,24 @@ impl Service {
         };
         self.store.record_execution(&started, &[first.to_json()])?;
         let live = LiveHistory::new();
-        let options = self
+        let mut options = self
             .options(&record, &name, &arn, test_case.as_ref())
             .live_history(live.clone());
+        // A test case's execution is not kept through a crash: its mocks are not.
+        if let (Some(sealer), None) = (&self.sealer, &test_case) {
+            let persist = self.persist(sealer, &arn, &input, 0);
+            // Sealed before StartExecution answers: an acknowledged execution is not lost.
+            let first_checkpoint = Checkpoint {
+                state: machine.definition().start().name().to_owned(),
+                input: input.clone(),
+                variables: Map::new(),
+                last_event_id: 1,
+            };
+            persist
+                .save(&first_checkpoint, &[])
+                .map_err(ApiError::internal)?;
+            options = options.checkpoints(persist);
+        }
         let service = Arc::clone(self);
         let task = tokio::spawn(async move {
             service.run(machine, input, options, started).await;
@@ -272,6 +290,125 @@ impl Service {
             },
         );
         Ok(json!({"executionArn": arn, "startDate": seconds(start)}))
+    }
+
+    fn persist(
+        &self,
+        sealer: &Arc<Sealer>,
+        arn: &str,
+        input: &Value,
+        persisted: u64,
+    ) -> Arc<Persist> {
+        Arc::new(Persist {
+            store: self.store.clone(),
+            sealer: Arc::clone(sealer),
+            arn: arn.to_owned(),
+            input: input.clone(),
+            redact: self.redact.clone(),
+            persisted: AtomicU64::new(persisted),
+            failed: AtomicBool::new(false),
+        })
+    }
+
+    /// Continues every Standard execution the store holds RUNNING (a server stopped, or
+    /// killed, while they ran) from its last checkpoint, and returns how many. One that
+    /// cannot be resumed (no checkpoint, another store's key, its state machine deleted) is
+    /// recorded FAILED with `States.Runtime` and a cause saying why, so that every
+    /// execution ends. Without [`durable`](Service::durable) nothing is resumed.
+    pub async fn resume_running(self: &Arc<Self>) -> Result<usize, ApiError> {
+        let Some(sealer) = &self.sealer else {
+            return Ok(0);
+        };
+        let mut resumed = 0;
+        for record in self.store.list_executions()? {
+            if record.status != ExecutionStatus::Running || self.is_running(&record.execution_arn) {
+                continue;
+            }
+            match self.resume_one(sealer, &record) {
+                Ok(()) => resumed += 1,
+                Err(why) => self.fail_unresumable(&record, &why)?,
+            }
+        }
+        Ok(resumed)
+    }
+
+    fn is_running(&self, arn: &str) -> bool {
+        self.running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(arn)
+    }
+
+    fn resume_one(
+        self: &Arc<Self>,
+        sealer: &Arc<Sealer>,
+        record: &ExecutionRecord,
+    ) -> Result<(), String> {
+        let machine_record = self
+            .machine(&self.state_machine_arn(&record.state_machine_name))
+            .map_err(|_| "its state machine no longer exists".to_owned())?;
+        let machine = self.loaded(&machine_record).map_err(|e| e.message)?;
+        let start_millis = record
+            .start_date
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let found = durable::resumable(&self.store, sealer, &record.execution_arn, start_millis)?;
+        let persist = self.persist(
+            sealer,
+            &record.execution_arn,
+            &found.input,
+            found.resume.checkpoint.last_event_id,
+        );
+        let live = LiveHistory::new();
+        let options = self
+            .options(&machine_record, &record.name, &record.execution_arn, None)
+            .live_history(live.clone())
+            .checkpoints(persist)
+            .resume(found.resume);
+        let service = Arc::clone(self);
+        let started = record.clone();
+        let input = found.input;
+        let input_text = input.to_string();
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        let task = tokio::spawn(async move {
+            service.run(machine, input, options, started).await;
+        });
+        running.insert(
+            record.execution_arn.clone(),
+            Running {
+                input: input_text,
+                start: record.start_date,
+                task: task.abort_handle(),
+                live,
+            },
+        );
+        Ok(())
+    }
+
+    fn fail_unresumable(&self, record: &ExecutionRecord, why: &str) -> Result<(), ApiError> {
+        let mut history = self.store.execution_history(&record.execution_arn)?;
+        let last = history.last().and_then(|e| e["id"].as_u64()).unwrap_or(0);
+        let error = StatesError::Runtime.name().to_owned();
+        let cause = format!("The execution could not be resumed after the server stopped: {why}.");
+        let failed = HistoryEvent {
+            id: last + 1,
+            previous_event_id: last,
+            timestamp_millis: system_millis(),
+            details: EventDetails::ExecutionFailed {
+                error: Some(error.clone()),
+                cause: Some(cause.clone()),
+            },
+        };
+        history.push(failed.to_json());
+        let ended = ExecutionRecord {
+            status: ExecutionStatus::Failed,
+            stop_date: Some(SystemTime::now()),
+            error: Some(error),
+            cause: Some(cause),
+            ..record.clone()
+        };
+        self.store.record_execution(&ended, &history)?;
+        Ok(())
     }
 
     /// Runs a Standard execution to its end and records it, unless it was stopped.

@@ -23,6 +23,7 @@
 
 mod activities;
 mod callbacks;
+mod durable;
 mod error;
 mod executions;
 mod http;
@@ -38,6 +39,7 @@ use serde_json::{Map, Value};
 use sfn_local::{Handlers, StateMachine};
 use sfn_testing::MockConfig;
 
+pub use durable::DurabilityError;
 pub use error::ApiError;
 pub use http::{MAX_REQUEST_BYTES, Server, ServerError};
 
@@ -73,6 +75,8 @@ pub struct Service {
     activities: Arc<activities::Activities>,
     /// Test cases a `stateMachineArn` with a `#TestCase` suffix runs.
     mocks: Option<Arc<MockConfig>>,
+    /// Seals Standard executions' checkpoints, when they are kept (see [`Service::durable`]).
+    sealer: Option<Arc<durable::Sealer>>,
 }
 
 impl Service {
@@ -99,6 +103,7 @@ impl Service {
             time,
             redact: None,
             mocks: None,
+            sealer: None,
             loaded: Mutex::new(HashMap::new()),
             running: Mutex::new(HashMap::new()),
         }
@@ -117,6 +122,17 @@ impl Service {
     pub fn with_mock_config(mut self, mocks: MockConfig) -> Self {
         self.mocks = Some(Arc::new(mocks));
         self
+    }
+
+    /// Keeps Standard executions through a crash: each checkpoints its progress in the
+    /// store (its input and state sealed with a key kept beside the store), and
+    /// [`resume_running`](Service::resume_running) continues them after a restart. An
+    /// in-memory store keeps nothing.
+    pub fn durable(mut self) -> Result<Self, DurabilityError> {
+        if let Some(dir) = self.store.database_file().and_then(std::path::Path::parent) {
+            self.sealer = Some(Arc::new(durable::Sealer::in_dir(dir)?));
+        }
+        Ok(self)
     }
 
     /// The store the service records in.

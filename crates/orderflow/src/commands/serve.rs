@@ -9,7 +9,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use order_workflow::integrations::faults::FaultPlan;
 use order_workflow::redact::redact;
+use order_workflow::workflow::LocalOptions;
 use order_workflow::{ENTRY_DEFINITION, Time, Workflow};
 use serde_json::{Value, json};
 use sfn_server::{Server, Service};
@@ -44,6 +46,16 @@ pub struct ServeArgs {
     /// machine of that name, its mocked states answered from the file.
     #[arg(long, value_name = "FILE")]
     mock_config: Option<PathBuf>,
+    /// Share of the order workflow's task attempts refused as throttled (0–1), for trying
+    /// clients and crash recovery under retries.
+    #[arg(long, default_value_t = 0.0, value_name = "R")]
+    fault_rate: f64,
+    /// Share of attempts of the workflow's states with TimeoutSeconds that time out (0–1).
+    #[arg(long, default_value_t = 0.0, value_name = "R")]
+    timeout_rate: f64,
+    /// Seeds the injected faults.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 /// The role the local state machines are created with.
@@ -139,9 +151,20 @@ pub fn run(args: ServeArgs, store: &Path) -> anyhow::Result<ExitCode> {
             Some(url) => Some(clients(Some(url)).await?),
             None => None,
         };
+        let faults = FaultPlan {
+            transient_rate: args.fault_rate,
+            timeout_rate: args.timeout_rate,
+            seed: args.seed,
+            ..FaultPlan::none()
+        }
+        .validated()?;
         let mut builder = Workflow::builder(store.clone())
             .entry(ENTRY_DEFINITION)
-            .time(time);
+            .time(time)
+            .options(LocalOptions {
+                faults,
+                ..LocalOptions::default()
+            });
         if let Some(services) = &services {
             builder = builder.service_endpoint(services);
         }
@@ -153,8 +176,10 @@ pub fn run(args: ServeArgs, store: &Path) -> anyhow::Result<ExitCode> {
             Time::Virtual => sfn_server::Time::Virtual,
             Time::Real => sfn_server::Time::Real,
         };
+        // Standard executions are kept through a crash, and resumed below.
         let mut service = Service::new(store, flow.handlers().clone(), server_time)
-            .with_redaction(Arc::new(|value: &mut Value| redact(value)));
+            .with_redaction(Arc::new(|value: &mut Value| redact(value)))
+            .durable()?;
         if let Some(mocks) = mocks {
             service = service.with_mock_config(mocks);
         }
@@ -171,8 +196,15 @@ pub fn run(args: ServeArgs, store: &Path) -> anyhow::Result<ExitCode> {
             }
         }
         let server = Server::bind(args.addr, Arc::clone(&service)).await?;
+        let resumed = service
+            .resume_running()
+            .await
+            .map_err(|e| anyhow::anyhow!("resuming the executions left running: {e}"))?;
         let addr = server.local_addr();
         println!("orderflow serve: the Step Functions API on http://{addr}");
+        if resumed > 0 {
+            println!("  resumed {resumed} Standard executions left running when it last stopped");
+        }
         for name in &names {
             println!("  {}", service.state_machine_arn(name));
         }
