@@ -702,6 +702,82 @@ pub(crate) fn check_limits(v: &Value, limit: usize) -> Result<(), Oversize> {
     }
 }
 
+/// Where a resumed execution starts, the index of its checkpoint's state with its
+/// variables; or the state's name when the definition has no top-level state of that name.
+type ResumeAt = Result<(usize, Map<String, Value>), String>;
+
+impl StateMachine {
+    fn resume_at(&self, resume: &Resume) -> ResumeAt {
+        self.root
+            .states
+            .iter()
+            .position(|st| *st.name == *resume.checkpoint.state)
+            .map(|index| (index, resume.checkpoint.variables.clone()))
+            .ok_or_else(|| resume.checkpoint.state.clone())
+    }
+}
+
+/// Why an execution cannot start: its input over the limits, or its checkpoint naming no
+/// state.
+fn refusal(oversized: Result<(), Oversize>, resume_at: Option<&ResumeAt>) -> Option<Failure> {
+    match oversized {
+        Ok(()) => {}
+        Err(Oversize::Bytes) => {
+            return Some(Failure::new(
+                StatesError::DataLimitExceeded.name(),
+                "The execution input exceeds the maximum number of bytes service limit.",
+            ));
+        }
+        Err(Oversize::Depth) => {
+            return Some(Failure::new(
+                StatesError::Runtime.name(),
+                format!(
+                    "The execution input is nested more than {MAX_DEPTH} levels deep, more than this engine reads."
+                ),
+            ));
+        }
+    }
+    let Some(Err(state)) = resume_at else {
+        return None;
+    };
+    Some(Failure::new(
+        StatesError::Runtime.name(),
+        format!(
+            "The execution cannot be resumed at state '{state}': the definition has no top-level state of that name."
+        ),
+    ))
+}
+
+/// `$$.Execution` and `$$.StateMachine`, the parts of the context object every state
+/// shares.
+fn context_base(
+    execution_arn: &str,
+    input: &Value,
+    name: &str,
+    role_arn: &str,
+    start_millis: i64,
+    state_machine_name: &str,
+) -> Map<String, Value> {
+    let sm_arn = format!("arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{state_machine_name}");
+    let mut m = Map::new();
+    m.insert(
+        "Execution".into(),
+        json!({
+            "Id": execution_arn,
+            "Input": input,
+            "Name": name,
+            "RoleArn": role_arn,
+            "StartTime": timestamp::format_millis(start_millis),
+            "RedriveCount": 0,
+        }),
+    );
+    m.insert(
+        "StateMachine".into(),
+        json!({"Id": sm_arn, "Name": state_machine_name}),
+    );
+    m
+}
+
 /// When an execution must stop in real time: after `wall_clock_limit`, or after the state
 /// machine's own `TimeoutSeconds`, whichever comes first.
 fn real_deadline(
@@ -730,10 +806,6 @@ impl StateMachine {
         };
         let mut rng = SeededRandom::new(options.seed);
         let name = options.name.clone().unwrap_or_else(|| uuid(&mut rng));
-        let sm_arn = format!(
-            "arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{}",
-            options.state_machine_name
-        );
         let execution_arn = options.execution_arn.clone().unwrap_or_else(|| {
             format!(
                 "arn:aws:states:{REGION}:{ACCOUNT}:execution:{}:{name}",
@@ -743,33 +815,16 @@ impl StateMachine {
         let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/StepFunctionsLocal");
         let resume = options.resume.as_deref();
         let start_millis = resume.map_or_else(|| clock.now_millis(), |r| r.start_millis);
-        // A resumed execution starts at its checkpoint's state, with its variables.
-        let resume_at = resume.map(|r| {
-            self.root
-                .states
-                .iter()
-                .position(|st| *st.name == *r.checkpoint.state)
-                .map(|index| (index, r.checkpoint.variables.clone()))
-                .ok_or_else(|| r.checkpoint.state.clone())
-        });
+        let resume_at = resume.map(|r| self.resume_at(r));
         let context_base = self.uses_context.then(|| {
-            let mut m = Map::new();
-            m.insert(
-                "Execution".into(),
-                json!({
-                    "Id": execution_arn,
-                    "Input": input,
-                    "Name": name,
-                    "RoleArn": role_arn,
-                    "StartTime": timestamp::format_millis(start_millis),
-                    "RedriveCount": 0,
-                }),
-            );
-            m.insert(
-                "StateMachine".into(),
-                json!({"Id": sm_arn, "Name": options.state_machine_name}),
-            );
-            m
+            context_base(
+                &execution_arn,
+                &input,
+                &name,
+                &role_arn,
+                start_millis,
+                &options.state_machine_name,
+            )
         });
         let deadline = real_deadline(options.wall_clock_limit, self.timeout_seconds);
         let run = Run {
@@ -813,33 +868,12 @@ impl StateMachine {
             Some(r) => r.checkpoint.input.clone(),
             None => input,
         };
+        let refused = refusal(oversized, resume_at.as_ref());
         let outcome = {
             let prev = track.prev;
             let body = async {
-                match oversized {
-                    Ok(()) => {}
-                    Err(Oversize::Bytes) => {
-                        return Err(Failure::new(
-                            StatesError::DataLimitExceeded.name(),
-                            "The execution input exceeds the maximum number of bytes service limit.",
-                        ));
-                    }
-                    Err(Oversize::Depth) => {
-                        return Err(Failure::new(
-                            StatesError::Runtime.name(),
-                            format!(
-                                "The execution input is nested more than {MAX_DEPTH} levels deep, more than this engine reads."
-                            ),
-                        ));
-                    }
-                }
-                if let Some(Err(state)) = &resume_at {
-                    return Err(Failure::new(
-                        StatesError::Runtime.name(),
-                        format!(
-                            "The execution cannot be resumed at state '{state}': the definition has no top-level state of that name."
-                        ),
-                    ));
+                if let Some(failure) = refused {
+                    return Err(failure);
                 }
                 run.graph(&self.root, first_input, &rec, prev, None, None)
                     .await
