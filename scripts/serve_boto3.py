@@ -169,6 +169,22 @@ def activities(sfn):
     check(code_of(sfn.describe_activity, activityArn=activity) == "ActivityDoesNotExist", "deleted")
 
 
+def redrive(sfn):
+    machine = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:retry-later"
+    arn = sfn.start_execution(stateMachineArn=machine, name="py-redrive-1")["executionArn"]
+    failed = finished(sfn, arn)
+    check(failed["status"] == "FAILED" and failed["error"] == "States.QueryEvaluationError", failed)
+    check(failed["redriveStatus"] == "REDRIVABLE" and failed["redriveCount"] == 0, failed)
+    redriven = sfn.redrive_execution(executionArn=arn)
+    check("redriveDate" in redriven, redriven)
+    done = finished(sfn, arn)
+    check(done["status"] == "SUCCEEDED" and json.loads(done["output"]) == {"redrives": 1}, done)
+    check(done["redriveCount"] == 1 and done["redriveStatus"] == "NOT_REDRIVABLE", done)
+    types = [e["type"] for e in sfn.get_execution_history(executionArn=arn)["events"]]
+    check(types.count("ExecutionRedriven") == 1 and types[-1] == "ExecutionSucceeded", types)
+    check(code_of(sfn.redrive_execution, executionArn=arn) == "ExecutionNotRedrivable", "succeeded")
+
+
 def main():
     url = sys.argv[1]
     with open(sys.argv[2]) as f:
@@ -178,7 +194,8 @@ def main():
     orders(sfn, order)
     callbacks(sfn)
     activities(sfn)
-    print("serve_boto3: state machines, executions, history pages, sync execution, callbacks, activities, stop and error codes as expected")
+    redrive(sfn)
+    print("serve_boto3: state machines, executions, history pages, sync execution, callbacks, activities, redrive, stop and error codes as expected")
 
 
 if __name__ == "__main__":

@@ -90,9 +90,10 @@ const MIGRATIONS: &[&str] = &[
         created_ms INTEGER NOT NULL
     );",
     // 3: running executions' progress, so that a host can resume them after a crash: the
-    // events recorded since each checkpoint (LZ4-compressed JSON arrays, appended), and the
-    // latest checkpoint as the host sealed it. Both go when the execution is recorded
-    // finished.
+    // events recorded since each checkpoint (LZ4-compressed JSON arrays, appended), which go
+    // when the execution is recorded finished, and the latest checkpoint as the host sealed
+    // it, kept for a redrive unless the execution succeeded; and how often each execution
+    // was redriven.
     "CREATE TABLE execution_progress (
         arn TEXT NOT NULL,
         seq INTEGER NOT NULL,
@@ -103,6 +104,11 @@ const MIGRATIONS: &[&str] = &[
         arn TEXT PRIMARY KEY,
         last_event_id INTEGER NOT NULL,
         sealed BLOB NOT NULL
+    );
+    CREATE TABLE execution_redrives (
+        arn TEXT PRIMARY KEY,
+        count INTEGER NOT NULL,
+        last_ms INTEGER NOT NULL
     );",
 ];
 

@@ -148,12 +148,17 @@ impl Store {
                 ])
             })
             .db(SERVICE)?;
-            if record.status != ExecutionStatus::Running {
-                for table in ["execution_progress", "execution_resume"] {
-                    tx.prepare_cached(&format!("DELETE FROM {table} WHERE arn = ?1"))
-                        .and_then(|mut st| st.execute([&record.execution_arn]))
-                        .db(SERVICE)?;
-                }
+            // The progress is in the history now; the checkpoint stays for a redrive of an
+            // execution that did not succeed.
+            let finished: &[&str] = match record.status {
+                ExecutionStatus::Running => &[],
+                ExecutionStatus::Succeeded => &["execution_progress", "execution_resume"],
+                _ => &["execution_progress"],
+            };
+            for table in finished {
+                tx.prepare_cached(&format!("DELETE FROM {table} WHERE arn = ?1"))
+                    .and_then(|mut st| st.execute([&record.execution_arn]))
+                    .db(SERVICE)?;
             }
             Ok(())
         })
@@ -249,6 +254,43 @@ impl Store {
                 last_event_id: u64::try_from(last_event_id).unwrap_or(0),
                 sealed,
             }))
+        })
+    }
+
+    /// Records that the execution was redriven, the `count`th time, at `when`.
+    pub fn record_redrive(&self, execution_arn: &str, count: u32, when: SystemTime) -> Result<()> {
+        let arn = execution_arn.to_owned();
+        self.inner.db.write(SERVICE, move |tx| {
+            tx.prepare_cached(
+                "INSERT INTO execution_redrives (arn, count, last_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (arn) DO UPDATE SET count = ?2, last_ms = ?3",
+            )
+            .and_then(|mut st| st.execute(params![arn, count, to_ms(when)]))
+            .db(SERVICE)?;
+            Ok(())
+        })
+    }
+
+    /// How often each redriven execution was redriven, and when last, by ARN.
+    pub fn redrives(&self) -> Result<std::collections::HashMap<String, (u32, SystemTime)>> {
+        self.inner.db.read(|conn| {
+            let mut st = conn
+                .prepare_cached("SELECT arn, count, last_ms FROM execution_redrives")
+                .db(SERVICE)?;
+            let rows = st
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, u32>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                })
+                .db(SERVICE)?;
+            rows.map(|row| {
+                let (arn, count, ms) = row.db(SERVICE)?;
+                Ok((arn, (count, from_ms(ms))))
+            })
+            .collect()
         })
     }
 

@@ -182,3 +182,32 @@ fn progress_accumulates_across_reopening_and_goes_when_the_execution_ends() {
         "a finished execution keeps no progress"
     );
 }
+
+#[test]
+fn a_failed_execution_keeps_its_checkpoint_for_a_redrive() {
+    let dir = TempDir::new("redrive");
+    let s = Store::open(dir.path()).unwrap();
+    let running = record("e-r", 1_700_000_000);
+    let arn = running.execution_arn.clone();
+    s.record_execution(&running, &[json!({"id": 1})]).unwrap();
+    s.save_progress(&arn, &[json!({"id": 2})], 2, b"sealed")
+        .unwrap();
+    let mut failed = running.clone();
+    failed.status = ExecutionStatus::Failed;
+    s.record_execution(
+        &failed,
+        &[json!({"id": 1}), json!({"id": 2}), json!({"id": 3})],
+    )
+    .unwrap();
+    let kept = s.progress(&arn).unwrap().expect("the checkpoint is kept");
+    assert_eq!(kept.sealed, b"sealed");
+    assert_eq!(
+        kept.events.len(),
+        3,
+        "the whole history, no progress batch twice"
+    );
+    assert_eq!(s.redrives().unwrap().get(&arn), None);
+    let when = UNIX_EPOCH + Duration::from_secs(1_700_000_100);
+    s.record_redrive(&arn, 1, when).unwrap();
+    assert_eq!(s.redrives().unwrap().get(&arn), Some(&(1, when)));
+}

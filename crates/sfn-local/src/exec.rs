@@ -757,20 +757,23 @@ fn context_base(
     role_arn: &str,
     start_millis: i64,
     state_machine_name: &str,
+    redriven: Option<(u32, i64)>,
 ) -> Map<String, Value> {
     let sm_arn = format!("arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{state_machine_name}");
+    let mut execution = json!({
+        "Id": execution_arn,
+        "Input": input,
+        "Name": name,
+        "RoleArn": role_arn,
+        "StartTime": timestamp::format_millis(start_millis),
+        "RedriveCount": redriven.map_or(0, |(count, _)| count),
+    });
+    // A redriven execution's context says when (the context object's page, "Execution").
+    if let (Some((_, at)), Some(m)) = (redriven, execution.as_object_mut()) {
+        m.insert("RedriveTime".into(), json!(timestamp::format_millis(at)));
+    }
     let mut m = Map::new();
-    m.insert(
-        "Execution".into(),
-        json!({
-            "Id": execution_arn,
-            "Input": input,
-            "Name": name,
-            "RoleArn": role_arn,
-            "StartTime": timestamp::format_millis(start_millis),
-            "RedriveCount": 0,
-        }),
-    );
+    m.insert("Execution".into(), execution);
     m.insert(
         "StateMachine".into(),
         json!({"Id": sm_arn, "Name": state_machine_name}),
@@ -816,6 +819,9 @@ impl StateMachine {
         let resume = options.resume.as_deref();
         let start_millis = resume.map_or_else(|| clock.now_millis(), |r| r.start_millis);
         let resume_at = resume.map(|r| self.resume_at(r));
+        let redriven = resume
+            .filter(|r| r.redrive_count > 0)
+            .map(|r| (r.redrive_count, clock.now_millis()));
         let context_base = self.uses_context.then(|| {
             context_base(
                 &execution_arn,
@@ -824,6 +830,7 @@ impl StateMachine {
                 &role_arn,
                 start_millis,
                 &options.state_machine_name,
+                redriven,
             )
         });
         let deadline = real_deadline(options.wall_clock_limit, self.timeout_seconds);
@@ -853,7 +860,16 @@ impl StateMachine {
         let oversized = match resume {
             Some(r) => {
                 rec.prefill(&r.events, r.checkpoint.last_event_id);
-                track.prev = r.checkpoint.last_event_id;
+                track.prev = rec.next_id.load(Ordering::Relaxed).saturating_sub(1);
+                if let Some((count, _)) = redriven {
+                    run.record(&mut track, || EventDetails::Other {
+                        event_type: "ExecutionRedriven".into(),
+                        details: Some((
+                            "executionRedrivenEventDetails".into(),
+                            json!({"redriveCount": count}),
+                        )),
+                    });
+                }
                 Ok(())
             }
             None => {

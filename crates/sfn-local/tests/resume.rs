@@ -99,6 +99,7 @@ fn an_execution_resumed_from_any_checkpoint_ends_as_if_never_interrupted() {
                 checkpoint: checkpoint.clone(),
                 events: before,
                 start_millis: whole.start_millis,
+                redrive_count: 0,
             }));
         assert_eq!(
             resumed.status,
@@ -137,6 +138,7 @@ fn a_checkpoint_naming_no_state_fails_the_resumed_execution() {
         },
         events: Vec::new(),
         start_millis: 0,
+        redrive_count: 0,
     }));
     assert_eq!(resumed.status, Status::Failed);
     assert_eq!(resumed.error.as_deref(), Some("States.Runtime"));
@@ -146,4 +148,84 @@ fn a_checkpoint_naming_no_state_fails_the_resumed_execution() {
             .as_deref()
             .is_some_and(|c| c.contains("'Gone'"))
     );
+}
+
+#[test]
+fn a_redrive_continues_after_the_failure_from_the_failed_state() {
+    let machine = StateMachine::from_value(&json!({
+        "StartAt": "First",
+        "States": {
+            "First": {"Type": "Pass", "Result": "kept", "ResultPath": "$.first", "Next": "Call"},
+            "Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                     "Parameters": {"Payload": {"redrives.$": "$$.Execution.RedriveCount"}},
+                     "ResultSelector": {"redrives.$": "$.Payload.redrives"},
+                     "ResultPath": "$.call", "End": true}
+        }
+    }))
+    .expect("a valid definition");
+    let failing = Arc::new(AtomicUsize::new(1));
+    let left = Arc::clone(&failing);
+    let mut handlers = Handlers::new();
+    handlers
+        .register("arn:aws:states:::lambda:invoke", move |r: TaskRequest| {
+            let fail = left
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                .is_ok();
+            async move {
+                if fail {
+                    Err(sfn_local::TaskFailure::new("Boom", "the first call fails"))
+                } else {
+                    Ok(json!({"Payload": r.input["Payload"]}))
+                }
+            }
+            .boxed()
+        })
+        .expect("a pattern");
+    let kept = Arc::new(Kept::default());
+    let options = ExecuteOptions::new()
+        .handlers(handlers)
+        .checkpoints(Arc::clone(&kept) as Arc<dyn Checkpoints>);
+    let failed = futures::executor::block_on(machine.execute(json!({}), &options));
+    assert_eq!(failed.status, Status::Failed);
+    let (last, _) = kept
+        .0
+        .lock()
+        .expect("checkpoints")
+        .last()
+        .cloned()
+        .expect("a checkpoint");
+    assert_eq!(last.state, "Call", "the failed state's checkpoint");
+    let redriven = futures::executor::block_on(machine.execute(
+        json!({}),
+        &options.clone().resume(Resume {
+            checkpoint: last,
+            events: failed.history.clone(),
+            start_millis: failed.start_millis,
+            redrive_count: 1,
+        }),
+    ));
+    assert_eq!(redriven.status, Status::Succeeded, "{redriven:?}");
+    assert_eq!(
+        redriven.output,
+        Some(json!({"first": "kept", "call": {"redrives": 1}})),
+        "the first state's result kept, the context saying it is the first redrive"
+    );
+    let types = types(&redriven.history);
+    let n = failed.history.len();
+    assert_eq!(
+        &types[..n],
+        &self::types(&failed.history)[..],
+        "the first run's history kept"
+    );
+    assert_eq!(types[n - 1], "ExecutionFailed");
+    assert_eq!(types[n], "ExecutionRedriven");
+    assert_eq!(types[n + 1], "TaskStateEntered");
+    assert_eq!(types.last().map(String::as_str), Some("ExecutionSucceeded"));
+    assert_eq!(
+        redriven.history[n].to_json()["executionRedrivenEventDetails"],
+        json!({"redriveCount": 1})
+    );
+    assert_eq!(redriven.history[n].previous_event_id, n as u64);
+    let ids: Vec<u64> = redriven.history.iter().map(|e| e.id).collect();
+    assert_eq!(ids, (1..=redriven.history.len() as u64).collect::<Vec<_>>());
 }

@@ -207,6 +207,7 @@ pub(crate) fn resumable(
     sealer: &Sealer,
     arn: &str,
     start_millis: i64,
+    redrive_count: u32,
 ) -> Result<Resumable, String> {
     let progress = store
         .progress(arn)
@@ -226,18 +227,21 @@ pub(crate) fn resumable(
             .unwrap_or_else(Map::new),
         last_event_id: raw["lastEventId"].as_u64().unwrap_or(0),
     };
+    // A resumed execution goes on from its checkpoint; a redriven one after its end.
     let events = progress
         .events
         .iter()
         .filter(|e| {
-            e["id"]
-                .as_u64()
-                .is_some_and(|id| id <= checkpoint.last_event_id)
+            redrive_count > 0
+                || e["id"]
+                    .as_u64()
+                    .is_some_and(|id| id <= checkpoint.last_event_id)
         })
         .map(HistoryEvent::from_json)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
-    if events.len() as u64 != checkpoint.last_event_id {
+    let held = events.len() as u64;
+    if held < checkpoint.last_event_id || (redrive_count == 0 && held != checkpoint.last_event_id) {
         return Err(format!(
             "its history holds {} of the {} events before the checkpoint",
             events.len(),
@@ -250,6 +254,7 @@ pub(crate) fn resumable(
             checkpoint,
             events,
             start_millis,
+            redrive_count,
         },
     })
 }

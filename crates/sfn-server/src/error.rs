@@ -22,6 +22,11 @@ impl ApiError {
         }
     }
 
+    /// An execution RedriveExecution cannot redrive, and why.
+    pub fn not_redrivable(reason: impl Into<String>) -> Self {
+        Self::client("ExecutionNotRedrivable", reason)
+    }
+
     /// A parameter that is missing, of the wrong type or out of range.
     pub fn validation(message: impl Into<String>) -> Self {
         Self::client("ValidationException", message)

@@ -352,16 +352,30 @@ impl Service {
             .start_date
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        let found = durable::resumable(&self.store, sealer, &record.execution_arn, start_millis)?;
+        let found =
+            durable::resumable(&self.store, sealer, &record.execution_arn, start_millis, 0)?;
         let persist = self.persist(
             sealer,
             &record.execution_arn,
             &found.input,
             found.resume.checkpoint.last_event_id,
         );
+        self.spawn_resumed(&machine_record, machine, record, found, persist);
+        Ok(())
+    }
+
+    /// Runs a resumed or redriven execution in the background, as StartExecution runs one.
+    fn spawn_resumed(
+        self: &Arc<Self>,
+        machine_record: &StateMachineRecord,
+        machine: Arc<StateMachine>,
+        record: &ExecutionRecord,
+        found: durable::Resumable,
+        persist: Arc<Persist>,
+    ) {
         let live = LiveHistory::new();
         let options = self
-            .options(&machine_record, &record.name, &record.execution_arn, None)
+            .options(machine_record, &record.name, &record.execution_arn, None)
             .live_history(live.clone())
             .checkpoints(persist)
             .resume(found.resume);
@@ -382,7 +396,79 @@ impl Service {
                 live,
             },
         );
-        Ok(())
+    }
+
+    /// Why `record` cannot be redriven now, in the words of DescribeExecution's
+    /// `redriveStatusReason` (API reference, DescribeExecution and RedriveExecution:
+    /// executions that did not succeed, within 14 days of their end), or `None` when it can
+    /// be.
+    fn not_redrivable(&self, record: &ExecutionRecord) -> Result<Option<&'static str>, ApiError> {
+        const REDRIVABLE_DAYS: u64 = 14;
+        let expired = record.stop_date.is_some_and(|stop| {
+            SystemTime::now()
+                .duration_since(stop)
+                .is_ok_and(|d| d > Duration::from_secs(REDRIVABLE_DAYS * 24 * 3600))
+        });
+        let reason = match record.status {
+            ExecutionStatus::Running => Some("Execution is RUNNING and cannot be redriven."),
+            ExecutionStatus::Succeeded => Some("Execution is SUCCEEDED and cannot be redriven."),
+            _ if expired => Some("Execution redrivable period exceeded."),
+            // Only a durable server keeps what a redrive needs, from the moment it keeps it:
+            // AWS's reason for executions from before RedriveExecution existed.
+            _ if self.sealer.is_none() || self.store.progress(&record.execution_arn)?.is_none() => {
+                Some("Execution was started before the launch of RedriveExecution.")
+            }
+            _ => None,
+        };
+        Ok(reason)
+    }
+
+    /// RedriveExecution: continues a Standard execution that failed, timed out or was
+    /// stopped from the top-level state where it ended (that state runs again whole: a
+    /// Parallel's or Map's branches that had succeeded run again too, where AWS reruns only
+    /// the failed ones), with its history kept and `ExecutionRedriven` after it.
+    pub(crate) fn redrive_execution(self: &Arc<Self>, p: &Params<'_>) -> Result<Value, ApiError> {
+        let arn = p.string("executionArn")?;
+        let _client_token = p.optional_string("clientToken")?;
+        let record = self.execution(arn)?;
+        if let Some(reason) = self.not_redrivable(&record)? {
+            return Err(ApiError::not_redrivable(reason));
+        }
+        let Some(sealer) = &self.sealer else {
+            return Err(ApiError::not_redrivable(
+                "Execution was started before the launch of RedriveExecution.",
+            ));
+        };
+        let machine_record = self.machine(&self.state_machine_arn(&record.state_machine_name))?;
+        let machine = self.loaded(&machine_record)?;
+        let count = self
+            .store
+            .redrives()?
+            .get(arn)
+            .map_or(0, |(count, _)| *count)
+            .saturating_add(1);
+        let start_millis = record
+            .start_date
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let found = durable::resumable(&self.store, sealer, arn, start_millis, count)
+            .map_err(ApiError::not_redrivable)?;
+        let now = SystemTime::now();
+        let history = self.store.execution_history(arn)?;
+        let persisted = history.len() as u64;
+        let running = ExecutionRecord {
+            status: ExecutionStatus::Running,
+            stop_date: None,
+            output: None,
+            error: None,
+            cause: None,
+            ..record.clone()
+        };
+        self.store.record_redrive(arn, count, now)?;
+        self.store.record_execution(&running, &history)?;
+        let persist = self.persist(sealer, arn, &found.input, persisted);
+        self.spawn_resumed(&machine_record, machine, &running, found, persist);
+        Ok(json!({"redriveDate": seconds(now)}))
     }
 
     fn fail_unresumable(&self, record: &ExecutionRecord, why: &str) -> Result<(), ApiError> {
@@ -566,8 +652,19 @@ impl Service {
         if let Some(cause) = &record.cause {
             out.insert("cause".into(), json!(cause));
         }
-        // Redrive is not served here yet: no execution can be redriven.
-        out.insert("redriveStatus".into(), json!("NOT_REDRIVABLE"));
+        if let Some((count, when)) = self.store.redrives()?.get(&record.execution_arn) {
+            out.insert("redriveCount".into(), json!(count));
+            out.insert("redriveDate".into(), seconds(*when));
+        }
+        match self.not_redrivable(&record)? {
+            None => {
+                out.insert("redriveStatus".into(), json!("REDRIVABLE"));
+            }
+            Some(reason) => {
+                out.insert("redriveStatus".into(), json!("NOT_REDRIVABLE"));
+                out.insert("redriveStatusReason".into(), json!(reason));
+            }
+        }
         Ok(Value::Object(out))
     }
 

@@ -175,6 +175,7 @@ impl Service {
             "StartExecution" => self.start_execution(&p),
             "StartSyncExecution" => self.start_sync_execution(&p).await,
             "StopExecution" => self.stop_execution(&p),
+            "RedriveExecution" => self.redrive_execution(&p),
             "DescribeExecution" => self.describe_execution(&p),
             "ListExecutions" => self.list_executions(&p),
             "GetExecutionHistory" => self.execution_history(&p),

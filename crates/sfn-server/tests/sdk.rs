@@ -60,6 +60,11 @@ async fn local() -> Local {
 
 /// As [`local`], running the test cases of `mocks` for `#TestCase` ARNs.
 async fn local_with(mocks: Option<MockConfig>) -> Local {
+    local_on(aws_emulator::Store::in_memory().expect("a store"), mocks).await
+}
+
+/// As [`local`], on `store`, durable when it is kept on disk.
+async fn local_on(store: aws_emulator::Store, mocks: Option<MockConfig>) -> Local {
     let tokens = Arc::new(std::sync::Mutex::new(Vec::new()));
     let kept = Arc::clone(&tokens);
     let mut handlers = Handlers::new();
@@ -85,9 +90,30 @@ async fn local_with(mocks: Option<MockConfig>) -> Local {
                 async { Err(TaskFailure::new("Boom", "it went off")) }.boxed()
             })
         })
+        .and_then(|h| {
+            // Fails its first call, answers every later one: what a redrive gets past.
+            let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            h.register(
+                "arn:aws:lambda:*:*:function:flaky",
+                move |r: TaskRequest| {
+                    let first = calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0;
+                    async move {
+                        if first {
+                            Err(TaskFailure::new("Flaky", "the first call fails"))
+                        } else {
+                            Ok(r.input)
+                        }
+                    }
+                    .boxed()
+                },
+            )
+        })
         .expect("patterns");
-    let store = aws_emulator::Store::in_memory().expect("a store");
+    let on_disk = store.database_file().is_some();
     let mut service = Service::new(store, handlers, Time::Virtual);
+    if on_disk {
+        service = service.durable().expect("a durable service");
+    }
     if let Some(mocks) = mocks {
         service = service.with_mock_config(mocks);
     }
@@ -1093,6 +1119,101 @@ async fn a_test_case_arn_runs_with_its_mocked_responses() {
             .await
             .expect_err("no mock configuration");
         assert_eq!(code(&refused), "InvalidArn");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_execution_is_redriven_from_its_failed_state() {
+    within(async {
+        let dir = tempfile::tempdir().expect("a store directory");
+        let local = local_on(aws_emulator::Store::open(dir.path()).expect("a store"), None).await;
+        let definition = json!({"StartAt": "Before", "States": {
+            "Before": {"Type": "Pass", "Result": "done once", "ResultPath": "$.before", "Next": "Call"},
+            "Call": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:flaky",
+                     "Parameters": {"n.$": "$.n", "redrives.$": "$$.Execution.RedriveCount"},
+                     "ResultPath": "$.call", "End": true}}})
+        .to_string();
+        let machine = create(&local, "redo", &definition, StateMachineType::Standard).await;
+        let started = local
+            .start(&machine, "once", r#"{"n": 7}"#)
+            .send()
+            .await
+            .expect("started");
+        let arn = started.execution_arn;
+        let failed = finished(&local, &arn).await;
+        assert_eq!(failed.status, ExecutionStatus::Failed);
+        assert_eq!(failed.redrive_status.as_ref().map(|s| s.as_str()), Some("REDRIVABLE"));
+        assert_eq!(failed.redrive_count, Some(0));
+        let redriven = local
+            .client
+            .redrive_execution()
+            .execution_arn(&arn)
+            .send()
+            .await
+            .expect("redriven");
+        let done = finished(&local, &arn).await;
+        assert_eq!(done.status, ExecutionStatus::Succeeded);
+        assert_eq!(
+            parse(done.output.as_deref()),
+            json!({"n": 7, "before": "done once", "call": {"n": 7, "redrives": 1}})
+        );
+        assert_eq!(done.redrive_count, Some(1));
+        assert_eq!(done.redrive_date, Some(redriven.redrive_date));
+        assert_eq!(done.redrive_status.as_ref().map(|s| s.as_str()), Some("NOT_REDRIVABLE"));
+        assert_eq!(
+            done.redrive_status_reason.as_deref(),
+            Some("Execution is SUCCEEDED and cannot be redriven.")
+        );
+        let history = local.history(&arn).send().await.expect("a history");
+        let types: Vec<&str> = history.events.iter().map(|e| e.r#type.as_str()).collect();
+        let at = types
+            .iter()
+            .position(|t| *t == "ExecutionRedriven")
+            .expect("an ExecutionRedriven event");
+        assert_eq!(types[at - 1], "ExecutionFailed");
+        assert_eq!(types[at + 1], "TaskStateEntered", "the failed state again, not Before");
+        assert_eq!(types.iter().filter(|t| **t == "PassStateEntered").count(), 1);
+        assert_eq!(types.last(), Some(&"ExecutionSucceeded"));
+        let again = local
+            .client
+            .redrive_execution()
+            .execution_arn(&arn)
+            .send()
+            .await
+            .expect_err("a succeeded execution");
+        assert_eq!(code(&again), "ExecutionNotRedrivable");
+    })
+    .await;
+    within(async {
+        // Without a store on disk nothing is kept to redrive from.
+        let local = local().await;
+        let machine = create(
+            &local,
+            "gone",
+            &task_machine("boom"),
+            StateMachineType::Standard,
+        )
+        .await;
+        let started = local
+            .start(&machine, "x", "{}")
+            .send()
+            .await
+            .expect("started");
+        let failed = finished(&local, &started.execution_arn).await;
+        assert_eq!(failed.status, ExecutionStatus::Failed);
+        assert_eq!(
+            failed.redrive_status_reason.as_deref(),
+            Some("Execution was started before the launch of RedriveExecution.")
+        );
+        let refused = local
+            .client
+            .redrive_execution()
+            .execution_arn(&started.execution_arn)
+            .send()
+            .await
+            .expect_err("nothing kept");
+        assert_eq!(code(&refused), "ExecutionNotRedrivable");
     })
     .await;
 }

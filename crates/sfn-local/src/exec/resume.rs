@@ -40,4 +40,8 @@ pub struct Resume {
     pub events: Vec<HistoryEvent>,
     /// When the execution started, on its clock (milliseconds since the epoch).
     pub start_millis: i64,
+    /// 0 to continue an execution that was cut short (its host stopped); else a
+    /// RedriveExecution: the how-manieth redrive this is. A redrive records
+    /// `ExecutionRedriven` first, and `$$.Execution.RedriveCount` and `RedriveTime` say it.
+    pub redrive_count: u32,
 }
