@@ -702,6 +702,45 @@ pub(crate) fn check_limits(v: &Value, limit: usize) -> Result<(), Oversize> {
     }
 }
 
+impl Run<'_> {
+    /// The history's start: `ExecutionStarted` for a new execution (whose input is then
+    /// checked against the limits); a resumed one's earlier events, then `ExecutionRedriven`
+    /// for a redrive.
+    fn begin(
+        &self,
+        rec: &Recorder,
+        track: &mut Track<'_>,
+        resume: Option<&Resume>,
+        redriven: Option<(u32, i64)>,
+        input: &Value,
+        role_arn: &str,
+    ) -> Result<(), Oversize> {
+        match resume {
+            Some(r) => {
+                rec.prefill(&r.events, r.checkpoint.last_event_id);
+                track.prev = rec.next_id.load(Ordering::Relaxed).saturating_sub(1);
+                if let Some((count, _)) = redriven {
+                    self.record(track, || EventDetails::Other {
+                        event_type: "ExecutionRedriven".into(),
+                        details: Some((
+                            "executionRedrivenEventDetails".into(),
+                            json!({"redriveCount": count}),
+                        )),
+                    });
+                }
+                Ok(())
+            }
+            None => {
+                self.record(track, || EventDetails::ExecutionStarted {
+                    input: input.clone(),
+                    role_arn: role_arn.to_owned(),
+                });
+                check_limits(input, MAX_PAYLOAD_BYTES)
+            }
+        }
+    }
+}
+
 /// Where a resumed execution starts, the index of its checkpoint's state with its
 /// variables; or the state's name when the definition has no top-level state of that name.
 type ResumeAt = Result<(usize, Map<String, Value>), String>;
@@ -857,29 +896,7 @@ impl StateMachine {
             prev: 0,
             branch: None,
         };
-        let oversized = match resume {
-            Some(r) => {
-                rec.prefill(&r.events, r.checkpoint.last_event_id);
-                track.prev = rec.next_id.load(Ordering::Relaxed).saturating_sub(1);
-                if let Some((count, _)) = redriven {
-                    run.record(&mut track, || EventDetails::Other {
-                        event_type: "ExecutionRedriven".into(),
-                        details: Some((
-                            "executionRedrivenEventDetails".into(),
-                            json!({"redriveCount": count}),
-                        )),
-                    });
-                }
-                Ok(())
-            }
-            None => {
-                run.record(&mut track, || EventDetails::ExecutionStarted {
-                    input: input.clone(),
-                    role_arn: role_arn.clone(),
-                });
-                check_limits(&input, MAX_PAYLOAD_BYTES)
-            }
-        };
+        let oversized = run.begin(&rec, &mut track, resume, redriven, &input, &role_arn);
         let first_input = match resume {
             Some(r) => r.checkpoint.input.clone(),
             None => input,
