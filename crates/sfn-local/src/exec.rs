@@ -1696,8 +1696,11 @@ impl<'a> Run<'a> {
                             ..Failure::of(Some(f.error), f.cause)
                         },
                     )),
+                    // A heartbeat that did not come in time is a timeout, recorded as one
+                    // (`TaskTimedOut` with `States.HeartbeatTimeout`: the API reference's
+                    // HistoryEvent, TaskTimedOutEventDetails; no recording in the corpus).
                     Some(Err(f)) => Err((
-                        false,
+                        f.error == StatesError::HeartbeatTimeout.name(),
                         Failure {
                             reported: true,
                             ..Failure::of(Some(f.error), f.cause)

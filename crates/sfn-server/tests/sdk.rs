@@ -786,6 +786,13 @@ async fn waiting_tasks_answer_to_their_token() {
             exited.get(1).map(|o| o["beat"]["Error"].clone()),
             Some(json!("States.HeartbeatTimeout"))
         );
+        let timed_out: Vec<Option<&str>> = history
+            .events
+            .iter()
+            .filter_map(|e| e.task_timed_out_event_details.as_ref())
+            .map(|d| d.error.as_deref())
+            .collect();
+        assert_eq!(timed_out, [Some("States.HeartbeatTimeout")], "recorded as a timeout");
     })
     .await;
 }
