@@ -92,8 +92,8 @@ const MIGRATIONS: &[&str] = &[
     // 3: running executions' progress, so that a host can resume them after a crash: the
     // events recorded since each checkpoint (LZ4-compressed JSON arrays, appended), which go
     // when the execution is recorded finished, and the latest checkpoint as the host sealed
-    // it, kept for a redrive unless the execution succeeded; and how often each execution
-    // was redriven.
+    // it, kept for a redrive unless the execution succeeded; how often each execution was
+    // redriven; and an index for listing one state machine's executions a page at a time.
     "CREATE TABLE execution_progress (
         arn TEXT NOT NULL,
         seq INTEGER NOT NULL,
@@ -109,7 +109,8 @@ const MIGRATIONS: &[&str] = &[
         arn TEXT PRIMARY KEY,
         count INTEGER NOT NULL,
         last_ms INTEGER NOT NULL
-    );",
+    );
+    CREATE INDEX executions_by_machine ON executions (state_machine, start_ms DESC, arn DESC);",
 ];
 
 /// The schema version this code writes.

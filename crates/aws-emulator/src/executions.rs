@@ -331,6 +331,46 @@ impl Store {
         })
     }
 
+    /// One page of a state machine's executions, newest first (as ListExecutions orders
+    /// them), only those with `status` when one is given: at most `limit` from `offset`, and
+    /// whether more follow. Read through an index, without the others' records.
+    pub fn list_executions_of(
+        &self,
+        state_machine_name: &str,
+        status: Option<ExecutionStatus>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<ExecutionRecord>, bool)> {
+        self.inner.db.read(|conn| {
+            let mut st = conn
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM executions
+                     WHERE state_machine = ?1 AND (?2 IS NULL OR status = ?2)
+                     ORDER BY start_ms DESC, arn DESC LIMIT ?3 OFFSET ?4"
+                ))
+                .db(SERVICE)?;
+            let wanted = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+            let skip = i64::try_from(offset).unwrap_or(i64::MAX);
+            let rows = st
+                .query_map(
+                    params![
+                        state_machine_name,
+                        status.map(ExecutionStatus::as_str),
+                        wanted,
+                        skip
+                    ],
+                    read_row,
+                )
+                .db(SERVICE)?;
+            let mut page = rows
+                .map(|row| into_record(row.db(SERVICE)?))
+                .collect::<Result<Vec<_>>>()?;
+            let more = page.len() > limit;
+            page.truncate(limit);
+            Ok((page, more))
+        })
+    }
+
     /// The history events of the execution with this ARN (or latest with this name).
     pub fn execution_history(&self, id: &str) -> Result<Vec<Value>> {
         self.inner.db.read(|conn| {

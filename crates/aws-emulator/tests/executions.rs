@@ -211,3 +211,35 @@ fn a_failed_execution_keeps_its_checkpoint_for_a_redrive() {
     s.record_redrive(&arn, 1, when).unwrap();
     assert_eq!(s.redrives().unwrap().get(&arn), Some(&(1, when)));
 }
+
+#[test]
+fn one_machine_s_executions_are_listed_a_page_at_a_time() {
+    let dir = TempDir::new("pages");
+    let s = Store::open(dir.path()).unwrap();
+    for i in 0..7u64 {
+        let mut r = record(&format!("p-{i}"), 1_700_000_000 + i);
+        if i % 2 == 0 {
+            r.status = ExecutionStatus::Succeeded;
+        }
+        s.record_execution(&r, &[]).unwrap();
+    }
+    let mut other = record("elsewhere", 1_800_000_000);
+    other.state_machine_name = "Other".into();
+    other.execution_arn = "arn:aws:states:us-east-1:123456789012:execution:Other:elsewhere".into();
+    s.record_execution(&other, &[]).unwrap();
+    let names = |page: &[ExecutionRecord]| page.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
+    let (first, more) = s.list_executions_of("OrderProcessing", None, 0, 3).unwrap();
+    assert_eq!(
+        (names(&first), more),
+        (vec!["p-6".into(), "p-5".into(), "p-4".into()], true)
+    );
+    let (last, more) = s.list_executions_of("OrderProcessing", None, 6, 3).unwrap();
+    assert_eq!((names(&last), more), (vec!["p-0".to_owned()], false));
+    let (running, more) = s
+        .list_executions_of("OrderProcessing", Some(ExecutionStatus::Running), 0, 10)
+        .unwrap();
+    assert_eq!(
+        (names(&running), more),
+        (vec!["p-5".into(), "p-3".into(), "p-1".into()], false)
+    );
+}

@@ -679,24 +679,21 @@ impl Service {
             })?),
         };
         let (start, size) = (p.page_start()?, p.page_size()?);
-        let all: Vec<ExecutionRecord> = self
+        let (items, more) = self
             .store
-            .list_executions()?
-            .into_iter()
-            .filter(|r| r.state_machine_name == machine.name)
-            .filter(|r| filter.is_none_or(|f| r.status == f))
-            .collect();
-        let (items, next) = wire::page(all, start, size);
+            .list_executions_of(&machine.name, filter, start, size)?;
+        let next = more.then(|| format!("page-{}", start + items.len()));
+        let redrives = self.store.redrives()?;
+        let listed = items.iter().map(|r| {
+            let mut item = self.summary(r);
+            if let Some((count, when)) = redrives.get(&r.execution_arn) {
+                item.insert("redriveCount".into(), json!(count));
+                item.insert("redriveDate".into(), seconds(*when));
+            }
+            Value::Object(item)
+        });
         let mut out = Map::new();
-        out.insert(
-            "executions".into(),
-            Value::Array(
-                items
-                    .iter()
-                    .map(|r| Value::Object(self.summary(r)))
-                    .collect(),
-            ),
-        );
+        out.insert("executions".into(), Value::Array(listed.collect()));
         if let Some(token) = next {
             out.insert("nextToken".into(), json!(token));
         }
