@@ -93,7 +93,8 @@ const MIGRATIONS: &[&str] = &[
     // events recorded since each checkpoint (LZ4-compressed JSON arrays, appended), which go
     // when the execution is recorded finished, and the latest checkpoint as the host sealed
     // it, kept for a redrive unless the execution succeeded; how often each execution was
-    // redriven; and an index for listing one state machine's executions a page at a time.
+    // redriven; an index for listing one state machine's executions a page at a time; and
+    // the Step Functions API's activities.
     "CREATE TABLE execution_progress (
         arn TEXT NOT NULL,
         seq INTEGER NOT NULL,
@@ -110,7 +111,12 @@ const MIGRATIONS: &[&str] = &[
         count INTEGER NOT NULL,
         last_ms INTEGER NOT NULL
     );
-    CREATE INDEX executions_by_machine ON executions (state_machine, start_ms DESC, arn DESC);",
+    CREATE INDEX executions_by_machine ON executions (state_machine, start_ms DESC, arn DESC);
+    CREATE TABLE activities (
+        arn TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+    );",
 ];
 
 /// The schema version this code writes.

@@ -60,7 +60,7 @@ pub use error::{Result, Service, StoreError};
 pub use executions::{ExecutionRecord, ExecutionStatus, Progress};
 pub use ledger::{Charge, ChargeOutcome};
 pub use sns::{MessageAttribute, StoredMessage};
-pub use state_machines::StateMachineRecord;
+pub use state_machines::{ActivityRecord, StateMachineRecord};
 
 use db::{Db, DbOptions};
 

@@ -240,3 +240,83 @@ mod tests {
         assert_eq!(again.get_state_machine(&a.arn).expect("get"), Some(a));
     }
 }
+
+/// One activity of the Step Functions API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActivityRecord {
+    /// Its ARN.
+    pub arn: String,
+    /// Its name.
+    pub name: String,
+    /// When it was created.
+    pub created: SystemTime,
+}
+
+impl Store {
+    /// Creates the activity unless it exists (CreateActivity is idempotent), and returns it
+    /// as stored.
+    pub fn create_activity(
+        &self,
+        arn: &str,
+        name: &str,
+        now: SystemTime,
+    ) -> Result<ActivityRecord> {
+        let (arn, name) = (arn.to_owned(), name.to_owned());
+        self.inner.db.write(SERVICE, move |tx| {
+            tx.prepare_cached(
+                "INSERT INTO activities (arn, name, created_ms) VALUES (?1, ?2, ?3) ON CONFLICT (arn) DO NOTHING",
+            )
+            .and_then(|mut st| st.execute(rusqlite::params![arn, name, to_ms(now)]))
+            .db(SERVICE)?;
+            let (name, created): (String, i64) = tx
+                .prepare_cached("SELECT name, created_ms FROM activities WHERE arn = ?1")
+                .and_then(|mut st| st.query_row([&arn], |r| Ok((r.get(0)?, r.get(1)?))))
+                .db(SERVICE)?;
+            Ok(ActivityRecord {
+                arn,
+                name,
+                created: from_ms(created),
+            })
+        })
+    }
+
+    /// Deletes the activity, if it exists.
+    pub fn delete_activity(&self, arn: &str) -> Result<()> {
+        let arn = arn.to_owned();
+        self.inner.db.write(SERVICE, move |tx| {
+            tx.prepare_cached("DELETE FROM activities WHERE arn = ?1")
+                .and_then(|mut st| st.execute([&arn]))
+                .db(SERVICE)?;
+            Ok(())
+        })
+    }
+
+    /// Every activity, oldest first.
+    pub fn activities(&self) -> Result<Vec<ActivityRecord>> {
+        self.inner.db.read(|conn| {
+            let mut st = conn
+                .prepare_cached(
+                    "SELECT arn, name, created_ms FROM activities ORDER BY created_ms, arn",
+                )
+                .db(SERVICE)?;
+            let rows = st
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                })
+                .db(SERVICE)?;
+            rows.map(|row| {
+                let (arn, name, created) = row.db(SERVICE)?;
+                Ok(ActivityRecord {
+                    arn,
+                    name,
+                    created: from_ms(created),
+                })
+            })
+            .collect()
+        })
+    }
+}

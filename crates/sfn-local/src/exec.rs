@@ -741,6 +741,21 @@ impl Run<'_> {
     }
 }
 
+/// An `Activity*` event, with its details under `activity…EventDetails`.
+fn activity_event(event_type: &str, details: Value) -> EventDetails {
+    let mut member = String::with_capacity(event_type.len() + 12);
+    let mut chars = event_type.chars();
+    if let Some(first) = chars.next() {
+        member.extend(first.to_lowercase());
+        member.extend(chars);
+    }
+    member.push_str("EventDetails");
+    EventDetails::Other {
+        event_type: event_type.to_owned(),
+        details: Some((member, details)),
+    }
+}
+
 /// Where a resumed execution starts, the index of its checkpoint's state with its
 /// variables; or the state's name when the definition has no top-level state of that name.
 type ResumeAt = Result<(usize, Map<String, Value>), String>;
@@ -1585,7 +1600,22 @@ impl<'a> Run<'a> {
     ) {
         let rtype = || task.resource_type.to_string();
         let rname = || task.resource_name.to_string();
-        if task.direct_lambda {
+        if task.is_activity() {
+            // An activity's task is scheduled, then started when a worker takes it (API
+            // reference, HistoryEvent: ActivityScheduled/Started/Succeeded/Failed/TimedOut).
+            self.record(track, || {
+                activity_event(
+                    "ActivityScheduled",
+                    json!({
+                        "resource": task.resource.to_string(),
+                        "input": input.to_string(),
+                        "inputDetails": {"truncated": false},
+                        "timeoutInSeconds": timeout,
+                        "heartbeatInSeconds": heartbeat,
+                    }),
+                )
+            });
+        } else if task.direct_lambda {
             self.record(track, || EventDetails::LambdaFunctionScheduled {
                 resource: task.resource.to_string(),
                 input: input.clone(),
@@ -1648,7 +1678,6 @@ impl<'a> Run<'a> {
         fr: &Frame<'_>,
         track: &mut Track<'_>,
     ) -> Result<Value, Failure> {
-        let st = fr.st;
         let timeout = self.task_seconds(task.timeout.as_ref(), "TimeoutSeconds", raw_input, fr)?;
         let heartbeat =
             self.task_seconds(task.heartbeat.as_ref(), "HeartbeatSeconds", raw_input, fr)?;
@@ -1659,7 +1688,87 @@ impl<'a> Run<'a> {
             return Err(halted);
         }
         let submission = crate::task::Submission::default();
-        let outcome = match self.handlers.find_for(&st.name, &task.resource) {
+        let outcome = self
+            .call_handler(
+                task,
+                input,
+                attempt,
+                token,
+                timeout,
+                heartbeat,
+                &submission,
+                fr,
+            )
+            .await;
+        if let Some(output) = submission.take() {
+            if task.is_activity() {
+                self.record(track, || activity_event("ActivityStarted", output));
+            } else {
+                self.record(track, || EventDetails::TaskSubmitted {
+                    resource_type: rtype(),
+                    resource: rname(),
+                    output,
+                });
+            }
+        }
+        if task.is_activity() {
+            return self.activity_ended(outcome, track);
+        }
+        match outcome {
+            Ok(v) => {
+                if task.direct_lambda {
+                    self.record(track, || EventDetails::LambdaFunctionSucceeded {
+                        output: v.clone(),
+                    });
+                } else {
+                    self.record(track, || EventDetails::TaskSucceeded {
+                        resource_type: rtype(),
+                        resource: rname(),
+                        output: v.clone(),
+                    });
+                }
+                Ok(v)
+            }
+            Err((timed_out, f)) => {
+                let error = f.error.clone().unwrap_or_default();
+                let cause = f.cause.clone();
+                self.record(track, || match (task.direct_lambda, timed_out) {
+                    (true, false) => EventDetails::LambdaFunctionFailed { error, cause },
+                    (true, true) => EventDetails::LambdaFunctionTimedOut { error, cause },
+                    (false, false) => EventDetails::TaskFailed {
+                        resource_type: rtype(),
+                        resource: rname(),
+                        error,
+                        cause,
+                    },
+                    (false, true) => EventDetails::TaskTimedOut {
+                        resource_type: rtype(),
+                        resource: rname(),
+                        error,
+                        cause,
+                    },
+                });
+                Err(f)
+            }
+        }
+    }
+
+    /// Calls the task's handler (the state's own, else its resource's), within the task's
+    /// `TimeoutSeconds`: its answer, or the failure with whether it timed out.
+    #[allow(clippy::too_many_arguments)]
+    async fn call_handler(
+        &self,
+        task: &Task,
+        input: Value,
+        attempt: u32,
+        token: Option<String>,
+        timeout: Option<u64>,
+        heartbeat: Option<u64>,
+        submission: &crate::task::Submission,
+        fr: &Frame<'_>,
+    ) -> Result<Value, (bool, Failure)> {
+        let st = fr.st;
+        match self.handlers.find_for(&st.name, &task.resource) {
             None => Err((false, self.unknown_resource(task, &input, fr))),
             Some(handler) => {
                 let request = TaskRequest {
@@ -1715,47 +1824,41 @@ impl<'a> Run<'a> {
                     )),
                 }
             }
-        };
-        if let Some(output) = submission.take() {
-            self.record(track, || EventDetails::TaskSubmitted {
-                resource_type: rtype(),
-                resource: rname(),
-                output,
-            });
         }
+    }
+
+    /// Records how an activity's task ended: `ActivitySucceeded`, `ActivityTimedOut` or
+    /// `ActivityFailed`.
+    fn activity_ended(
+        &self,
+        outcome: Result<Value, (bool, Failure)>,
+        track: &mut Track<'_>,
+    ) -> Result<Value, Failure> {
         match outcome {
             Ok(v) => {
-                if task.direct_lambda {
-                    self.record(track, || EventDetails::LambdaFunctionSucceeded {
-                        output: v.clone(),
-                    });
-                } else {
-                    self.record(track, || EventDetails::TaskSucceeded {
-                        resource_type: rtype(),
-                        resource: rname(),
-                        output: v.clone(),
-                    });
-                }
+                self.record(track, || {
+                    activity_event(
+                        "ActivitySucceeded",
+                        json!({"output": v.to_string(), "outputDetails": {"truncated": false}}),
+                    )
+                });
                 Ok(v)
             }
             Err((timed_out, f)) => {
-                let error = f.error.clone().unwrap_or_default();
-                let cause = f.cause.clone();
-                self.record(track, || match (task.direct_lambda, timed_out) {
-                    (true, false) => EventDetails::LambdaFunctionFailed { error, cause },
-                    (true, true) => EventDetails::LambdaFunctionTimedOut { error, cause },
-                    (false, false) => EventDetails::TaskFailed {
-                        resource_type: rtype(),
-                        resource: rname(),
-                        error,
-                        cause,
-                    },
-                    (false, true) => EventDetails::TaskTimedOut {
-                        resource_type: rtype(),
-                        resource: rname(),
-                        error,
-                        cause,
-                    },
+                let kind = if timed_out {
+                    "ActivityTimedOut"
+                } else {
+                    "ActivityFailed"
+                };
+                self.record(track, || {
+                    let mut details = Map::new();
+                    if let Some(e) = &f.error {
+                        details.insert("error".into(), json!(e));
+                    }
+                    if let Some(c) = &f.cause {
+                        details.insert("cause".into(), json!(c));
+                    }
+                    activity_event(kind, Value::Object(details))
                 });
                 Err(f)
             }

@@ -160,6 +160,13 @@ pub(crate) struct Task {
     pub heartbeat: Option<Source<u64>>,
 }
 
+impl Task {
+    /// Whether the resource is an activity (`arn:aws:states:…:activity:name`).
+    pub fn is_activity(&self) -> bool {
+        &*self.resource_type == "activity"
+    }
+}
+
 #[derive(Debug)]
 pub(crate) enum Wait {
     Seconds(u64),

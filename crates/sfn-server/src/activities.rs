@@ -1,7 +1,8 @@
 //! Activities: Create/Describe/List/DeleteActivity, and the tasks of `activity:` resources,
 //! handed to a worker's GetActivityTask (a long poll of up to 60 seconds, as on AWS) and
 //! answered with SendTaskSuccess/Failure/Heartbeat like any task token (API reference,
-//! GetActivityTask). Activities are kept in memory: they last as long as the server.
+//! GetActivityTask). Activities are kept in the store, so they outlast the server; the tasks
+//! queued for workers are in memory (a resumed execution queues its task again).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -9,8 +10,10 @@ use std::time::{Duration, SystemTime};
 
 use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
-use sfn_local::{StatesError, TaskFailure, TaskHandler, TaskRequest};
+use sfn_local::{StatesError, Submission, TaskFailure, TaskHandler, TaskRequest};
 use tokio::sync::Notify;
+
+use aws_emulator::Store;
 
 use crate::callbacks::Callbacks;
 use crate::error::ApiError;
@@ -24,12 +27,13 @@ const MAX_QUEUED: usize = 10_000;
 struct Activity {
     name: String,
     created: SystemTime,
-    /// Tasks waiting for a worker: token and input.
-    queue: VecDeque<(String, Value)>,
+    /// Tasks waiting for a worker: token, input, and where to say a worker took it.
+    queue: VecDeque<(String, Value, Submission)>,
 }
 
 /// The activities and their queued tasks, by ARN.
 pub(crate) struct Activities {
+    store: Store,
     region: String,
     account: String,
     callbacks: Arc<Callbacks>,
@@ -39,12 +43,30 @@ pub(crate) struct Activities {
 }
 
 impl Activities {
-    pub(crate) fn new(region: &str, account: &str, callbacks: Arc<Callbacks>) -> Self {
+    /// The activities `store` holds. A store that cannot be read starts with none (and
+    /// says so): each CreateActivity then writes through again.
+    pub(crate) fn new(store: Store, callbacks: Arc<Callbacks>) -> Self {
+        let kept = store.activities().unwrap_or_else(|e| {
+            eprintln!("sfn-server: the activities cannot be read from the store: {e}");
+            Vec::new()
+        });
+        let all = kept
+            .into_iter()
+            .map(|a| {
+                let activity = Activity {
+                    name: a.name,
+                    created: a.created,
+                    queue: VecDeque::new(),
+                };
+                (a.arn, activity)
+            })
+            .collect();
         Activities {
-            region: region.to_owned(),
-            account: account.to_owned(),
+            region: store.region().to_owned(),
+            account: store.account_id().to_owned(),
+            store,
             callbacks,
-            all: Mutex::new(HashMap::new()),
+            all: Mutex::new(all),
             queued: Notify::new(),
         }
     }
@@ -80,11 +102,12 @@ impl Activities {
         let name = p.string("name")?;
         wire::check_name(name)?;
         let arn = self.arn(name);
-        let mut all = self.lock();
         // Idempotent, as CreateActivity is.
+        let kept = self.store.create_activity(&arn, name, SystemTime::now())?;
+        let mut all = self.lock();
         let activity = all.entry(arn.clone()).or_insert_with(|| Activity {
-            name: name.to_owned(),
-            created: SystemTime::now(),
+            name: kept.name,
+            created: kept.created,
             queue: VecDeque::new(),
         });
         Ok(json!({"activityArn": arn, "creationDate": seconds(activity.created)}))
@@ -103,6 +126,7 @@ impl Activities {
 
     pub(crate) fn delete(&self, p: &Params<'_>) -> Result<Value, ApiError> {
         let arn = Self::activity_arn(p)?;
+        self.store.delete_activity(arn)?;
         self.lock().remove(arn);
         Ok(json!({}))
     }
@@ -134,13 +158,20 @@ impl Activities {
     /// A worker's long poll: the oldest queued task, or `{}` after [`LONG_POLL`].
     pub(crate) async fn get_task(&self, p: &Params<'_>) -> Result<Value, ApiError> {
         let arn = Self::activity_arn(p)?.to_owned();
+        let worker = p.optional_string("workerName")?.map(str::to_owned);
         let deadline = tokio::time::Instant::now() + LONG_POLL;
         loop {
             let woken = self.queued.notified();
             {
                 let mut all = self.lock();
                 let activity = all.get_mut(&arn).ok_or_else(|| Self::missing(&arn))?;
-                if let Some((token, input)) = activity.queue.pop_front() {
+                if let Some((token, input, started)) = activity.queue.pop_front() {
+                    // The history's ActivityStarted names the worker.
+                    let mut details = Map::new();
+                    if let Some(worker) = &worker {
+                        details.insert("workerName".into(), json!(worker));
+                    }
+                    started.submit(Value::Object(details));
                     return Ok(json!({"taskToken": token, "input": input.to_string()}));
                 }
             }
@@ -168,13 +199,15 @@ impl Activities {
                     format!("the activity {arn} has {MAX_QUEUED} tasks queued already"),
                 ));
             }
-            activity.queue.push_back((token.clone(), request.input));
+            activity
+                .queue
+                .push_back((token.clone(), request.input, request.submission));
         }
         self.queued.notify_waiters();
         let answer = waiting.answer().await;
         // A task no worker took before it ended leaves the queue with it.
         if let Some(activity) = self.lock().get_mut(&arn) {
-            activity.queue.retain(|(t, _)| *t != token);
+            activity.queue.retain(|(t, _, _)| *t != token);
         }
         answer
     }

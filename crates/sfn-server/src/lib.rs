@@ -85,8 +85,7 @@ impl Service {
     pub fn new(store: Store, handlers: Handlers, time: Time) -> Self {
         let callbacks = Arc::new(callbacks::Callbacks::default());
         let activities = Arc::new(activities::Activities::new(
-            store.region(),
-            store.account_id(),
+            store.clone(),
             Arc::clone(&callbacks),
         ));
         let mut handlers = handlers.wrapped(|h| callbacks.wrap(h));

@@ -866,6 +866,35 @@ async fn workers_take_activity_tasks_and_answer_them() {
         let done = finished(&local, &started.execution_arn).await;
         assert_eq!(done.status, ExecutionStatus::Succeeded);
         assert_eq!(done.output.as_deref(), Some(r#"{"approved":7}"#));
+        let history = local
+            .history(&started.execution_arn)
+            .send()
+            .await
+            .expect("a history");
+        let types: Vec<&str> = history.events.iter().map(|e| e.r#type.as_str()).collect();
+        assert_eq!(
+            types,
+            [
+                "ExecutionStarted",
+                "TaskStateEntered",
+                "ActivityScheduled",
+                "ActivityStarted",
+                "ActivitySucceeded",
+                "TaskStateExited",
+                "ExecutionSucceeded"
+            ]
+        );
+        let scheduled = history.events[2]
+            .activity_scheduled_event_details
+            .as_ref()
+            .expect("its details");
+        assert_eq!(scheduled.resource, activity);
+        assert_eq!(scheduled.input.as_deref(), Some(r#"{"amount":7}"#));
+        let worker = history.events[3]
+            .activity_started_event_details
+            .as_ref()
+            .and_then(|d| d.worker_name.as_deref());
+        assert_eq!(worker, Some("test-worker"));
 
         local
             .client
@@ -1221,6 +1250,43 @@ async fn a_failed_execution_is_redriven_from_its_failed_state() {
             .await
             .expect_err("nothing kept");
         assert_eq!(code(&refused), "ExecutionNotRedrivable");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activities_outlast_the_server() {
+    within(async {
+        let dir = tempfile::tempdir().expect("a store directory");
+        let store = || aws_emulator::Store::open(dir.path()).expect("a store");
+        let first = local_on(store(), None).await;
+        let created = first
+            .client
+            .create_activity()
+            .name("kept")
+            .send()
+            .await
+            .expect("created");
+        drop(first);
+        let second = local_on(store(), None).await;
+        let described = second
+            .client
+            .describe_activity()
+            .activity_arn(&created.activity_arn)
+            .send()
+            .await
+            .expect("still there");
+        assert_eq!(described.name, "kept");
+        assert_eq!(described.creation_date, created.creation_date);
+        // Created again: the same activity, as CreateActivity is idempotent.
+        let again = second
+            .client
+            .create_activity()
+            .name("kept")
+            .send()
+            .await
+            .expect("created");
+        assert_eq!(again.creation_date, created.creation_date);
     })
     .await;
 }
