@@ -1,7 +1,7 @@
 """Requests per second and latency of `orderflow serve` over HTTP on loopback, driven by
 boto3 exactly as bench-peers' bench_moto.py --mode http drives moto_server (start_execution,
-then describe_execution every 5 ms until the execution ends), plus StartSyncExecution of the
-order workflow, which moto does not serve.
+then describe_execution every --poll-interval seconds until the execution ends), plus
+StartSyncExecution of the order workflow, which moto does not serve.
 
     python3 scripts/bench_serve.py URL ORDER_FILE --n N --warmup W
 
