@@ -1290,3 +1290,38 @@ async fn activities_outlast_the_server() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_execution_that_cannot_be_resumed_ends_failed_saying_why() {
+    within(async {
+        let dir = tempfile::tempdir().expect("a store directory");
+        let store = || aws_emulator::Store::open(dir.path()).expect("a store");
+        let first = local_on(store(), None).await;
+        let machine = create(&first, "stuck", &task_machine("hang"), StateMachineType::Standard).await;
+        let started = first.start(&machine, "s1", "{}").send().await.expect("started");
+        // The server goes, and its key with it: what it sealed can no longer be opened.
+        drop(first);
+        std::fs::remove_file(dir.path().join("execution-key")).expect("the key file");
+        let service = Arc::new(
+            Service::new(store(), Handlers::new(), Time::Virtual)
+                .durable()
+                .expect("a new key"),
+        );
+        assert_eq!(service.resume_running().await.expect("resumed"), 0);
+        let record = store()
+            .get_execution(&started.execution_arn)
+            .expect("read")
+            .expect("recorded");
+        assert_eq!(record.status, aws_emulator::ExecutionStatus::Failed);
+        assert_eq!(record.error.as_deref(), Some("States.Runtime"));
+        assert_eq!(
+            record.cause.as_deref(),
+            Some(
+                "The execution could not be resumed after the server stopped: its checkpoint cannot be opened with this store's execution key."
+            )
+        );
+        let history = store().execution_history(&started.execution_arn).expect("a history");
+        assert_eq!(history.last().and_then(|e| e["type"].as_str()), Some("ExecutionFailed"));
+    })
+    .await;
+}
