@@ -19,7 +19,7 @@ use crate::states_error::StatesError;
 use crate::task::{Handlers, TaskRequest};
 use crate::vars::{Assigned, Scope};
 use crate::{StateMachine, timestamp};
-use resume::{Checkpoint, Checkpoints, Resume};
+use resume::{Checkpoint, Checkpoints, Redrive, Resume};
 
 mod fields;
 mod map;
@@ -711,7 +711,6 @@ impl Run<'_> {
         rec: &Recorder,
         track: &mut Track<'_>,
         resume: Option<&Resume>,
-        redriven: Option<(u32, i64)>,
         input: &Value,
         role_arn: &str,
     ) -> Result<(), Oversize> {
@@ -719,7 +718,10 @@ impl Run<'_> {
             Some(r) => {
                 rec.prefill(&r.events, r.checkpoint.last_event_id);
                 track.prev = rec.next_id.load(Ordering::Relaxed).saturating_sub(1);
-                if let Some((count, _)) = redriven {
+                if let Some(Redrive {
+                    count, now: true, ..
+                }) = r.redrive
+                {
                     self.record(track, || EventDetails::Other {
                         event_type: "ExecutionRedriven".into(),
                         details: Some((
@@ -873,9 +875,8 @@ impl StateMachine {
         let resume = options.resume.as_deref();
         let start_millis = resume.map_or_else(|| clock.now_millis(), |r| r.start_millis);
         let resume_at = resume.map(|r| self.resume_at(r));
-        let redriven = resume
-            .filter(|r| r.redrive_count > 0)
-            .map(|r| (r.redrive_count, clock.now_millis()));
+        let redrive = resume.and_then(|r| r.redrive);
+        let redriven = redrive.map(|r| (r.count, r.at_millis));
         let context_base = self.uses_context.then(|| {
             context_base(
                 &execution_arn,
@@ -911,7 +912,7 @@ impl StateMachine {
             prev: 0,
             branch: None,
         };
-        let oversized = run.begin(&rec, &mut track, resume, redriven, &input, &role_arn);
+        let oversized = run.begin(&rec, &mut track, resume, &input, &role_arn);
         let first_input = match resume {
             Some(r) => r.checkpoint.input.clone(),
             None => input,

@@ -56,7 +56,7 @@ use serde_json::Value;
 
 pub use clock::{Clock, RealClock, VirtualClock, system_millis};
 pub use error::Error;
-pub use exec::resume::{Checkpoint, Checkpoints, Resume};
+pub use exec::resume::{Checkpoint, Checkpoints, Redrive, Resume};
 pub use exec::test_state::{
     ErrorDetails, InspectionData, InspectionLevel, Mock, MockAnswer, StateConfiguration,
     TEST_STATE_LIMIT_SECONDS, TestStateError, TestStateOutput, TestStateRequest, TestStatus,

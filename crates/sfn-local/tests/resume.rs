@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use futures::FutureExt as _;
 use serde_json::{Value, json};
 use sfn_local::{
-    Checkpoint, Checkpoints, ExecuteOptions, Execution, Handlers, HistoryEvent, Resume,
+    Checkpoint, Checkpoints, ExecuteOptions, Execution, Handlers, HistoryEvent, Redrive, Resume,
     StateMachine, Status, TaskRequest,
 };
 
@@ -99,7 +99,7 @@ fn an_execution_resumed_from_any_checkpoint_ends_as_if_never_interrupted() {
                 checkpoint: checkpoint.clone(),
                 events: before,
                 start_millis: whole.start_millis,
-                redrive_count: 0,
+                redrive: None,
             }));
         assert_eq!(
             resumed.status,
@@ -138,7 +138,7 @@ fn a_checkpoint_naming_no_state_fails_the_resumed_execution() {
         },
         events: Vec::new(),
         start_millis: 0,
-        redrive_count: 0,
+        redrive: None,
     }));
     assert_eq!(resumed.status, Status::Failed);
     assert_eq!(resumed.error.as_deref(), Some("States.Runtime"));
@@ -201,7 +201,11 @@ fn a_redrive_continues_after_the_failure_from_the_failed_state() {
             checkpoint: last,
             events: failed.history.clone(),
             start_millis: failed.start_millis,
-            redrive_count: 1,
+            redrive: Some(Redrive {
+                count: 1,
+                at_millis: failed.stop_millis,
+                now: true,
+            }),
         }),
     ));
     assert_eq!(redriven.status, Status::Succeeded, "{redriven:?}");

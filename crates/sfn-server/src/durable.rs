@@ -19,7 +19,7 @@ use aws_emulator::Store;
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use serde_json::{Map, Value, json};
-use sfn_local::{Checkpoint, Checkpoints, HistoryEvent, Resume};
+use sfn_local::{Checkpoint, Checkpoints, HistoryEvent, Redrive, Resume};
 
 use crate::Redact;
 
@@ -207,7 +207,7 @@ pub(crate) fn resumable(
     sealer: &Sealer,
     arn: &str,
     start_millis: i64,
-    redrive_count: u32,
+    redrive: Option<Redrive>,
 ) -> Result<Resumable, String> {
     let progress = store
         .progress(arn)
@@ -228,11 +228,12 @@ pub(crate) fn resumable(
         last_event_id: raw["lastEventId"].as_u64().unwrap_or(0),
     };
     // A resumed execution goes on from its checkpoint; a redriven one after its end.
+    let redriving = redrive.is_some_and(|r| r.now);
     let events = progress
         .events
         .iter()
         .filter(|e| {
-            redrive_count > 0
+            redriving
                 || e["id"]
                     .as_u64()
                     .is_some_and(|id| id <= checkpoint.last_event_id)
@@ -241,7 +242,7 @@ pub(crate) fn resumable(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
     let held = events.len() as u64;
-    if held < checkpoint.last_event_id || (redrive_count == 0 && held != checkpoint.last_event_id) {
+    if held < checkpoint.last_event_id || (!redriving && held != checkpoint.last_event_id) {
         return Err(format!(
             "its history holds {} of the {} events before the checkpoint",
             events.len(),
@@ -254,7 +255,7 @@ pub(crate) fn resumable(
             checkpoint,
             events,
             start_millis,
-            redrive_count,
+            redrive,
         },
     })
 }

@@ -14,7 +14,7 @@ use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 use sfn_local::{
     Checkpoint, EventDetails, ExecuteOptions, Execution, HistoryEvent, LiveHistory, RealClock,
-    StateMachine, StatesError, Status, system_millis,
+    Redrive, StateMachine, StatesError, Status, system_millis,
 };
 
 use sfn_testing::MockedCase;
@@ -69,6 +69,11 @@ fn status_of(status: Status) -> ExecutionStatus {
         Status::Failed => ExecutionStatus::Failed,
         Status::TimedOut => ExecutionStatus::TimedOut,
     }
+}
+
+fn millis_of(time: SystemTime) -> i64 {
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn system_time(millis: i64) -> SystemTime {
@@ -348,12 +353,25 @@ impl Service {
             .machine(&self.state_machine_arn(&record.state_machine_name))
             .map_err(|_| "its state machine no longer exists".to_owned())?;
         let machine = self.loaded(&machine_record).map_err(|e| e.message)?;
-        let start_millis = record
-            .start_date
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        let found =
-            durable::resumable(&self.store, sealer, &record.execution_arn, start_millis, 0)?;
+        let start_millis = millis_of(record.start_date);
+        // A redriven execution stays redriven: its context says so after a restart too.
+        let redrive = self
+            .store
+            .redrives()
+            .map_err(|e| e.to_string())?
+            .get(&record.execution_arn)
+            .map(|(count, at)| Redrive {
+                count: *count,
+                at_millis: millis_of(*at),
+                now: false,
+            });
+        let found = durable::resumable(
+            &self.store,
+            sealer,
+            &record.execution_arn,
+            start_millis,
+            redrive,
+        )?;
         let persist = self.persist(
             sealer,
             &record.execution_arn,
@@ -447,13 +465,15 @@ impl Service {
             .get(arn)
             .map_or(0, |(count, _)| *count)
             .saturating_add(1);
-        let start_millis = record
-            .start_date
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        let found = durable::resumable(&self.store, sealer, arn, start_millis, count)
-            .map_err(ApiError::not_redrivable)?;
+        let start_millis = millis_of(record.start_date);
         let now = SystemTime::now();
+        let redrive = Redrive {
+            count,
+            at_millis: millis_of(now),
+            now: true,
+        };
+        let found = durable::resumable(&self.store, sealer, arn, start_millis, Some(redrive))
+            .map_err(ApiError::not_redrivable)?;
         let history = self.store.execution_history(arn)?;
         let persisted = history.len() as u64;
         let running = ExecutionRecord {

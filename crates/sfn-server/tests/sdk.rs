@@ -45,6 +45,7 @@ impl Intercept for NoHostPrefix {
 
 struct Local {
     client: Client,
+    service: Arc<Service>,
     addr: std::net::SocketAddr,
     /// The task tokens `lambda:invoke` was sent, in order.
     tokens: Arc<std::sync::Mutex<Vec<String>>>,
@@ -118,9 +119,12 @@ async fn local_on(store: aws_emulator::Store, mocks: Option<MockConfig>) -> Loca
         service = service.with_mock_config(mocks);
     }
     let service = Arc::new(service);
-    let server = Server::bind("127.0.0.1:0".parse().expect("an address"), service)
-        .await
-        .expect("a free port");
+    let server = Server::bind(
+        "127.0.0.1:0".parse().expect("an address"),
+        Arc::clone(&service),
+    )
+    .await
+    .expect("a free port");
     let addr = server.local_addr();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(server.run_until(async {
@@ -137,6 +141,7 @@ async fn local_on(store: aws_emulator::Store, mocks: Option<MockConfig>) -> Loca
         .build();
     Local {
         client: Client::from_conf(config),
+        service,
         addr,
         tokens,
         _stop: stop,
@@ -1322,6 +1327,76 @@ async fn an_execution_that_cannot_be_resumed_ends_failed_saying_why() {
         );
         let history = store().execution_history(&started.execution_arn).expect("a history");
         assert_eq!(history.last().and_then(|e| e["type"].as_str()), Some("ExecutionFailed"));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redriven_execution_resumed_after_a_restart_is_still_redriven() {
+    within(async {
+        let dir = tempfile::tempdir().expect("a store directory");
+        let store = || aws_emulator::Store::open(dir.path()).expect("a store");
+        let first = local_on(store(), None).await;
+        // Fails until redriven, then waits in a task that never answers.
+        let definition = json!({"QueryLanguage": "JSONata", "StartAt": "Gate", "States": {
+            "Gate": {"Type": "Pass", "Next": "Wait For Ever",
+                     "Output": "{% $states.context.Execution.RedriveCount > 0 ? {} : $error('not yet') %}"},
+            "Wait For Ever": {"Type": "Task",
+                              "Resource": "arn:aws:lambda:us-east-1:123456789012:function:hang",
+                              "Arguments": {"redrives": "{% $states.context.Execution.RedriveCount %}"},
+                              "End": true}}})
+        .to_string();
+        let machine = create(&first, "gated", &definition, StateMachineType::Standard).await;
+        let arn = first
+            .start(&machine, "g1", "{}")
+            .send()
+            .await
+            .expect("started")
+            .execution_arn;
+        assert_eq!(finished(&first, &arn).await.status, ExecutionStatus::Failed);
+        first
+            .client
+            .redrive_execution()
+            .execution_arn(&arn)
+            .send()
+            .await
+            .expect("redriven");
+        let scheduled = |events: &[aws_sdk_sfn::types::HistoryEvent]| -> Vec<Value> {
+            events
+                .iter()
+                .filter_map(|e| e.lambda_function_scheduled_event_details.as_ref())
+                .filter_map(|d| d.input.as_deref())
+                .map(|i| parse(Some(i)))
+                .collect()
+        };
+        loop {
+            let history = first.history(&arn).send().await.expect("a history");
+            if !scheduled(&history.events).is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        drop(first);
+        // Another server on the same store resumes it at the task (the checkpoint before
+        // it: the task is scheduled again), still redriven once.
+        let second = local_on(store(), None).await;
+        let service = second.service.clone();
+        assert_eq!(service.resume_running().await.expect("resumed"), 1);
+        loop {
+            let history = second.history(&arn).send().await.expect("a history");
+            let inputs = scheduled(&history.events);
+            if !inputs.is_empty() {
+                assert_eq!(inputs, [json!({"redrives": 1})]);
+                let redriven = history
+                    .events
+                    .iter()
+                    .filter(|e| e.r#type.as_str() == "ExecutionRedriven")
+                    .count();
+                assert_eq!(redriven, 1, "resuming is not another redrive");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     })
     .await;
 }

@@ -40,8 +40,19 @@ pub struct Resume {
     pub events: Vec<HistoryEvent>,
     /// When the execution started, on its clock (milliseconds since the epoch).
     pub start_millis: i64,
-    /// 0 to continue an execution that was cut short (its host stopped); else a
-    /// RedriveExecution: the how-manieth redrive this is. A redrive records
-    /// `ExecutionRedriven` first, and `$$.Execution.RedriveCount` and `RedriveTime` say it.
-    pub redrive_count: u32,
+    /// Whether the execution was redriven (RedriveExecution), and whether this is the redrive
+    /// itself; `None` for an execution never redriven, continued after its host stopped.
+    pub redrive: Option<Redrive>,
+}
+
+/// A redrive of an execution (see [`Resume::redrive`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Redrive {
+    /// How many times the execution was redriven: `$$.Execution.RedriveCount`.
+    pub count: u32,
+    /// When the last redrive began (milliseconds since the epoch): `$$.Execution.RedriveTime`.
+    pub at_millis: i64,
+    /// Whether this resume is that redrive, which records `ExecutionRedriven` first; not when
+    /// a redriven execution is continued after its host stopped.
+    pub now: bool,
 }
