@@ -161,9 +161,10 @@ pub(crate) struct Task {
 }
 
 impl Task {
-    /// Whether the resource is an activity (`arn:aws:states:…:activity:name`).
+    /// Whether the resource is an activity, `arn:aws:states:REGION:ACCOUNT:activity:NAME`
+    /// (not an `arn:aws:states:::…` integration).
     pub fn is_activity(&self) -> bool {
-        &*self.resource_type == "activity"
+        &*self.resource_type == "activity" && *self.resource_name == *self.resource
     }
 }
 
