@@ -230,24 +230,10 @@ impl Store {
                 .db(SERVICE)?;
             for batch in batches {
                 let batch = batch.db(SERVICE)?;
-                let corrupt = |detail: String| StoreError::Corrupt {
-                    what: format!("progress of execution {execution_arn}"),
-                    detail,
-                };
-                let claimed = batch
-                    .get(..4)
-                    .and_then(|b| <[u8; 4]>::try_from(b).ok())
-                    .map_or(0, u32::from_le_bytes);
-                if claimed > MAX_HISTORY_BYTES {
-                    return Err(corrupt(format!(
-                        "claims {claimed} bytes uncompressed, over {MAX_HISTORY_BYTES}"
-                    )));
-                }
-                let json = lz4_flex::block::decompress_size_prepended(&batch)
-                    .map_err(|e| corrupt(e.to_string()))?;
-                let more: Vec<Value> =
-                    serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()))?;
-                events.extend(more);
+                events.extend(decompress_events(
+                    &batch,
+                    &format!("progress of execution {execution_arn}"),
+                )?);
             }
             Ok(Some(Progress {
                 events,
@@ -268,6 +254,30 @@ impl Store {
             .and_then(|mut st| st.execute(params![arn, count, to_ms(when)]))
             .db(SERVICE)?;
             Ok(())
+        })
+    }
+
+    /// How often this execution was redriven, and when last; `None` if never.
+    pub fn redrive(&self, execution_arn: &str) -> Result<Option<(u32, SystemTime)>> {
+        self.inner.db.read(|conn| {
+            conn.prepare_cached("SELECT count, last_ms FROM execution_redrives WHERE arn = ?1")
+                .and_then(|mut st| {
+                    st.query_row([execution_arn], |r| {
+                        Ok((r.get::<_, u32>(0)?, from_ms(r.get::<_, i64>(1)?)))
+                    })
+                    .optional()
+                })
+                .db(SERVICE)
+        })
+    }
+
+    /// Whether a checkpoint is kept for this execution (what [`progress`](Store::progress)
+    /// reads), without reading its history.
+    pub fn has_checkpoint(&self, execution_arn: &str) -> Result<bool> {
+        self.inner.db.read(|conn| {
+            conn.prepare_cached("SELECT 1 FROM execution_resume WHERE arn = ?1")
+                .and_then(|mut st| st.exists([execution_arn]))
+                .db(SERVICE)
         })
     }
 
@@ -386,29 +396,16 @@ impl Store {
                     })
                 })
                 .db(SERVICE)?;
-            let corrupt = |detail: String| StoreError::Corrupt {
-                what: format!("history of execution {arn}"),
-                detail,
-            };
+            let what = format!("history of execution {arn}");
             match stored {
                 // Stores written before histories were compressed hold JSON text.
                 StoredHistory::Text(text) => {
-                    serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))
+                    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+                        what,
+                        detail: e.to_string(),
+                    })
                 }
-                StoredHistory::Compressed(bytes) => {
-                    let claimed = bytes
-                        .get(..4)
-                        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-                        .map_or(0, u32::from_le_bytes);
-                    if claimed > MAX_HISTORY_BYTES {
-                        return Err(corrupt(format!(
-                            "claims {claimed} bytes uncompressed, over {MAX_HISTORY_BYTES}"
-                        )));
-                    }
-                    let json = lz4_flex::block::decompress_size_prepended(&bytes)
-                        .map_err(|e| corrupt(e.to_string()))?;
-                    serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()))
-                }
+                StoredHistory::Compressed(bytes) => decompress_events(&bytes, &what),
             }
         })
     }
@@ -429,6 +426,27 @@ pub struct Progress {
 enum StoredHistory {
     Text(String),
     Compressed(Vec<u8>),
+}
+
+/// A JSON array of events as stored: LZ4-compressed, its length prepended; `what` names it
+/// in the error when it is corrupt.
+fn decompress_events(bytes: &[u8], what: &str) -> Result<Vec<Value>> {
+    let corrupt = |detail: String| StoreError::Corrupt {
+        what: what.to_owned(),
+        detail,
+    };
+    let claimed = bytes
+        .get(..4)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map_or(0, u32::from_le_bytes);
+    if claimed > MAX_HISTORY_BYTES {
+        return Err(corrupt(format!(
+            "claims {claimed} bytes uncompressed, over {MAX_HISTORY_BYTES}"
+        )));
+    }
+    let json =
+        lz4_flex::block::decompress_size_prepended(bytes).map_err(|e| corrupt(e.to_string()))?;
+    serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()))
 }
 
 /// The largest uncompressed history read back: a corrupt length prefix must not become an

@@ -208,8 +208,11 @@ fn a_failed_execution_keeps_its_checkpoint_for_a_redrive() {
     );
     assert_eq!(s.redrives().unwrap().get(&arn), None);
     let when = UNIX_EPOCH + Duration::from_secs(1_700_000_100);
+    assert!(s.has_checkpoint(&arn).unwrap());
+    assert_eq!(s.redrive(&arn).unwrap(), None);
     s.record_redrive(&arn, 1, when).unwrap();
     assert_eq!(s.redrives().unwrap().get(&arn), Some(&(1, when)));
+    assert_eq!(s.redrive(&arn).unwrap(), Some((1, when)));
 }
 
 #[test]

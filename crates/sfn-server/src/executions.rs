@@ -357,12 +357,11 @@ impl Service {
         // A redriven execution stays redriven: its context says so after a restart too.
         let redrive = self
             .store
-            .redrives()
+            .redrive(&record.execution_arn)
             .map_err(|e| e.to_string())?
-            .get(&record.execution_arn)
             .map(|(count, at)| Redrive {
-                count: *count,
-                at_millis: millis_of(*at),
+                count,
+                at_millis: millis_of(at),
                 now: false,
             });
         let found = durable::resumable(
@@ -433,7 +432,7 @@ impl Service {
             _ if expired => Some("Execution redrivable period exceeded."),
             // Only a durable server keeps what a redrive needs, from the moment it keeps it:
             // AWS's reason for executions from before RedriveExecution existed.
-            _ if self.sealer.is_none() || self.store.progress(&record.execution_arn)?.is_none() => {
+            _ if self.sealer.is_none() || !self.store.has_checkpoint(&record.execution_arn)? => {
                 Some("Execution was started before the launch of RedriveExecution.")
             }
             _ => None,
@@ -461,9 +460,8 @@ impl Service {
         let machine = self.loaded(&machine_record)?;
         let count = self
             .store
-            .redrives()?
-            .get(arn)
-            .map_or(0, |(count, _)| *count)
+            .redrive(arn)?
+            .map_or(0, |(count, _)| count)
             .saturating_add(1);
         let start_millis = millis_of(record.start_date);
         let now = SystemTime::now();
@@ -672,9 +670,9 @@ impl Service {
         if let Some(cause) = &record.cause {
             out.insert("cause".into(), json!(cause));
         }
-        if let Some((count, when)) = self.store.redrives()?.get(&record.execution_arn) {
+        if let Some((count, when)) = self.store.redrive(&record.execution_arn)? {
             out.insert("redriveCount".into(), json!(count));
-            out.insert("redriveDate".into(), seconds(*when));
+            out.insert("redriveDate".into(), seconds(when));
         }
         match self.not_redrivable(&record)? {
             None => {
