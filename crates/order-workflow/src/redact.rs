@@ -19,6 +19,11 @@ pub fn redact(value: &mut Value) {
     masked(value);
 }
 
+/// As [`redact`], saying whether anything was masked.
+pub fn redact_changed(value: &mut Value) -> bool {
+    masked(value)
+}
+
 /// Masks `value` in place and says whether anything changed, so JSON held in a string is
 /// serialised again only when it held a card number (no copy kept to compare).
 fn masked(value: &mut Value) -> bool {

@@ -22,7 +22,7 @@ use crate::integrations::faults::{FaultCounts, FaultPlan, Faulty};
 use crate::integrations::inject::{Injected, Injection};
 use crate::integrations::lambda::{self, InProcessFunctions};
 use crate::integrations::ledger::{AuditedGateway, ChargeAudit, StoreLedger};
-use crate::redact::redact;
+use crate::redact::{redact, redact_changed};
 
 mod nested;
 
@@ -615,13 +615,14 @@ impl Workflow {
             .iter()
             .map(HistoryEvent::to_json)
             .collect();
-        recorded.iter_mut().for_each(redact);
-        execution.history.clear();
-        // Masking works on the history as AWS shows it; the run keeps it typed again.
-        let history = recorded
-            .iter()
-            .map(HistoryEvent::from_json)
-            .collect::<Result<Vec<_>, _>>()?;
+        // Masking works on the history as AWS shows it; the run keeps it typed again, read
+        // back from the masked event where masking changed one.
+        let mut history = std::mem::take(&mut execution.history);
+        for (event, json) in history.iter_mut().zip(recorded.iter_mut()) {
+            if redact_changed(json) {
+                *event = HistoryEvent::from_json(json)?;
+            }
+        }
         for text in [&mut execution.error, &mut execution.cause]
             .into_iter()
             .flatten()
