@@ -66,7 +66,7 @@ mod sns;
 pub mod testing;
 
 pub use attribute::{attribute_from_json, attribute_to_json, item_from_json, item_to_json};
-pub use clients::{AwsClients, AwsClientsBuilder, DEFAULT_REGION};
+pub use clients::{AwsClients, AwsClientsBuilder, DEFAULT_REGION, NoHostPrefix};
 pub use dynamodb::{DYNAMODB_PREFIX, DynamoDbOperation, DynamoDbTask};
 pub use error::{Error, Service};
 pub use lambda::{FUNCTION_ARNS, LAMBDA_INVOKE, LambdaInvoke};

@@ -4,9 +4,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_sfn::Client;
-use aws_sdk_sfn::config::interceptors::BeforeTransmitInterceptorContextMut;
-use aws_sdk_sfn::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_sfn::error::BoxError;
 use aws_sdk_sfn::operation::create_state_machine::builders::CreateStateMachineFluentBuilder;
 use aws_sdk_sfn::operation::describe_execution::builders::DescribeExecutionFluentBuilder;
 use aws_sdk_sfn::operation::get_execution_history::builders::GetExecutionHistoryFluentBuilder;
@@ -20,28 +17,6 @@ use sfn_server::{Server, Service, Time};
 use sfn_testing::MockConfig;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/local";
-
-/// Step Functions' SDKs send StartSyncExecution to a `sync-` host; a loopback endpoint
-/// has none, so the prefix is taken off (see the README for each client's setting).
-#[derive(Debug)]
-struct NoHostPrefix;
-
-impl Intercept for NoHostPrefix {
-    fn name(&self) -> &'static str {
-        "NoHostPrefix"
-    }
-
-    fn modify_before_retry_loop(
-        &self,
-        _context: &mut BeforeTransmitInterceptorContextMut<'_>,
-        _components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        cfg.interceptor_state()
-            .unset::<aws_smithy_runtime_api::client::endpoint::EndpointPrefix>();
-        Ok(())
-    }
-}
 
 struct Local {
     client: Client,
@@ -137,7 +112,7 @@ async fn local_on(store: aws_emulator::Store, mocks: Option<MockConfig>) -> Loca
         .await
         .expect("a configuration");
     let config = aws_sdk_sfn::config::Builder::from(aws.sdk_config())
-        .interceptor(NoHostPrefix)
+        .interceptor(sfn_aws::NoHostPrefix)
         .build();
     Local {
         client: Client::from_conf(config),
