@@ -301,17 +301,18 @@ fn is_card_number(digits: &[Digit]) -> bool {
 /// The byte ranges of canonical UUIDs (8-4-4-4-12 hexadecimal digits) in `text`.
 fn uuid_spans(text: &str) -> Vec<Range<usize>> {
     const SHAPE: usize = 36;
+    const DASHES: [usize; 4] = [8, 13, 18, 23];
     let bytes = text.as_bytes();
     let mut spans = Vec::new();
     let mut i = 0;
     while i + SHAPE <= bytes.len() {
         let window = &bytes[i..i + SHAPE];
         // The dashes first: most windows fail there, before 32 digits are looked at.
-        let is_uuid = [8, 13, 18, 23].iter().all(|&k| window[k] == b'-')
-            && window.iter().enumerate().all(|(k, b)| match k {
-                8 | 13 | 18 | 23 => *b == b'-',
-                _ => b.is_ascii_hexdigit(),
-            });
+        let is_uuid = DASHES.iter().all(|&k| window[k] == b'-')
+            && window
+                .iter()
+                .enumerate()
+                .all(|(k, b)| DASHES.contains(&k) || b.is_ascii_hexdigit());
         if is_uuid {
             spans.push(i..i + SHAPE);
             i += SHAPE;

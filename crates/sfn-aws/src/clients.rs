@@ -372,6 +372,29 @@ impl AwsClients {
     }
 }
 
+/// Takes the host prefix off the calls of a client of a local endpoint. Step Functions'
+/// SDKs send StartSyncExecution to a `sync-` host, which a loopback endpoint (`127.0.0.1`)
+/// cannot have; add it to a client's configuration with `.interceptor(NoHostPrefix)`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoHostPrefix;
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for NoHostPrefix {
+    fn name(&self) -> &'static str {
+        "NoHostPrefix"
+    }
+
+    fn modify_before_retry_loop(
+        &self,
+        _context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        cfg.interceptor_state()
+            .unset::<aws_smithy_runtime_api::client::endpoint::EndpointPrefix>();
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,28 +434,5 @@ mod tests {
         endpoint("https:///path", false);
         endpoint("ftp://127.0.0.1", false);
         endpoint("", false);
-    }
-}
-
-/// Takes the host prefix off the calls of a client of a local endpoint. Step Functions'
-/// SDKs send StartSyncExecution to a `sync-` host, which a loopback endpoint (`127.0.0.1`)
-/// cannot have; add it to a client's configuration with `.interceptor(NoHostPrefix)`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoHostPrefix;
-
-impl aws_smithy_runtime_api::client::interceptors::Intercept for NoHostPrefix {
-    fn name(&self) -> &'static str {
-        "NoHostPrefix"
-    }
-
-    fn modify_before_retry_loop(
-        &self,
-        _context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut<'_>,
-        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
-        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
-    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
-        cfg.interceptor_state()
-            .unset::<aws_smithy_runtime_api::client::endpoint::EndpointPrefix>();
-        Ok(())
     }
 }
